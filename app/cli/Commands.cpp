@@ -1,0 +1,331 @@
+#include "app/cli/Commands.h"
+
+#include "analysis/ChipJson.h"
+#include "analysis/Classifier.h"
+#include "app/cli/TextTable.h"
+#include "data/ChipFiles.h"
+#include "data/Store.h"
+
+#include <nlohmann/json.hpp>
+
+#include <QCommandLineParser>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QTextStream>
+
+namespace crossroads::cli {
+
+namespace {
+
+using analysis::ChipSpec;
+using analysis::ClassificationResult;
+using analysis::Edition;
+using nlohmann::json;
+
+QString q(const std::string& s) {
+    return QString::fromStdString(s);
+}
+
+QString figure(const std::optional<double>& v) {
+    return v ? q(analysis::formatFigure(*v)) : QStringLiteral("?");
+}
+
+QString joined(const std::vector<std::string>& list, const char* separator = ", ") {
+    QStringList out;
+    for (const std::string& s : list)
+        out << q(s);
+    return out.join(QLatin1String(separator));
+}
+
+void print(const QString& text) {
+    QTextStream out(stdout);
+    out << text;
+}
+
+void printJson(const json& value) {
+    print(q(value.dump(2)) + QLatin1Char('\n'));
+}
+
+// Parses a verb's options; --help prints the verb's help and returns false.
+bool parse(QCommandLineParser& parser, const QStringList& arguments, const char* description) {
+    parser.setApplicationDescription(QString::fromLatin1(description));
+    parser.addHelpOption();
+    if (!parser.parse(arguments))
+        throw UsageFailure(parser.errorText().toStdString());
+    if (parser.isSet(QStringLiteral("help"))) {
+        print(parser.helpText());
+        return false;
+    }
+    return true;
+}
+
+void noPositional(const QCommandLineParser& parser) {
+    if (!parser.positionalArguments().isEmpty())
+        throw UsageFailure("unexpected argument \"" +
+                           parser.positionalArguments().first().toStdString() + "\"");
+}
+
+const QCommandLineOption kJson(QStringLiteral("json"), QStringLiteral("Print JSON for tools."));
+
+// The editions a command works under: the store's, or the bundled ones when the store does not
+// exist and the command must not create it (classify --spec).
+std::vector<Edition> bundledEditions() {
+    QDir dir(QStringLiteral(":/seed/editions"));
+    std::vector<std::string> texts;
+    for (const QString& name : dir.entryList({QStringLiteral("*.json")}, QDir::Files, QDir::Name)) {
+        QFile f(dir.filePath(name));
+        if (!f.open(QIODevice::ReadOnly))
+            throw std::runtime_error("cannot read the bundled edition " + name.toStdString());
+        texts.push_back(f.readAll().toStdString());
+    }
+    return analysis::editionsFromJsonTexts(texts);
+}
+
+const Edition& pickEdition(const std::vector<Edition>& editions, const QString& requested) {
+    if (requested.isEmpty()) {
+        if (const Edition* e = analysis::newestInForce(editions))
+            return *e;
+        throw std::runtime_error("the store has no edition in force");
+    }
+    if (const Edition* e = analysis::findEdition(editions, requested.toStdString()))
+        return *e;
+    QStringList ids;
+    for (const Edition& e : editions)
+        ids << q(e.id);
+    throw UsageFailure("unknown edition \"" + requested.toStdString() +
+                       "\" (known: " + ids.join(QStringLiteral(", ")).toStdString() + ")");
+}
+
+QString yesNo(const std::optional<bool>& v) {
+    return v ? (*v ? QStringLiteral("yes") : QStringLiteral("no")) : QStringLiteral("?");
+}
+
+int chipsCommand(const QStringList& arguments, const QString& storePath) {
+    QCommandLineParser parser;
+    parser.addOption(kJson);
+    if (!parse(parser, arguments, "List the chips of the store with their figures."))
+        return 0;
+    noPositional(parser);
+    data::Store store(storePath);
+    const auto chips = store.chips();
+    if (parser.isSet(kJson)) {
+        json out = json::array();
+        for (const ChipSpec& c : chips)
+            out.push_back(analysis::chipToJson(c));
+        printJson(out);
+        return 0;
+    }
+    TextTable table({"Chip", "Vendor", "Year", "DC", "FP16 TFLOPS", "FP8 TFLOPS", "Die mm2",
+                     "Mem GB/s", "I/O GB/s", "TPP reported"},
+                    {false, false, true, false, true, true, true, true, true, true});
+    for (const ChipSpec& c : chips) {
+        using analysis::Precision;
+        table.addRow({q(c.name), q(c.vendor),
+                      c.year ? QString::number(*c.year) : QStringLiteral("?"), yesNo(c.datacenter),
+                      figure(c.dense_tops[Precision::Fp16]), figure(c.dense_tops[Precision::Fp8]),
+                      figure(c.applicable_die_area_mm2), figure(c.memory_bandwidth_gb_per_s),
+                      figure(c.io_bidirectional_gb_per_s), figure(c.tpp_reported)});
+    }
+    print(table.render());
+    print(QStringLiteral("%1 chips; unknown figures shown as ?. Store: %2\n")
+              .arg(chips.size())
+              .arg(storePath));
+    return 0;
+}
+
+int editionsCommand(const QStringList& arguments, const QString& storePath) {
+    QCommandLineParser parser;
+    parser.addOption(kJson);
+    if (!parse(parser, arguments, "List the rule editions of the store."))
+        return 0;
+    noPositional(parser);
+    data::Store store(storePath);
+    const auto editions = store.editions();
+    if (parser.isSet(kJson)) {
+        json out = json::array();
+        for (const Edition& e : editions)
+            out.push_back(analysis::editionSummaryJson(e));
+        printJson(out);
+        return 0;
+    }
+    TextTable table({"Edition", "Effective", "Status", "Citation", "Title"});
+    for (const Edition& e : editions)
+        table.addRow({q(e.id), q(e.effective), q(e.status), q(e.citation.text), q(e.title)});
+    print(table.render());
+    if (const Edition* e = analysis::newestInForce(editions))
+        print(QStringLiteral("Default edition (newest in force): %1\n").arg(q(e->id)));
+    return 0;
+}
+
+int classifyCommand(const QStringList& arguments, const QString& storePath) {
+    QCommandLineParser parser;
+    const QCommandLineOption edition(QStringLiteral("edition"),
+                                     QStringLiteral("Edition id (default: the newest in force)."),
+                                     QStringLiteral("ID"));
+    const QCommandLineOption chip(QStringLiteral("chip"),
+                                  QStringLiteral("A chip of the store, by name (repeatable)."),
+                                  QStringLiteral("NAME"));
+    const QCommandLineOption spec(
+        QStringLiteral("spec"),
+        QStringLiteral("A JSON file with one chip object or an array of them, classified without "
+                       "adding them to the store."),
+        QStringLiteral("FILE"));
+    const QCommandLineOption explain(QStringLiteral("explain"),
+                                     QStringLiteral("Print every result's reasons."));
+    parser.addOptions({edition, chip, spec, explain, kJson});
+    if (!parse(parser, arguments,
+               "Classify chips under an edition of the rules, with the reasons."))
+        return 0;
+    noPositional(parser);
+
+    std::vector<ChipSpec> chips;
+    if (parser.isSet(spec)) {
+        QFile f(parser.value(spec));
+        if (!f.open(QIODevice::ReadOnly))
+            throw std::runtime_error("cannot read " + parser.value(spec).toStdString() + ": " +
+                                     f.errorString().toStdString());
+        try {
+            chips = analysis::chipsFromJsonText(f.readAll().toStdString());
+        } catch (const std::exception& e) {
+            throw std::runtime_error(parser.value(spec).toStdString() + ": " + e.what());
+        }
+    }
+    // --spec alone never creates a store: without one, the bundled rules apply.
+    const bool needStore =
+        !parser.isSet(spec) || parser.isSet(chip) || QFileInfo::exists(storePath);
+    std::optional<data::Store> store;
+    std::vector<Edition> editions;
+    if (needStore) {
+        store.emplace(storePath);
+        editions = store->editions();
+    } else {
+        editions = bundledEditions();
+    }
+    const Edition& chosen = pickEdition(editions, parser.value(edition));
+    for (const QString& name : parser.values(chip)) {
+        auto c = store->chip(name);
+        if (!c)
+            throw std::runtime_error("no chip named \"" + name.toStdString() +
+                                     "\" in the store (crossroads chips lists them)");
+        chips.push_back(std::move(*c));
+    }
+    if (!parser.isSet(spec) && !parser.isSet(chip))
+        chips = store->chips();
+
+    std::vector<ClassificationResult> results;
+    for (const ChipSpec& c : chips)
+        results.push_back(analysis::classify(c, chosen));
+
+    if (parser.isSet(kJson)) {
+        json out = {{"edition", chosen.id}, {"results", json::array()}};
+        for (const ClassificationResult& r : results)
+            out["results"].push_back(analysis::resultToJson(r));
+        printJson(out);
+        return 0;
+    }
+    print(QStringLiteral("Edition %1: %2 (%3, effective %4, %5)\n\n")
+              .arg(q(chosen.id), q(chosen.title), q(chosen.citation.text), q(chosen.effective),
+                   q(chosen.status)));
+    TextTable table(
+        {"Chip", "TPP", "PD", "Classes", "Controlled", "Borderline", "Exceptions", "Flags"},
+        {false, true, true, false, false, false, false, false});
+    for (const ClassificationResult& r : results) {
+        QString controlled = yesNo(r.controlled);
+        if (!r.controlled)
+            controlled = QStringLiteral("undetermined (needs %1)").arg(joined(r.undetermined));
+        table.addRow({q(r.chip_name), figure(r.tppValue()), figure(r.performance_density),
+                      r.classes.empty() ? QStringLiteral("-") : joined(r.classes, " "), controlled,
+                      r.borderline ? QStringLiteral("yes") : QString(),
+                      joined(r.license_exceptions), joined(r.flags, "; ")});
+    }
+    print(table.render());
+    if (parser.isSet(explain) || results.size() <= 3) {
+        for (const ClassificationResult& r : results) {
+            QString block = QStringLiteral("\n%1\n").arg(q(r.chip_name));
+            for (const std::string& line : r.explanation)
+                block += QStringLiteral("  %1\n").arg(q(line));
+            for (const std::string& line : r.borderline_reasons)
+                block += QStringLiteral("  borderline: %1\n").arg(q(line));
+            for (const std::string& line : r.remarks)
+                block += QStringLiteral("  note: %1\n").arg(q(line));
+            print(block);
+        }
+    }
+    return 0;
+}
+
+int importCommand(const QStringList& arguments, const QString& storePath) {
+    QCommandLineParser parser;
+    parser.addPositionalArgument(QStringLiteral("FILE"),
+                                 QStringLiteral("Chips as JSON (.json), Crossroads CSV or Epoch AI "
+                                                "hardware CSV (.csv; told apart by the header)."));
+    if (!parse(parser, arguments,
+               "Import chips into the store: all or nothing; a chip with the same name is "
+               "replaced."))
+        return 0;
+    if (parser.positionalArguments().size() != 1)
+        throw UsageFailure("import takes one FILE");
+    const QString path = parser.positionalArguments().first();
+    const auto chips = data::readChipFile(path); // every row checked before the store is touched
+    data::Store store(storePath);
+    const data::ImportReport report = store.upsertChips(chips);
+    print(QStringLiteral("Imported %1 chips from %2: %3 added, %4 updated.\n")
+              .arg(chips.size())
+              .arg(path)
+              .arg(report.added)
+              .arg(report.updated));
+    return 0;
+}
+
+int exportCommand(const QStringList& arguments, const QString& storePath) {
+    QCommandLineParser parser;
+    parser.addPositionalArgument(QStringLiteral("FILE"),
+                                 QStringLiteral("Output: .json (interchange objects) or .csv "
+                                                "(Crossroads CSV); - prints JSON."));
+    const QCommandLineOption chip(QStringLiteral("chip"),
+                                  QStringLiteral("Export only this chip (repeatable)."),
+                                  QStringLiteral("NAME"));
+    parser.addOption(chip);
+    if (!parse(parser, arguments, "Export the store's chips with their sources."))
+        return 0;
+    if (parser.positionalArguments().size() != 1)
+        throw UsageFailure("export takes one FILE (or - for standard output)");
+    const QString path = parser.positionalArguments().first();
+    data::Store store(storePath);
+    std::vector<ChipSpec> chips;
+    if (parser.isSet(chip)) {
+        for (const QString& name : parser.values(chip)) {
+            auto c = store.chip(name);
+            if (!c)
+                throw std::runtime_error("no chip named \"" + name.toStdString() +
+                                         "\" in the store");
+            chips.push_back(std::move(*c));
+        }
+    } else {
+        chips = store.chips();
+    }
+    if (path == QLatin1String("-")) {
+        print(q(data::chipsToJsonText(chips)));
+        return 0;
+    }
+    data::writeChipFile(path, chips);
+    print(QStringLiteral("Exported %1 chips to %2.\n").arg(chips.size()).arg(path));
+    return 0;
+}
+
+} // namespace
+
+const std::vector<Command>& commands() {
+    static const std::vector<Command> list = {
+        {"chips", "List the chips of the store (--json: interchange objects).", chipsCommand},
+        {"editions", "List the rule editions (--json).", editionsCommand},
+        {"classify", "Classify chips under an edition, with the reasons (--json).",
+         classifyCommand},
+        {"import", "Import chips from JSON, Crossroads CSV or Epoch AI CSV.", importCommand},
+        {"export", "Export chips to JSON or CSV.", exportCommand},
+    };
+    return list;
+}
+
+} // namespace crossroads::cli
