@@ -1,0 +1,50 @@
+# The whole story on Debian 12: `make run` opens the workbench on its bundled store, `make test`
+# builds and runs every test. Both install the Debian packages that are missing (only those).
+BUILD_DIR  ?= build
+BUILD_TYPE ?= RelWithDebInfo
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_ARGS ?=
+
+# What the build needs from Debian (Qt's SQLite driver is its own package).
+DEBIAN_PACKAGES := cmake make g++ pkg-config qt6-base-dev libqt6sql6-sqlite \
+                   nlohmann-json3-dev libgl1-mesa-dev
+
+.PHONY: all deps configure build run test clean package
+
+all: build
+
+deps:
+	@if ! command -v dpkg-query >/dev/null 2>&1; then \
+	  echo "make deps: not a Debian system; install the equivalents of: $(DEBIAN_PACKAGES)"; \
+	  exit 0; \
+	fi; \
+	missing=""; \
+	for p in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing missing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi; \
+	  $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(BUILD_DIR)/CMakeCache.txt: | deps
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_ARGS)
+
+configure: deps $(BUILD_DIR)/CMakeCache.txt
+
+build: configure
+	cmake --build $(BUILD_DIR) -j$(JOBS)
+
+run: build
+	$(BUILD_DIR)/bin/crossroads
+
+test: build
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS)
+
+package: build
+	cd $(BUILD_DIR) && cpack
+
+clean:
+	rm -rf $(BUILD_DIR)

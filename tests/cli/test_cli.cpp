@@ -1,0 +1,199 @@
+// The command line as tools see it: the DESIGN.md contracts of chips, editions and classify,
+// exit codes (0 ok, 1 runtime error, 2 usage error), one-line errors, import/export round trips.
+#include <nlohmann/json.hpp>
+
+#include <QCryptographicHash>
+#include <QFile>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+using nlohmann::json;
+
+namespace {
+
+struct Run {
+    int code = -1;
+    QByteArray out;
+    QByteArray err;
+};
+
+QByteArray fileHash(const QString& path) {
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    return QCryptographicHash::hash(f.readAll(), QCryptographicHash::Sha256);
+}
+
+void writeFile(const QString& path, const QByteArray& content) {
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(content);
+}
+
+} // namespace
+
+class TestCli : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir dir_;
+    QString db_;
+
+    Run crossroads(QStringList arguments, const QString& db = {}) {
+        QProcess p;
+        if (!db.isEmpty() || !db_.isEmpty())
+            arguments = QStringList{QStringLiteral("--db"), db.isEmpty() ? db_ : db} + arguments;
+        p.start(QStringLiteral(CROSSROADS_BINARY), arguments);
+        p.waitForFinished(120000);
+        return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
+                p.readAllStandardError()};
+    }
+
+    json runJson(const QStringList& arguments) {
+        const Run r = crossroads(arguments);
+        if (r.code != 0)
+            qWarning("stderr: %s", r.err.constData());
+        return json::parse(r.out.toStdString());
+    }
+
+    static const json& result(const json& out, const std::string& name) {
+        for (const json& r : out["results"])
+            if (r["name"] == name)
+                return r;
+        throw std::runtime_error("no result for " + name);
+    }
+
+private slots:
+    void initTestCase() {
+        QVERIFY(dir_.isValid());
+        db_ = dir_.filePath(QStringLiteral("store.sqlite"));
+    }
+
+    void classifyEverySeededChip() {
+        const json out = runJson({"classify", "--edition", "2023-10", "--json"});
+        QVERIFY(out["edition"] == "2023-10");
+        QCOMPARE(out["results"].size(), size_t(49));
+        for (const json& r : out["results"]) {
+            for (const char* key : {"name", "tpp", "tpp_reported", "performance_density", "classes",
+                                    "controlled", "undetermined", "borderline",
+                                    "license_exceptions", "flags", "explanation"})
+                QVERIFY2(r.contains(key), key);
+            QVERIFY(r["controlled"].is_boolean() || r["controlled"].is_null());
+            // An undetermined result names what is missing; a decided one names nothing.
+            QCOMPARE(r["controlled"].is_null(), !r["undetermined"].empty());
+        }
+        QVERIFY(result(out, "H100 SXM5 80GB")["classes"] == json({"3A090.a.1", "3A090.a.2"}));
+        QVERIFY(result(out, "L40")["classes"] == json({"3A090.b.1", "3A090.b.2"}));
+        QVERIFY(result(out, "H20 (China)")["controlled"] == false);
+        QVERIFY(result(out, "H20 (China)")["borderline"] == true);
+        QVERIFY(result(out, "A100 SXM4 80GB")["borderline"] == false);
+        QVERIFY(result(out, "GeForce RTX 4090")["license_exceptions"] == json({"NAC", "ACA"}));
+        QVERIFY(result(out, "GeForce RTX 4090D (China)")["controlled"] == false);
+        QVERIFY(result(out, "Instinct MI210")["undetermined"] == json({"applicable_die_area_mm2"}));
+    }
+
+    void defaultEditionIsNewestInForce() {
+        const json out = runJson({"classify", "--chip", "h200 sxm 141gb", "--json"});
+        QVERIFY(out["edition"] == "2026-01");
+        QVERIFY(out["results"][0]["flags"] == json({"2026-01: case-by-case review for China"}));
+    }
+
+    void chipsAndEditionsJson() {
+        const json chips = runJson({"chips", "--json"});
+        QCOMPARE(chips.size(), size_t(49));
+        QVERIFY(!chips[0]["sources"].empty());
+        const json editions = runJson({"editions", "--json"});
+        QCOMPARE(editions.size(), size_t(6));
+        for (const json& e : editions) {
+            QCOMPARE(e.size(), size_t(5));
+            for (const char* key : {"id", "title", "citation", "effective", "status"})
+                QVERIFY(e.contains(key));
+        }
+    }
+
+    void specClassifiesWithoutTouchingTheStore() {
+        const QString spec = dir_.filePath(QStringLiteral("spec.json"));
+        writeFile(spec, R"([{"name": "Hypothetical", "vendor": "Lab", "datacenter": true,
+            "dense_tops": {"fp8": 500}, "applicable_die_area_mm2": 1000},
+            {"name": "Second", "vendor": "Lab", "dense_tops": {"bf16": 400}}])");
+        // No store at this path: --spec must not create one.
+        const QString absent = dir_.filePath(QStringLiteral("absent.sqlite"));
+        Run r = crossroads({"classify", "--spec", spec, "--edition", "2023-10", "--json"}, absent);
+        QCOMPARE(r.code, 0);
+        QVERIFY(!QFile::exists(absent));
+        const json out = json::parse(r.out.toStdString());
+        QVERIFY(result(out, "Hypothetical")["classes"] == json({"3A090.b.1", "3A090.b.2"}));
+        QVERIFY(result(out, "Second")["classes"] == json({"3A090.a.1"}));
+        // And with an existing store, its chips stay as they were.
+        const QByteArray before = runJson({"chips", "--json"}).dump().c_str();
+        QCOMPARE(crossroads({"classify", "--spec", spec}).code, 0);
+        QCOMPARE(QByteArray(runJson({"chips", "--json"}).dump().c_str()), before);
+    }
+
+    void errors_data() {
+        QTest::addColumn<QStringList>("arguments");
+        QTest::addColumn<int>("code");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("unknown verb") << QStringList{"frobnicate"} << 2 << "unknown verb";
+        QTest::newRow("unknown option") << QStringList{"classify", "--bogus"} << 2 << "bogus";
+        QTest::newRow("unknown edition") << QStringList{"classify", "--edition", "1999-01"} << 2
+                                         << "unknown edition \"1999-01\"";
+        QTest::newRow("unknown chip") << QStringList{"classify", "--chip", "Nope 9000"} << 1
+                                      << "no chip named \"Nope 9000\"";
+        QTest::newRow("missing spec") << QStringList{"classify", "--spec", "/nonexistent.json"} << 1
+                                      << "cannot read";
+        QTest::newRow("import without file") << QStringList{"import"} << 2 << "one FILE";
+    }
+    void errors() {
+        QFETCH(QStringList, arguments);
+        QFETCH(int, code);
+        QFETCH(QString, message);
+        const Run r = crossroads(arguments);
+        QCOMPARE(r.code, code);
+        QVERIFY2(QString::fromUtf8(r.err).contains(message), r.err.constData());
+        QCOMPARE(r.err.count('\n'), 1); // one clear line
+    }
+
+    void badSpecNamesTheKey() {
+        const QString spec = dir_.filePath(QStringLiteral("bad.json"));
+        writeFile(spec, R"({"name": "X", "vendor": "V", "fp16x": 1})");
+        const Run r = crossroads({"classify", "--spec", spec});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains("unknown key \\\"fp16x\\\"") || r.err.contains("unknown key \"fp16x\""),
+                 r.err.constData());
+    }
+
+    void corruptStoreIsRefusedAndKept() {
+        const QString bad = dir_.filePath(QStringLiteral("notes.sqlite"));
+        writeFile(bad, "these are my notes, not a database\n");
+        const QByteArray before = fileHash(bad);
+        const Run r = crossroads({"chips"}, bad);
+        QCOMPARE(r.code, 1);
+        QCOMPARE(r.err.count('\n'), 1);
+        QCOMPARE(fileHash(bad), before);
+    }
+
+    void exportImportRoundTrip() {
+        for (const char* ext : {"json", "csv"}) {
+            const QString file = dir_.filePath(QStringLiteral("export.") + QLatin1String(ext));
+            QCOMPARE(crossroads({"export", file}).code, 0);
+            const QString other = dir_.filePath(QStringLiteral("other-%1.sqlite").arg(QLatin1String(ext)));
+            // A fresh store already holds the seed: importing replaces every chip by name.
+            const Run r = crossroads({"import", file}, other);
+            QCOMPARE(r.code, 0);
+            QVERIFY2(r.out.contains("49 updated"), r.out.constData());
+            QCOMPARE(crossroads({"chips", "--json"}, other).out, crossroads({"chips", "--json"}).out);
+        }
+    }
+
+    void peopleGetTables() {
+        const Run r = crossroads({"classify", "--edition", "2022-10", "--chip", "H800 SXM5 (China)"});
+        QCOMPARE(r.code, 0);
+        QVERIFY(r.out.contains("I/O 400 GB/s < 600 GB/s: not 3A090.a.1, 87 FR 62186"));
+        QCOMPARE(crossroads({"--help"}).code, 0);
+        QCOMPARE(crossroads({"editions"}).code, 0);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "test_cli.moc"
