@@ -1,0 +1,739 @@
+#include "data/Store.h"
+
+#include "analysis/ChipJson.h"
+
+#include <QCryptographicHash>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QStandardPaths>
+#include <QVariant>
+#include <atomic>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+namespace crossroads::data {
+
+using analysis::ChipSpec;
+using analysis::Precision;
+
+namespace {
+
+constexpr std::string_view kSqliteMagic{"SQLite format 3\0", 16};
+const QString kBundledEditionsHashKey = QStringLiteral("bundled_editions_sha256");
+const QString kBundledChipsPath = QStringLiteral(":/seed/chips.json");
+const QString kBundledEditionsDir = QStringLiteral(":/seed/editions");
+
+std::string str(const QString& s) {
+    return s.toStdString();
+}
+
+// SQLite's own message ("database disk image is malformed"), without the driver's generic
+// "Unable to execute statement" that QSqlError::text() appends.
+std::string errorText(const QSqlError& error) {
+    const QString text = error.databaseText().isEmpty() ? error.text() : error.databaseText();
+    return str(text.trimmed());
+}
+
+std::string where(const QString& path) {
+    return str(QDir::toNativeSeparators(path));
+}
+
+QSqlQuery exec(const QSqlDatabase& db, const QString& sql, std::string_view what) {
+    QSqlQuery q(db);
+    if (!q.exec(sql))
+        throw StoreError(std::string(what) + ": " + errorText(q.lastError()));
+    return q;
+}
+
+QSqlQuery prepare(const QSqlDatabase& db, const QString& sql, std::string_view what) {
+    QSqlQuery q(db);
+    if (!q.prepare(sql))
+        throw StoreError(std::string(what) + ": " + errorText(q.lastError()));
+    return q;
+}
+
+void execPrepared(QSqlQuery& q, std::string_view what) {
+    if (!q.exec())
+        throw StoreError(std::string(what) + ": " + errorText(q.lastError()));
+}
+
+QVariant scalar(const QSqlDatabase& db, const QString& sql, std::string_view what) {
+    QSqlQuery q = exec(db, sql, what);
+    if (!q.next())
+        throw StoreError(std::string(what) + ": no result");
+    return q.value(0);
+}
+
+// BEGIN IMMEDIATE takes the write lock up front, so two Crossroads processes opening a new store
+// at once serialise here instead of both migrating and one failing at COMMIT.
+class WriteTransaction {
+  public:
+    explicit WriteTransaction(const QSqlDatabase& db) : db_(db) {
+        exec(db_, QStringLiteral("BEGIN IMMEDIATE"), "cannot start a store transaction");
+    }
+    ~WriteTransaction() {
+        if (!committed_) {
+            QSqlQuery q(db_);
+            q.exec(QStringLiteral("ROLLBACK"));
+        }
+    }
+    WriteTransaction(const WriteTransaction&) = delete;
+    WriteTransaction& operator=(const WriteTransaction&) = delete;
+
+    void commit() {
+        exec(db_, QStringLiteral("COMMIT"), "cannot commit to the store");
+        committed_ = true;
+    }
+
+  private:
+    QSqlDatabase db_;
+    bool committed_ = false;
+};
+
+// ---- schema -----------------------------------------------------------------------------------
+
+using OptionalFigure = std::optional<double> ChipSpec::*;
+
+struct FigureColumn {
+    const char* column;
+    OptionalFigure member;
+};
+
+constexpr std::array<FigureColumn, 7> kFigureColumns = {{
+    {"applicable_die_area_mm2", &ChipSpec::applicable_die_area_mm2},
+    {"package_area_mm2", &ChipSpec::package_area_mm2},
+    {"memory_capacity_gb", &ChipSpec::memory_capacity_gb},
+    {"memory_bandwidth_gb_per_s", &ChipSpec::memory_bandwidth_gb_per_s},
+    {"io_bidirectional_gb_per_s", &ChipSpec::io_bidirectional_gb_per_s},
+    {"tdp_w", &ChipSpec::tdp_w},
+    {"tpp_reported", &ChipSpec::tpp_reported},
+}};
+
+QString rateColumn(Precision p) {
+    return QString::fromLatin1(analysis::precisionKey(p)) + QStringLiteral("_tops");
+}
+
+// Every chips column a ChipSpec fills, in the order the queries below bind and read them.
+QStringList chipDataColumns() {
+    QStringList columns = {"name", "vendor", "year", "kind", "datacenter"};
+    for (Precision p : analysis::kAllPrecisions)
+        columns << rateColumn(p);
+    for (const FigureColumn& f : kFigureColumns)
+        columns << QString::fromLatin1(f.column);
+    columns << "notes";
+    return columns;
+}
+
+const QString kNow = QStringLiteral("(strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))");
+
+std::vector<QString> schemaV1() {
+    QString figures;
+    // A NULL passes a CHECK, so "> 0" only constrains figures that are present.
+    for (Precision p : analysis::kAllPrecisions)
+        figures += QStringLiteral("  %1 REAL CHECK (%1 > 0),\n").arg(rateColumn(p));
+    for (const FigureColumn& f : kFigureColumns)
+        figures += QStringLiteral("  %1 REAL CHECK (%1 > 0),\n").arg(QString::fromLatin1(f.column));
+    return {
+        QStringLiteral("CREATE TABLE chips (\n"
+                       "  id INTEGER PRIMARY KEY,\n"
+                       "  name TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(name) > 0),\n"
+                       "  vendor TEXT NOT NULL DEFAULT '',\n"
+                       "  year INTEGER CHECK (year BETWEEN 1900 AND 2200),\n"
+                       "  kind TEXT NOT NULL DEFAULT 'logic' CHECK (kind IN ('logic', 'hbm')),\n"
+                       "  datacenter INTEGER CHECK (datacenter IN (0, 1)),\n") +
+            figures +
+            QStringLiteral("  notes TEXT NOT NULL DEFAULT '',\n"
+                           "  origin TEXT NOT NULL DEFAULT 'user' CHECK (origin IN ('bundled', "
+                           "'user')),\n"
+                           "  created_at TEXT NOT NULL DEFAULT %1,\n"
+                           "  updated_at TEXT NOT NULL DEFAULT %1\n"
+                           ")")
+                .arg(kNow),
+        QStringLiteral("CREATE TABLE chip_sources (\n"
+                       "  chip_id INTEGER NOT NULL REFERENCES chips(id) ON DELETE CASCADE,\n"
+                       "  position INTEGER NOT NULL,\n"
+                       "  field TEXT NOT NULL,\n"
+                       "  citation TEXT NOT NULL,\n"
+                       "  confidence TEXT NOT NULL DEFAULT '',\n"
+                       "  PRIMARY KEY (chip_id, position)\n"
+                       ") WITHOUT ROWID"),
+        QStringLiteral("CREATE TABLE editions (\n"
+                       "  id TEXT PRIMARY KEY NOT NULL,\n"
+                       "  title TEXT NOT NULL DEFAULT '',\n"
+                       "  citation TEXT NOT NULL DEFAULT '',\n"
+                       "  effective TEXT NOT NULL DEFAULT '',\n"
+                       "  status TEXT NOT NULL DEFAULT '',\n"
+                       "  definition_json TEXT NOT NULL,\n"
+                       "  origin TEXT NOT NULL DEFAULT 'user' CHECK (origin IN ('bundled', "
+                       "'user'))\n"
+                       ")"),
+        // No foreign key to editions: a bundled edition may disappear in an app update, and the
+        // scenario must survive it (the app reports the missing base instead).
+        QStringLiteral("CREATE TABLE scenarios (\n"
+                       "  id INTEGER PRIMARY KEY,\n"
+                       "  name TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(name) > 0),\n"
+                       "  base_edition TEXT,\n"
+                       "  definition_json TEXT NOT NULL,\n"
+                       "  created_at TEXT NOT NULL DEFAULT %1,\n"
+                       "  updated_at TEXT NOT NULL DEFAULT %1\n"
+                       ")")
+            .arg(kNow),
+        QStringLiteral("CREATE TABLE benchmark_results (\n"
+                       "  id INTEGER PRIMARY KEY,\n"
+                       "  created_at TEXT NOT NULL DEFAULT %1,\n"
+                       "  device TEXT NOT NULL,\n"
+                       "  backend TEXT NOT NULL,\n"
+                       "  model TEXT NOT NULL,\n"
+                       "  dtype TEXT NOT NULL,\n"
+                       "  result_json TEXT NOT NULL\n"
+                       ")")
+            .arg(kNow),
+        QStringLiteral("CREATE INDEX benchmark_results_by_device ON benchmark_results (device)"),
+        QStringLiteral("CREATE TABLE meta (\n"
+                       "  key TEXT PRIMARY KEY NOT NULL,\n"
+                       "  value TEXT NOT NULL\n"
+                       ") WITHOUT ROWID"),
+    };
+}
+
+using MigrationStep = void (*)(const QSqlDatabase&);
+
+void migrateToV1(const QSqlDatabase& db) {
+    for (const QString& statement : schemaV1())
+        exec(db, statement, "cannot create the store schema (version 1)");
+}
+
+// Step i brings schema version i to i + 1. Append only: a released step never changes.
+const std::vector<MigrationStep>& migrationLadder() {
+    static const std::vector<MigrationStep> ladder = {migrateToV1};
+    return ladder;
+}
+
+// ---- bundled dataset --------------------------------------------------------------------------
+
+QByteArray readResource(const QString& path) {
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        throw StoreError("the bundled dataset is missing " + str(path) +
+                         " (was crossroads_data linked with its resources?)");
+    return file.readAll();
+}
+
+struct BundledEdition {
+    QString fileName;
+    QByteArray text;
+};
+
+std::vector<BundledEdition> bundledEditionFiles() {
+    std::vector<BundledEdition> files;
+    const QDir dir(kBundledEditionsDir);
+    for (const QString& name : dir.entryList({QStringLiteral("*.json")}, QDir::Files, QDir::Name))
+        files.push_back({name, readResource(dir.filePath(name))});
+    return files;
+}
+
+QString bundledEditionsHash(const std::vector<BundledEdition>& files) {
+    QCryptographicHash hash(QCryptographicHash::Sha256);
+    for (const auto& file : files) {
+        hash.addData(file.fileName.toUtf8());
+        hash.addData(QByteArrayView("\0", 1));
+        hash.addData(file.text);
+        hash.addData(QByteArrayView("\0", 1));
+    }
+    return QString::fromLatin1(hash.result().toHex());
+}
+
+// ---- rows -------------------------------------------------------------------------------------
+
+QVariant optionalValue(const std::optional<double>& v) {
+    return v ? QVariant(*v) : QVariant(QMetaType::fromType<double>());
+}
+
+std::optional<double> optionalDouble(const QVariant& v) {
+    if (v.isNull())
+        return std::nullopt;
+    return v.toDouble();
+}
+
+void bindChipData(QSqlQuery& q, const ChipSpec& chip) {
+    q.addBindValue(QString::fromStdString(chip.name));
+    q.addBindValue(QString::fromStdString(chip.vendor));
+    q.addBindValue(chip.year ? QVariant(*chip.year) : QVariant(QMetaType::fromType<int>()));
+    q.addBindValue(QString::fromLatin1(analysis::chipKindKey(chip.kind)));
+    q.addBindValue(chip.datacenter ? QVariant(*chip.datacenter ? 1 : 0)
+                                   : QVariant(QMetaType::fromType<int>()));
+    for (Precision p : analysis::kAllPrecisions)
+        q.addBindValue(optionalValue(chip.dense_tops[p]));
+    for (const FigureColumn& f : kFigureColumns)
+        q.addBindValue(optionalValue(chip.*f.member));
+    q.addBindValue(QString::fromStdString(chip.notes));
+}
+
+std::string chipContext(const ChipSpec& chip) {
+    return "chip \"" + chip.name + "\"";
+}
+
+void insertSources(const QSqlDatabase& db, qint64 chipId, const ChipSpec& chip) {
+    QSqlQuery q = prepare(db,
+                          QStringLiteral("INSERT INTO chip_sources (chip_id, position, field, "
+                                         "citation, confidence) VALUES (?, ?, ?, ?, ?)"),
+                          "cannot store chip sources");
+    int position = 0;
+    for (const auto& source : chip.sources) {
+        q.addBindValue(chipId);
+        q.addBindValue(position++);
+        q.addBindValue(QString::fromStdString(source.field));
+        q.addBindValue(QString::fromStdString(source.citation));
+        q.addBindValue(QString::fromStdString(source.confidence));
+        execPrepared(q, chipContext(chip) + ": cannot store its sources");
+    }
+}
+
+std::optional<qint64> chipIdByName(const QSqlDatabase& db, const QString& name) {
+    QSqlQuery q =
+        prepare(db, QStringLiteral("SELECT id FROM chips WHERE name = ?"), "cannot look up a chip");
+    q.addBindValue(name);
+    execPrepared(q, "cannot look up chip \"" + str(name) + "\"");
+    if (!q.next())
+        return std::nullopt;
+    return q.value(0).toLongLong();
+}
+
+enum class ChipWrite { Added, Updated };
+
+// Replacing keeps the row's id and created_at, so anything that later refers to a chip by id
+// (scenarios, benchmark rows) keeps pointing at it.
+ChipWrite writeChip(const QSqlDatabase& db, const ChipSpec& chip, const QString& origin) {
+    const QStringList columns = chipDataColumns();
+    const auto existing = chipIdByName(db, QString::fromStdString(chip.name));
+    if (existing) {
+        QStringList assignments;
+        for (const QString& c : columns)
+            assignments << c + QStringLiteral(" = ?");
+        QSqlQuery q = prepare(db,
+                              QStringLiteral("UPDATE chips SET %1, origin = ?, updated_at = %2 "
+                                             "WHERE id = ?")
+                                  .arg(assignments.join(QStringLiteral(", ")), kNow),
+                              "cannot update a chip");
+        bindChipData(q, chip);
+        q.addBindValue(origin);
+        q.addBindValue(*existing);
+        execPrepared(q, chipContext(chip) + ": cannot update it");
+        QSqlQuery del = prepare(db, QStringLiteral("DELETE FROM chip_sources WHERE chip_id = ?"),
+                                "cannot replace chip sources");
+        del.addBindValue(*existing);
+        execPrepared(del, chipContext(chip) + ": cannot replace its sources");
+        insertSources(db, *existing, chip);
+        return ChipWrite::Updated;
+    }
+    QStringList placeholders;
+    for (qsizetype i = 0; i < columns.size() + 1; ++i)
+        placeholders << QStringLiteral("?");
+    QSqlQuery q = prepare(
+        db,
+        QStringLiteral("INSERT INTO chips (%1, origin) VALUES (%2)")
+            .arg(columns.join(QStringLiteral(", ")), placeholders.join(QStringLiteral(", "))),
+        "cannot add a chip");
+    bindChipData(q, chip);
+    q.addBindValue(origin);
+    execPrepared(q, chipContext(chip) + ": cannot add it");
+    insertSources(db, q.lastInsertId().toLongLong(), chip);
+    return ChipWrite::Added;
+}
+
+QString chipSelect(const QString& tail) {
+    return QStringLiteral("SELECT id, %1 FROM chips %2")
+        .arg(chipDataColumns().join(QStringLiteral(", ")), tail);
+}
+
+ChipSpec chipFromRow(const QSqlQuery& q) {
+    ChipSpec chip;
+    int i = 1; // column 0 is the id
+    chip.name = str(q.value(i++).toString());
+    chip.vendor = str(q.value(i++).toString());
+    if (const QVariant year = q.value(i++); !year.isNull())
+        chip.year = year.toInt();
+    const std::string kind = str(q.value(i++).toString());
+    const auto parsedKind = analysis::chipKindFromKey(kind);
+    if (!parsedKind)
+        throw StoreError(chipContext(chip) + ": the store holds an unknown kind \"" + kind + "\"");
+    chip.kind = *parsedKind;
+    if (const QVariant dc = q.value(i++); !dc.isNull())
+        chip.datacenter = dc.toInt() != 0;
+    for (Precision p : analysis::kAllPrecisions)
+        chip.dense_tops[p] = optionalDouble(q.value(i++));
+    for (const FigureColumn& f : kFigureColumns)
+        chip.*f.member = optionalDouble(q.value(i++));
+    chip.notes = str(q.value(i++).toString());
+    return chip;
+}
+
+// chip id -> its sources, in stored order. `chipId` restricts to one chip.
+std::map<qint64, std::vector<analysis::Source>> readSources(const QSqlDatabase& db,
+                                                            std::optional<qint64> chipId) {
+    QSqlQuery q = prepare(db,
+                          QStringLiteral("SELECT chip_id, field, citation, confidence FROM "
+                                         "chip_sources %1 ORDER BY chip_id, position")
+                              .arg(chipId ? QStringLiteral("WHERE chip_id = ?") : QString()),
+                          "cannot read chip sources");
+    if (chipId)
+        q.addBindValue(*chipId);
+    execPrepared(q, "cannot read chip sources");
+    std::map<qint64, std::vector<analysis::Source>> sources;
+    while (q.next())
+        sources[q.value(0).toLongLong()].push_back(
+            {str(q.value(1).toString()), str(q.value(2).toString()), str(q.value(3).toString())});
+    return sources;
+}
+
+void writeEditions(const QSqlDatabase& db, const std::vector<BundledEdition>& files) {
+    std::vector<std::string> texts;
+    for (const auto& file : files)
+        texts.emplace_back(file.text.constData(), static_cast<size_t>(file.text.size()));
+    std::vector<analysis::Edition> resolved;
+    try {
+        resolved = analysis::editionsFromJsonTexts(texts);
+    } catch (const std::exception& e) {
+        throw StoreError(std::string("the bundled editions are broken: ") + e.what());
+    }
+    // A user's edition with a bundled id is their deliberate override: keep it.
+    QSqlQuery q = prepare(db,
+                          QStringLiteral("INSERT INTO editions (id, title, citation, effective, "
+                                         "status, definition_json, origin) VALUES (?, ?, ?, ?, "
+                                         "?, ?, 'bundled') ON CONFLICT (id) DO NOTHING"),
+                          "cannot store the bundled editions");
+    for (size_t i = 0; i < files.size(); ++i) {
+        const std::string id = nlohmann::json::parse(texts[i]).at("id").get<std::string>();
+        const auto* edition = analysis::findEdition(resolved, id);
+        if (!edition)
+            throw StoreError("the bundled edition \"" + id + "\" did not resolve");
+        q.addBindValue(QString::fromStdString(edition->id));
+        q.addBindValue(QString::fromStdString(edition->title));
+        q.addBindValue(QString::fromStdString(edition->citation.text));
+        q.addBindValue(QString::fromStdString(edition->effective));
+        q.addBindValue(QString::fromStdString(edition->status));
+        q.addBindValue(QString::fromUtf8(files[i].text));
+        execPrepared(q, "cannot store edition \"" + id + "\"");
+    }
+    QSqlQuery meta =
+        prepare(db,
+                QStringLiteral("INSERT INTO meta (key, value) VALUES (?, ?) "
+                               "ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+                "cannot record the bundled editions");
+    meta.addBindValue(kBundledEditionsHashKey);
+    meta.addBindValue(bundledEditionsHash(files));
+    execPrepared(meta, "cannot record the bundled editions");
+}
+
+void seed(const QSqlDatabase& db) {
+    for (const ChipSpec& chip : Store::bundledChips())
+        writeChip(db, chip, QStringLiteral("bundled"));
+    writeEditions(db, bundledEditionFiles());
+}
+
+// An app update may ship corrected rules: swap the bundled rows when the bundle changed, in one
+// transaction so a failure leaves the old rules in place.
+void refreshBundledEditions(const QSqlDatabase& db) {
+    const auto files = bundledEditionFiles();
+    const QString hash = bundledEditionsHash(files);
+    auto storedHash = [&] {
+        QSqlQuery q = prepare(db, QStringLiteral("SELECT value FROM meta WHERE key = ?"),
+                              "cannot read the store's metadata");
+        q.addBindValue(kBundledEditionsHashKey);
+        execPrepared(q, "cannot read the store's metadata");
+        return q.next() ? q.value(0).toString() : QString();
+    };
+    if (storedHash() == hash)
+        return;
+    WriteTransaction transaction(db);
+    if (storedHash() == hash) // another process refreshed it while we waited for the lock
+        return;
+    exec(db, QStringLiteral("DELETE FROM editions WHERE origin = 'bundled'"),
+         "cannot remove the old bundled editions");
+    writeEditions(db, files);
+    transaction.commit();
+}
+
+int userVersion(const QSqlDatabase& db) {
+    return scalar(db, QStringLiteral("PRAGMA user_version"), "cannot read the store's version")
+        .toInt();
+}
+
+void migrate(const QSqlDatabase& db, const Store::Options& options) {
+    if (userVersion(db) >= Store::kSchemaVersion)
+        return;
+    WriteTransaction transaction(db);
+    // Read again under the lock: another process may have migrated while we waited.
+    const int from = userVersion(db);
+    if (from >= Store::kSchemaVersion)
+        return;
+    const auto& ladder = migrationLadder();
+    if (ladder.size() != static_cast<size_t>(Store::kSchemaVersion))
+        throw StoreError("internal error: the migration ladder does not reach schema " +
+                         std::to_string(Store::kSchemaVersion));
+    for (int version = from; version < Store::kSchemaVersion; ++version) {
+        ladder[static_cast<size_t>(version)](db);
+        if (options.after_migration_step)
+            options.after_migration_step(version + 1);
+    }
+    // A new store's dataset lands in the same transaction: a store never exists half-seeded.
+    if (from == 0)
+        seed(db);
+    // PRAGMA user_version is written inside the transaction, so it rolls back with the rest.
+    exec(db, QStringLiteral("PRAGMA user_version = %1").arg(Store::kSchemaVersion),
+         "cannot record the store's version");
+    transaction.commit();
+}
+
+std::atomic<int> connectionCounter{0};
+
+} // namespace
+
+Store::Store(const QString& path) : Store(path, Options{}) {}
+
+Store::Store(const QString& path, const Options& options)
+    : path_(path),
+      connection_(QStringLiteral("crossroads-store-%1").arg(connectionCounter.fetch_add(1))) {
+    try {
+        open(options);
+    } catch (...) {
+        closeConnection();
+        throw;
+    }
+}
+
+Store::~Store() {
+    closeConnection();
+}
+
+void Store::closeConnection() {
+    if (!QSqlDatabase::contains(connection_))
+        return;
+    {
+        QSqlDatabase db = QSqlDatabase::database(connection_, false);
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(connection_);
+}
+
+void Store::open(const Options& options) {
+    if (!QSqlDatabase::isDriverAvailable(QStringLiteral("QSQLITE")))
+        throw StoreError("the Qt SQLite driver (QSQLITE) is missing: install libqt6sql6-sqlite");
+
+    // QSQLITE would open an anonymous temporary database for an empty name.
+    if (path_.isEmpty())
+        throw StoreError("no store path given");
+    const QFileInfo info(path_);
+    const bool existing = info.exists() && info.size() > 0;
+    if (info.exists() && !info.isFile())
+        throw StoreError("not a Crossroads store (not a file): " + where(path_));
+    if (existing) {
+        // Decided before SQLite sees the file: something that is not a database never reaches
+        // code that might write to it, and the error can say what is wrong in plain words.
+        QFile file(path_);
+        if (!file.open(QIODevice::ReadOnly))
+            throw StoreError("cannot read store " + where(path_) + ": " + str(file.errorString()));
+        const QByteArray head = file.read(static_cast<qint64>(kSqliteMagic.size()));
+        if (std::string_view(head.constData(), static_cast<size_t>(head.size())) != kSqliteMagic)
+            throw StoreError("not a Crossroads store (not an SQLite database): " + where(path_));
+    } else if (!QDir().mkpath(info.absolutePath())) {
+        throw StoreError("cannot create the folder for store " + where(path_));
+    }
+
+    QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), connection_);
+    db.setDatabaseName(path_);
+    if (!db.open())
+        throw StoreError("cannot open store " + where(path_) + ": " + errorText(db.lastError()));
+
+    // Until the checks below pass, SQLite itself refuses every write to the file.
+    exec(db, QStringLiteral("PRAGMA query_only = ON"), "cannot open store " + where(path_));
+    const std::string corrupt = "store is corrupt: " + where(path_) + ": ";
+    {
+        // quick_check reads every page once (no index cross-checks): milliseconds for a store of
+        // a few hundred chips, and it turns a damaged file into one clear error at open instead
+        // of odd failures later.
+        QSqlQuery check(db);
+        if (!check.exec(QStringLiteral("PRAGMA quick_check")))
+            throw StoreError(corrupt + errorText(check.lastError()));
+        QStringList problems;
+        while (check.next()) {
+            const QString row = check.value(0).toString();
+            if (row == QLatin1String("ok"))
+                continue;
+            // Anything else is a problem. SQLite may pack several into one row, one per line,
+            // under a "*** in database main ***" heading.
+            QStringList lines = row.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+            lines.removeIf([](const QString& l) { return l.startsWith(QLatin1String("***")); });
+            problems << (lines.isEmpty() ? QStringList{row} : lines);
+        }
+        if (!problems.isEmpty()) {
+            const qsizetype more = problems.size() - 1;
+            throw StoreError(
+                corrupt + str(problems.front()) +
+                (more > 0 ? " (and " + std::to_string(more) + " more problems)" : std::string()));
+        }
+    }
+    int version = 0;
+    {
+        QSqlQuery q(db);
+        if (!q.exec(QStringLiteral("PRAGMA user_version")) || !q.next())
+            throw StoreError(corrupt + errorText(q.lastError()));
+        version = q.value(0).toInt();
+    }
+    if (version > kSchemaVersion)
+        throw StoreError("store schema " + std::to_string(version) +
+                         " is newer than this Crossroads (knows " + std::to_string(kSchemaVersion) +
+                         "): upgrade Crossroads");
+    if (version == 0 && existing) {
+        // Version 0 with tables is some other program's database, not an interrupted creation
+        // of ours (that would have rolled back to no tables at all).
+        const int tables = scalar(db, QStringLiteral("SELECT count(*) FROM sqlite_master"),
+                                  corrupt + "cannot list its tables")
+                               .toInt();
+        if (tables > 0)
+            throw StoreError("not a Crossroads store (an SQLite database of another program): " +
+                             where(path_));
+    }
+    exec(db, QStringLiteral("PRAGMA query_only = OFF"), "cannot open store " + where(path_));
+
+    const QString journalMode =
+        scalar(db, QStringLiteral("PRAGMA journal_mode = WAL"), "cannot turn on WAL journaling")
+            .toString()
+            .toLower();
+    if (journalMode != QLatin1String("wal"))
+        throw StoreError("store " + where(path_) +
+                         ": SQLite refused WAL journaling (journal mode stays \"" +
+                         str(journalMode) + "\"); is it on a network or read-only file system?");
+    // Per connection and a no-op inside a transaction: set it before any.
+    exec(db, QStringLiteral("PRAGMA foreign_keys = ON"), "cannot turn on foreign keys");
+
+    migrate(db, options);
+    refreshBundledEditions(db);
+}
+
+QString Store::defaultPath() {
+    return QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) +
+           QStringLiteral("/crossroads.sqlite");
+}
+
+std::vector<ChipSpec> Store::bundledChips() {
+    const QByteArray text = readResource(kBundledChipsPath);
+    try {
+        return analysis::chipsFromJsonText(
+            std::string(text.constData(), static_cast<size_t>(text.size())));
+    } catch (const std::exception& e) {
+        throw StoreError(std::string("the bundled chips are broken: ") + e.what());
+    }
+}
+
+std::vector<std::string> Store::bundledEditionTexts() {
+    std::vector<std::string> texts;
+    for (const auto& file : bundledEditionFiles())
+        texts.emplace_back(file.text.constData(), static_cast<size_t>(file.text.size()));
+    return texts;
+}
+
+QSqlDatabase Store::database() const {
+    return QSqlDatabase::database(connection_, false);
+}
+
+int Store::schemaVersion() const {
+    return userVersion(database());
+}
+
+std::vector<ChipSpec> Store::chips() const {
+    const QSqlDatabase db = database();
+    auto sources = readSources(db, std::nullopt);
+    QSqlQuery q = exec(db, chipSelect(QStringLiteral("ORDER BY vendor COLLATE NOCASE, name")),
+                       "cannot read chips");
+    std::vector<ChipSpec> chips;
+    while (q.next()) {
+        ChipSpec chip = chipFromRow(q);
+        if (auto it = sources.find(q.value(0).toLongLong()); it != sources.end())
+            chip.sources = std::move(it->second);
+        chips.push_back(std::move(chip));
+    }
+    return chips;
+}
+
+std::optional<ChipSpec> Store::chip(const QString& name) const {
+    const QSqlDatabase db = database();
+    QSqlQuery q = prepare(db, chipSelect(QStringLiteral("WHERE name = ?")), "cannot read a chip");
+    q.addBindValue(name);
+    execPrepared(q, "cannot read chip \"" + str(name) + "\"");
+    if (!q.next())
+        return std::nullopt;
+    ChipSpec chip = chipFromRow(q);
+    const qint64 id = q.value(0).toLongLong();
+    auto sources = readSources(db, id);
+    if (auto it = sources.find(id); it != sources.end())
+        chip.sources = std::move(it->second);
+    return chip;
+}
+
+ImportReport Store::upsertChips(const std::vector<ChipSpec>& chips) {
+    std::set<std::string> foldedNames;
+    for (const ChipSpec& chip : chips) {
+        const auto problems = analysis::validateChip(chip);
+        if (!problems.empty())
+            throw StoreError(chipContext(chip) + ": " + problems.front());
+        // The store's NOCASE collation folds ASCII only; fold the same way.
+        std::string folded = chip.name;
+        for (char& c : folded)
+            if (c >= 'A' && c <= 'Z')
+                c = static_cast<char>(c - 'A' + 'a');
+        if (!foldedNames.insert(std::move(folded)).second)
+            throw StoreError(chipContext(chip) + ": appears twice in the same import");
+    }
+    const QSqlDatabase db = database();
+    ImportReport report;
+    WriteTransaction transaction(db);
+    for (const ChipSpec& chip : chips) {
+        if (writeChip(db, chip, QStringLiteral("user")) == ChipWrite::Added)
+            ++report.added;
+        else
+            ++report.updated;
+    }
+    transaction.commit();
+    return report;
+}
+
+bool Store::removeChip(const QString& name) {
+    QSqlQuery q = prepare(database(), QStringLiteral("DELETE FROM chips WHERE name = ?"),
+                          "cannot remove a chip");
+    q.addBindValue(name);
+    execPrepared(q, "cannot remove chip \"" + str(name) + "\"");
+    return q.numRowsAffected() > 0;
+}
+
+std::vector<analysis::Edition> Store::editions() const {
+    QSqlQuery q = exec(database(), QStringLiteral("SELECT id, definition_json FROM editions"),
+                       "cannot read editions");
+    std::vector<nlohmann::json> objects;
+    while (q.next()) {
+        const QString id = q.value(0).toString();
+        try {
+            objects.push_back(nlohmann::json::parse(q.value(1).toString().toStdString()));
+        } catch (const nlohmann::json::exception& e) {
+            throw StoreError("edition \"" + str(id) +
+                             "\" in the store is not valid JSON: " + e.what());
+        }
+    }
+    try {
+        return analysis::editionsFromJson(objects);
+    } catch (const analysis::EditionFormatError& e) {
+        throw StoreError(std::string("the store's editions are inconsistent: ") + e.what());
+    }
+}
+
+QString Store::defaultEditionId() const {
+    const auto all = editions();
+    const analysis::Edition* edition = analysis::newestInForce(all);
+    return edition ? QString::fromStdString(edition->id) : QString();
+}
+
+} // namespace crossroads::data
