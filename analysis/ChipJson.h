@@ -12,7 +12,7 @@
 namespace crossroads::analysis {
 
 class ChipFormatError : public std::runtime_error {
-  public:
+public:
     using std::runtime_error::runtime_error;
 };
 

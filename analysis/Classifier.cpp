@@ -270,9 +270,7 @@ Comparator negate(Comparator c) {
 std::pair<std::string, std::string> formatPair(double value, double threshold) {
     std::string v = formatFigure(value), t = formatFigure(threshold);
     for (int digits = 4; v == t && value != threshold && digits <= 9; ++digits) {
-        char buffer[64];
-        std::snprintf(buffer, sizeof buffer, "%.*f", digits, value);
-        v = buffer;
+        v = fixedDecimals(value, digits);
     }
     return {v, t};
 }
@@ -362,6 +360,8 @@ ClassificationResult classify(const ChipSpec& chip, const Edition& edition) {
             const Clause& clause = *o.clause;
             if (inA && clause.paragraph == "b")
                 continue; // .a hides .b, and its reasons with it
+            if (o.eval.value == Tri::Unknown && d.paragraph)
+                continue; // an open clause that cannot change the paragraph decides nothing
             if (o.eval.value == Tri::False &&
                 std::all_of(o.eval.deciding.begin(), o.eval.deciding.end(),
                             [](const Criterion* c) { return c->metric == "kind"; }))

@@ -42,5 +42,7 @@ nlohmann::json resultToJson(const ClassificationResult& result);
 
 // "15,832", "4,988.8", "3.14": how figures appear in explanations and tables.
 std::string formatFigure(double value);
+// `value` with exactly `decimals` decimals, "." as the point whatever the locale.
+std::string fixedDecimals(double value, int decimals);
 
 } // namespace crossroads::analysis

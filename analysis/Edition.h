@@ -15,7 +15,7 @@
 namespace crossroads::analysis {
 
 class EditionFormatError : public std::runtime_error {
-  public:
+public:
     using std::runtime_error::runtime_error;
 };
 

@@ -1,18 +1,25 @@
 #include "analysis/Classifier.h"
 
+#include <charconv>
 #include <cmath>
-#include <cstdio>
 
 namespace crossroads::analysis {
+
+// std::to_chars, unlike printf, ignores the C locale (QCoreApplication sets it from the user's
+// environment, where a decimal comma would break the figures and their separators).
+std::string fixedDecimals(double value, int decimals) {
+    char buffer[400];
+    const auto result =
+        std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::fixed, decimals);
+    return std::string(buffer, result.ptr);
+}
 
 std::string formatFigure(double value) {
     if (!std::isfinite(value))
         return std::to_string(value);
     const double magnitude = std::fabs(value);
     const int decimals = magnitude >= 1000 ? 1 : magnitude >= 100 ? 1 : magnitude >= 1 ? 2 : 3;
-    char buffer[64];
-    std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
-    std::string text = buffer;
+    std::string text = fixedDecimals(value, decimals);
     if (auto dot = text.find('.'); dot != std::string::npos) {
         while (text.back() == '0')
             text.pop_back();

@@ -15,7 +15,7 @@ namespace crossroads::data {
 
 // "line 7, field fp32: \"abc\" is not a number"; readChipFile prefixes the file's path.
 class ChipFileError : public std::runtime_error {
-  public:
+public:
     using std::runtime_error::runtime_error;
 };
 

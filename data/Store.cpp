@@ -71,7 +71,7 @@ QVariant scalar(const QSqlDatabase& db, const QString& sql, std::string_view wha
 // BEGIN IMMEDIATE takes the write lock up front, so two Crossroads processes opening a new store
 // at once serialise here instead of both migrating and one failing at COMMIT.
 class WriteTransaction {
-  public:
+public:
     explicit WriteTransaction(const QSqlDatabase& db) : db_(db) {
         exec(db_, QStringLiteral("BEGIN IMMEDIATE"), "cannot start a store transaction");
     }
@@ -89,7 +89,7 @@ class WriteTransaction {
         committed_ = true;
     }
 
-  private:
+private:
     QSqlDatabase db_;
     bool committed_ = false;
 };

@@ -20,7 +20,7 @@ namespace crossroads::data {
 // One clear message naming the problem ("not an SQLite database: /path", "store schema 7 is
 // newer than this Crossroads (6): upgrade Crossroads", ...).
 class StoreError : public std::runtime_error {
-  public:
+public:
     using std::runtime_error::runtime_error;
 };
 
@@ -30,7 +30,7 @@ struct ImportReport {
 };
 
 class Store {
-  public:
+public:
     static constexpr int kSchemaVersion = 1;
 
     struct Options {
@@ -76,7 +76,7 @@ class Store {
     // The newest edition in force (DESIGN.md: the default of `classify`).
     QString defaultEditionId() const;
 
-  private:
+private:
     void open(const Options& options);
     void closeConnection();
 

@@ -9,7 +9,6 @@
 #include <nlohmann/json.hpp>
 
 #include <QCommandLineParser>
-#include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QTextStream>
@@ -67,20 +66,6 @@ void noPositional(const QCommandLineParser& parser) {
 }
 
 const QCommandLineOption kJson(QStringLiteral("json"), QStringLiteral("Print JSON for tools."));
-
-// The editions a command works under: the store's, or the bundled ones when the store does not
-// exist and the command must not create it (classify --spec).
-std::vector<Edition> bundledEditions() {
-    QDir dir(QStringLiteral(":/seed/editions"));
-    std::vector<std::string> texts;
-    for (const QString& name : dir.entryList({QStringLiteral("*.json")}, QDir::Files, QDir::Name)) {
-        QFile f(dir.filePath(name));
-        if (!f.open(QIODevice::ReadOnly))
-            throw std::runtime_error("cannot read the bundled edition " + name.toStdString());
-        texts.push_back(f.readAll().toStdString());
-    }
-    return analysis::editionsFromJsonTexts(texts);
-}
 
 const Edition& pickEdition(const std::vector<Edition>& editions, const QString& requested) {
     if (requested.isEmpty()) {
@@ -200,7 +185,7 @@ int classifyCommand(const QStringList& arguments, const QString& storePath) {
         store.emplace(storePath);
         editions = store->editions();
     } else {
-        editions = bundledEditions();
+        editions = analysis::editionsFromJsonTexts(data::Store::bundledEditionTexts());
     }
     const Edition& chosen = pickEdition(editions, parser.value(edition));
     for (const QString& name : parser.values(chip)) {

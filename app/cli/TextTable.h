@@ -8,12 +8,12 @@
 namespace crossroads::cli {
 
 class TextTable {
-  public:
+public:
     explicit TextTable(QStringList header, std::vector<bool> rightAligned = {});
     void addRow(QStringList cells);
     QString render() const;
 
-  private:
+private:
     QStringList header_;
     std::vector<bool> right_;
     std::vector<QStringList> rows_;

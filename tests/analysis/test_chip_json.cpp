@@ -11,7 +11,7 @@ using nlohmann::json;
 
 class TestChipJson : public QObject {
     Q_OBJECT
-  private slots:
+private slots:
     void roundTripOfTheSeed() {
         const auto chips = crossroads::testing::bundledChips();
         for (const ChipSpec& chip : chips)

@@ -61,7 +61,7 @@ class TestClassifier : public QObject {
         qFatal("chip %s missing from the seed", qPrintable(name));
     }
 
-  private slots:
+private slots:
     void initTestCase() {
         editions_ = bundledEditions();
         chips_ = bundledChips();

@@ -23,7 +23,7 @@ class TestEditions : public QObject {
         return e;
     }
 
-  private slots:
+private slots:
     void bundledEditionsLoad() {
         const auto editions = bundledEditions();
         QStringList ids;

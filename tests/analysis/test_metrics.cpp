@@ -13,7 +13,7 @@ const BitLengths kBits = {{Precision::Fp64, 64}, {Precision::Fp32, 32}, {Precisi
 
 class TestMetrics : public QObject {
     Q_OBJECT
-  private slots:
+private slots:
     void bisExamples_data() {
         QTest::addColumn<int>("precision");
         QTest::addColumn<double>("rate");

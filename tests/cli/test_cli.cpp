@@ -45,8 +45,8 @@ class TestCli : public QObject {
             arguments = QStringList{QStringLiteral("--db"), db.isEmpty() ? db_ : db} + arguments;
         p.start(QStringLiteral(CROSSROADS_BINARY), arguments);
         p.waitForFinished(120000);
-        return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-                p.readAllStandardError()};
+        return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
+                p.readAllStandardOutput(), p.readAllStandardError()};
     }
 
     json runJson(const QStringList& arguments) {
@@ -74,9 +74,9 @@ private slots:
         QVERIFY(out["edition"] == "2023-10");
         QCOMPARE(out["results"].size(), size_t(49));
         for (const json& r : out["results"]) {
-            for (const char* key : {"name", "tpp", "tpp_reported", "performance_density", "classes",
-                                    "controlled", "undetermined", "borderline",
-                                    "license_exceptions", "flags", "explanation"})
+            for (const char* key :
+                 {"name", "tpp", "tpp_reported", "performance_density", "classes", "controlled",
+                  "undetermined", "borderline", "license_exceptions", "flags", "explanation"})
                 QVERIFY2(r.contains(key), key);
             QVERIFY(r["controlled"].is_boolean() || r["controlled"].is_null());
             // An undetermined result names what is missing; a decided one names nothing.
@@ -138,10 +138,10 @@ private slots:
         QTest::newRow("unknown option") << QStringList{"classify", "--bogus"} << 2 << "bogus";
         QTest::newRow("unknown edition") << QStringList{"classify", "--edition", "1999-01"} << 2
                                          << "unknown edition \"1999-01\"";
-        QTest::newRow("unknown chip") << QStringList{"classify", "--chip", "Nope 9000"} << 1
-                                      << "no chip named \"Nope 9000\"";
-        QTest::newRow("missing spec") << QStringList{"classify", "--spec", "/nonexistent.json"} << 1
-                                      << "cannot read";
+        QTest::newRow("unknown chip")
+            << QStringList{"classify", "--chip", "Nope 9000"} << 1 << "no chip named \"Nope 9000\"";
+        QTest::newRow("missing spec")
+            << QStringList{"classify", "--spec", "/nonexistent.json"} << 1 << "cannot read";
         QTest::newRow("import without file") << QStringList{"import"} << 2 << "one FILE";
     }
     void errors() {
@@ -159,7 +159,8 @@ private slots:
         writeFile(spec, R"({"name": "X", "vendor": "V", "fp16x": 1})");
         const Run r = crossroads({"classify", "--spec", spec});
         QCOMPARE(r.code, 1);
-        QVERIFY2(r.err.contains("unknown key \\\"fp16x\\\"") || r.err.contains("unknown key \"fp16x\""),
+        QVERIFY2(r.err.contains("unknown key \\\"fp16x\\\"") ||
+                     r.err.contains("unknown key \"fp16x\""),
                  r.err.constData());
     }
 
@@ -177,17 +178,20 @@ private slots:
         for (const char* ext : {"json", "csv"}) {
             const QString file = dir_.filePath(QStringLiteral("export.") + QLatin1String(ext));
             QCOMPARE(crossroads({"export", file}).code, 0);
-            const QString other = dir_.filePath(QStringLiteral("other-%1.sqlite").arg(QLatin1String(ext)));
+            const QString other =
+                dir_.filePath(QStringLiteral("other-%1.sqlite").arg(QLatin1String(ext)));
             // A fresh store already holds the seed: importing replaces every chip by name.
             const Run r = crossroads({"import", file}, other);
             QCOMPARE(r.code, 0);
             QVERIFY2(r.out.contains("49 updated"), r.out.constData());
-            QCOMPARE(crossroads({"chips", "--json"}, other).out, crossroads({"chips", "--json"}).out);
+            QCOMPARE(crossroads({"chips", "--json"}, other).out,
+                     crossroads({"chips", "--json"}).out);
         }
     }
 
     void peopleGetTables() {
-        const Run r = crossroads({"classify", "--edition", "2022-10", "--chip", "H800 SXM5 (China)"});
+        const Run r =
+            crossroads({"classify", "--edition", "2022-10", "--chip", "H800 SXM5 (China)"});
         QCOMPARE(r.code, 0);
         QVERIFY(r.out.contains("I/O 400 GB/s < 600 GB/s: not 3A090.a.1, 87 FR 62186"));
         QCOMPARE(crossroads({"--help"}).code, 0);

@@ -68,7 +68,7 @@ const Source kEpochRow{"*", "Epoch AI, Data on Machine Learning Hardware (CC BY)
 
 class TestChipFiles : public QObject {
     Q_OBJECT
-  private slots:
+private slots:
     void roundTrips_data() {
         QTest::addColumn<QString>("fileName");
         QTest::addColumn<bool>("awkward");

@@ -26,7 +26,7 @@ QString describe(const std::vector<CsvRecord>& records) {
 
 class TestCsv : public QObject {
     Q_OBJECT
-  private slots:
+private slots:
     void parses_data() {
         QTest::addColumn<std::string>("text");
         QTest::addColumn<QString>("expected");

@@ -23,7 +23,7 @@ namespace {
 // A second connection that bypasses Store: to inspect what is really in the file, or to put the
 // file into states Store would never produce.
 class RawConnection {
-  public:
+public:
     explicit RawConnection(const QString& path) : name_(QStringLiteral("raw-%1").arg(counter_++)) {
         QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name_);
         db.setDatabaseName(path);
@@ -52,7 +52,7 @@ class RawConnection {
         return q.value(0);
     }
 
-  private:
+private:
     static inline int counter_ = 0;
     QString name_;
 };
@@ -107,7 +107,7 @@ ChipSpec testChip(const std::string& name) {
 
 class TestStore : public QObject {
     Q_OBJECT
-  private slots:
+private slots:
     void freshStoreIsSeeded() {
         QTemporaryDir dir;
         const QString path = dir.filePath(QStringLiteral("nested/folder/store.sqlite"));
