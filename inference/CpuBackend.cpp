@@ -1,0 +1,450 @@
+#include "inference/CpuBackend.h"
+
+#include "inference/Kernels.h"
+#include "inference/ReferenceForward.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+namespace crossroads::inference {
+
+namespace {
+
+// One matrix product y = W x over `tokens` input rows, split into row blocks across the pool.
+struct MatmulJob {
+    const Matrix* w;
+    const float* x;
+    int64_t xStride;
+    int64_t tokens;
+    float* y;
+    int64_t yStride;
+};
+
+struct RowTask {
+    std::size_t job;
+    int64_t rowBegin, rowEnd;
+};
+
+int64_t rowBlock(int64_t rows, int threads) {
+    // Enough blocks for dynamic balancing, big enough that a task outweighs its dispatch.
+    const int64_t block = rows / (4 * static_cast<int64_t>(threads));
+    return std::clamp<int64_t>(block & ~int64_t{3}, 16, 64);
+}
+
+void rmsNormRow(const float* x, const std::vector<float>& w, double eps, int64_t n, float* out) {
+    double squares = 0.0;
+    for (int64_t i = 0; i < n; ++i)
+        squares += static_cast<double>(x[i]) * x[i];
+    const auto scale = static_cast<float>(1.0 / std::sqrt(squares / static_cast<double>(n) + eps));
+    for (int64_t i = 0; i < n; ++i)
+        out[i] = x[i] * scale * w[static_cast<std::size_t>(i)];
+}
+
+float silu(float x) {
+    return x / (1.0f + std::exp(-x));
+}
+
+// An expert (or the shared expert, or a dense MLP) and the token rows routed to it.
+struct ExpertJob {
+    const MlpWeights* weights;
+    std::vector<int64_t> rows;
+    std::vector<float> gates;
+    int64_t firstRow = 0;  // in the gathered buffers
+    int64_t actOffset = 0; // floats into the activation buffer
+};
+
+} // namespace
+
+CpuBackend::CpuBackend(const Model& model, int threads)
+    : model_(model), pool_(std::make_unique<ThreadPool>(threads)) {}
+
+CpuBackend::~CpuBackend() = default;
+
+Sequence CpuBackend::newSequence() const {
+    Sequence sequence;
+    sequence.keys.resize(static_cast<std::size_t>(model_.config.numLayers));
+    sequence.values.resize(static_cast<std::size_t>(model_.config.numLayers));
+    return sequence;
+}
+
+void CpuBackend::matmul(const Matrix& w, const float* x, int64_t xStride, int64_t tokens, float* y,
+                        int64_t yStride) {
+    const int64_t block = rowBlock(w.rows, pool_->size());
+    const int64_t tasks = (w.rows + block - 1) / block;
+    pool_->parallelFor(tasks, [&](int64_t task) {
+        const int64_t begin = task * block;
+        matmulRows(w, begin, std::min(w.rows, begin + block), x, xStride, tokens, y, yStride);
+    });
+}
+
+std::vector<float> CpuBackend::prefill(Sequence& sequence, std::span<const int32_t> tokens,
+                                       bool allPositions) {
+    if (tokens.empty())
+        throw EngineError("prefill needs at least one token");
+    std::vector<Row> rows;
+    for (std::size_t i = 0; i < tokens.size(); ++i)
+        rows.push_back({&sequence, sequence.length + static_cast<int64_t>(i), tokens[i]});
+    std::vector<int64_t> logitRows;
+    if (allPositions)
+        for (std::size_t i = 0; i < tokens.size(); ++i)
+            logitRows.push_back(static_cast<int64_t>(i));
+    else
+        logitRows.push_back(static_cast<int64_t>(tokens.size()) - 1);
+    return forward(rows, logitRows);
+}
+
+std::vector<float> CpuBackend::decode(std::span<Sequence* const> sequences,
+                                      std::span<const int32_t> tokens) {
+    if (sequences.size() != tokens.size() || sequences.empty())
+        throw EngineError("decode needs one token per sequence");
+    if (std::set<Sequence*>(sequences.begin(), sequences.end()).size() != sequences.size())
+        throw EngineError("decode got the same sequence twice in one batch");
+    std::vector<Row> rows;
+    std::vector<int64_t> logitRows;
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+        rows.push_back({sequences[i], sequences[i]->length, tokens[i]});
+        logitRows.push_back(static_cast<int64_t>(i));
+    }
+    return forward(rows, logitRows);
+}
+
+std::vector<float> CpuBackend::forward(const std::vector<Row>& rows,
+                                       const std::vector<int64_t>& logitRows) {
+    const ModelConfig& config = model_.config;
+    const ModelWeights& weights = model_.weights;
+    const int64_t tokens = static_cast<int64_t>(rows.size());
+    const int64_t hidden = config.hiddenSize;
+    stats_ = {};
+
+    int64_t maxPosition = 0;
+    for (const Row& row : rows) {
+        if (row.token < 0 || row.token >= config.vocabSize)
+            throw EngineError("token id " + std::to_string(row.token) +
+                              " is outside the vocabulary (" + std::to_string(config.vocabSize) +
+                              ")");
+        maxPosition = std::max(maxPosition, row.position);
+    }
+    // RoPE tables in double, rounded once.
+    const int64_t half = config.headDim / 2;
+    const int64_t tablePositions = static_cast<int64_t>(cos_.size()) / half;
+    if (maxPosition >= tablePositions) {
+        const int64_t wanted = std::max<int64_t>(maxPosition + 1, 2 * tablePositions);
+        const auto inverse = ropeInverseFrequencies(config.headDim, config.ropeTheta);
+        cos_.resize(static_cast<std::size_t>(wanted * half));
+        sin_.resize(static_cast<std::size_t>(wanted * half));
+        for (int64_t p = tablePositions; p < wanted; ++p)
+            for (int64_t i = 0; i < half; ++i) {
+                const double angle = static_cast<double>(p) * inverse[static_cast<std::size_t>(i)];
+                cos_[static_cast<std::size_t>(p * half + i)] = static_cast<float>(std::cos(angle));
+                sin_[static_cast<std::size_t>(p * half + i)] = static_cast<float>(std::sin(angle));
+            }
+    }
+    // Room in each sequence's cache for the positions written now.
+    for (const Row& row : rows) {
+        const auto needed = static_cast<std::size_t>((row.position + 1) * config.kvDim());
+        for (std::size_t l = 0; l < row.sequence->keys.size(); ++l) {
+            if (row.sequence->keys[l].size() < needed) {
+                row.sequence->keys[l].resize(needed);
+                row.sequence->values[l].resize(needed);
+            }
+        }
+    }
+
+    hidden_.resize(static_cast<std::size_t>(tokens * hidden));
+    for (int64_t t = 0; t < tokens; ++t)
+        for (int64_t i = 0; i < hidden; ++i)
+            hidden_[static_cast<std::size_t>(t * hidden + i)] =
+                weights.embed.at(rows[static_cast<std::size_t>(t)].token, i);
+    stats_.weightBytes +=
+        static_cast<double>(tokens) * static_cast<double>(weights.embed.rowBytes());
+
+    for (std::size_t l = 0; l < weights.layers.size(); ++l) {
+        attentionLayer(l, rows);
+        mlpLayer(l, tokens);
+    }
+    for (const Row& row : rows)
+        row.sequence->length = std::max(row.sequence->length, row.position + 1);
+
+    const auto outputs = static_cast<int64_t>(logitRows.size());
+    normed_.resize(static_cast<std::size_t>(outputs * hidden));
+    for (int64_t i = 0; i < outputs; ++i)
+        rmsNormRow(
+            &hidden_[static_cast<std::size_t>(logitRows[static_cast<std::size_t>(i)] * hidden)],
+            weights.finalNorm, config.rmsNormEps, hidden,
+            &normed_[static_cast<std::size_t>(i * hidden)]);
+    std::vector<float> logits(static_cast<std::size_t>(outputs * config.vocabSize));
+    matmul(weights.lmHead, normed_.data(), hidden, outputs, logits.data(), config.vocabSize);
+    stats_.weightBytes += static_cast<double>(weights.lmHead.bytes());
+    stats_.flops += 2.0 * static_cast<double>(outputs) * static_cast<double>(config.vocabSize) *
+                    static_cast<double>(hidden);
+    return logits;
+}
+
+void CpuBackend::attentionLayer(std::size_t layerIndex, const std::vector<Row>& rows) {
+    const ModelConfig& config = model_.config;
+    const LayerWeights& layer = model_.weights.layers[layerIndex];
+    const int64_t tokens = static_cast<int64_t>(rows.size());
+    const int64_t hidden = config.hiddenSize;
+    const int64_t qDim = config.qDim();
+    const int64_t kvDim = config.kvDim();
+    const int64_t headDim = config.headDim;
+    const int64_t half = headDim / 2;
+    const auto eps = config.rmsNormEps;
+
+    normed_.resize(static_cast<std::size_t>(tokens * hidden));
+    q_.resize(static_cast<std::size_t>(tokens * qDim));
+    k_.resize(static_cast<std::size_t>(tokens * kvDim));
+    v_.resize(static_cast<std::size_t>(tokens * kvDim));
+    for (int64_t t = 0; t < tokens; ++t)
+        rmsNormRow(&hidden_[static_cast<std::size_t>(t * hidden)], layer.inputNorm, eps, hidden,
+                   &normed_[static_cast<std::size_t>(t * hidden)]);
+
+    // q, k and v in one dispatch.
+    const MatmulJob jobs[] = {
+        {&layer.q, normed_.data(), hidden, tokens, q_.data(), qDim},
+        {&layer.k, normed_.data(), hidden, tokens, k_.data(), kvDim},
+        {&layer.v, normed_.data(), hidden, tokens, v_.data(), kvDim},
+    };
+    std::vector<RowTask> tasks;
+    for (std::size_t j = 0; j < std::size(jobs); ++j) {
+        const int64_t block = rowBlock(jobs[j].w->rows, pool_->size());
+        for (int64_t r = 0; r < jobs[j].w->rows; r += block)
+            tasks.push_back({j, r, std::min(jobs[j].w->rows, r + block)});
+    }
+    pool_->parallelFor(static_cast<int64_t>(tasks.size()), [&](int64_t index) {
+        const RowTask& task = tasks[static_cast<std::size_t>(index)];
+        const MatmulJob& job = jobs[task.job];
+        matmulRows(*job.w, task.rowBegin, task.rowEnd, job.x, job.xStride, job.tokens, job.y,
+                   job.yStride);
+    });
+
+    // Bias, q/k norms, clipping and RoPE per token, then the keys and values go to the cache.
+    const auto prepare = [&](int64_t t) {
+        float* q = &q_[static_cast<std::size_t>(t * qDim)];
+        float* k = &k_[static_cast<std::size_t>(t * kvDim)];
+        float* v = &v_[static_cast<std::size_t>(t * kvDim)];
+        for (std::size_t i = 0; i < layer.qBias.size(); ++i)
+            q[i] += layer.qBias[i];
+        for (std::size_t i = 0; i < layer.kBias.size(); ++i)
+            k[i] += layer.kBias[i];
+        for (std::size_t i = 0; i < layer.vBias.size(); ++i)
+            v[i] += layer.vBias[i];
+        if (config.qkNorm == QkNorm::WholeProj) {
+            rmsNormRow(q, layer.qNorm, eps, qDim, q);
+            rmsNormRow(k, layer.kNorm, eps, kvDim, k);
+        } else if (config.qkNorm == QkNorm::PerHead) {
+            for (int64_t h = 0; h < config.numHeads; ++h)
+                rmsNormRow(q + h * headDim, layer.qNorm, eps, headDim, q + h * headDim);
+            for (int64_t h = 0; h < config.numKvHeads; ++h)
+                rmsNormRow(k + h * headDim, layer.kNorm, eps, headDim, k + h * headDim);
+        }
+        if (config.clipQkv > 0.0) {
+            const auto clip = static_cast<float>(config.clipQkv);
+            for (int64_t i = 0; i < qDim; ++i)
+                q[i] = std::clamp(q[i], -clip, clip);
+            for (int64_t i = 0; i < kvDim; ++i) {
+                k[i] = std::clamp(k[i], -clip, clip);
+                v[i] = std::clamp(v[i], -clip, clip);
+            }
+        }
+        const int64_t position = rows[static_cast<std::size_t>(t)].position;
+        const float* cosines = &cos_[static_cast<std::size_t>(position * half)];
+        const float* sines = &sin_[static_cast<std::size_t>(position * half)];
+        const auto rotate = [&](float* x, int64_t heads) {
+            for (int64_t h = 0; h < heads; ++h) {
+                float* head = x + h * headDim;
+                for (int64_t i = 0; i < half; ++i) {
+                    const float x1 = head[i], x2 = head[i + half];
+                    head[i] = x1 * cosines[i] - x2 * sines[i];
+                    head[i + half] = x2 * cosines[i] + x1 * sines[i];
+                }
+            }
+        };
+        rotate(q, config.numHeads);
+        rotate(k, config.numKvHeads);
+        Sequence& sequence = *rows[static_cast<std::size_t>(t)].sequence;
+        std::copy(k, k + kvDim,
+                  &sequence.keys[layerIndex][static_cast<std::size_t>(position * kvDim)]);
+        std::copy(v, v + kvDim,
+                  &sequence.values[layerIndex][static_cast<std::size_t>(position * kvDim)]);
+    };
+    if (tokens >= 8)
+        pool_->parallelFor(tokens, prepare);
+    else
+        for (int64_t t = 0; t < tokens; ++t)
+            prepare(t);
+
+    // Causal attention, one task per (token, head).
+    attention_.assign(static_cast<std::size_t>(tokens * qDim), 0.0f);
+    const int64_t group = config.numHeads / config.numKvHeads;
+    const auto scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(headDim)));
+    pool_->parallelFor(tokens * config.numHeads, [&](int64_t task) {
+        const int64_t t = task / config.numHeads;
+        const int64_t head = task % config.numHeads;
+        const Row& row = rows[static_cast<std::size_t>(t)];
+        const int64_t context = row.position + 1;
+        const float* q = &q_[static_cast<std::size_t>(t * qDim + head * headDim)];
+        const float* keys = row.sequence->keys[layerIndex].data() + (head / group) * headDim;
+        const float* values = row.sequence->values[layerIndex].data() + (head / group) * headDim;
+        thread_local std::vector<float> scores;
+        scores.resize(static_cast<std::size_t>(context));
+        float maxScore = -INFINITY;
+        for (int64_t j = 0; j < context; ++j) {
+            scores[static_cast<std::size_t>(j)] = dotF32(q, keys + j * kvDim, headDim) * scale;
+            maxScore = std::max(maxScore, scores[static_cast<std::size_t>(j)]);
+        }
+        float total = 0.0f;
+        for (auto& score : scores)
+            total += score = std::exp(score - maxScore);
+        float* out = &attention_[static_cast<std::size_t>(t * qDim + head * headDim)];
+        for (int64_t j = 0; j < context; ++j)
+            axpyF32(scores[static_cast<std::size_t>(j)] / total, values + j * kvDim, out, headDim);
+    });
+
+    projected_.resize(static_cast<std::size_t>(tokens * hidden));
+    matmul(layer.o, attention_.data(), qDim, tokens, projected_.data(), hidden);
+    for (int64_t t = 0; t < tokens; ++t)
+        for (int64_t i = 0; i < hidden; ++i)
+            hidden_[static_cast<std::size_t>(t * hidden + i)] +=
+                projected_[static_cast<std::size_t>(t * hidden + i)] +
+                (layer.oBias.empty() ? 0.0f : layer.oBias[static_cast<std::size_t>(i)]);
+
+    const double projectionParams = static_cast<double>(2 * qDim * hidden + 2 * kvDim * hidden);
+    stats_.weightBytes +=
+        static_cast<double>(layer.q.bytes() + layer.k.bytes() + layer.v.bytes() + layer.o.bytes());
+    stats_.flops += 2.0 * static_cast<double>(tokens) * projectionParams;
+    for (const Row& row : rows) {
+        stats_.kvBytes += 2.0 * static_cast<double>((row.position + 1) * kvDim) * sizeof(float);
+        stats_.flops += 4.0 * static_cast<double>((row.position + 1) * qDim);
+    }
+}
+
+void CpuBackend::mlpLayer(std::size_t layerIndex, int64_t tokens) {
+    const ModelConfig& config = model_.config;
+    const LayerWeights& layer = model_.weights.layers[layerIndex];
+    const int64_t hidden = config.hiddenSize;
+    normed_.resize(static_cast<std::size_t>(tokens * hidden));
+    for (int64_t t = 0; t < tokens; ++t)
+        rmsNormRow(&hidden_[static_cast<std::size_t>(t * hidden)], layer.postAttentionNorm,
+                   config.rmsNormEps, hidden, &normed_[static_cast<std::size_t>(t * hidden)]);
+
+    std::vector<ExpertJob> jobs;
+    if (!layer.moe) {
+        ExpertJob job{&layer.denseMlp, {}, {}};
+        for (int64_t t = 0; t < tokens; ++t) {
+            job.rows.push_back(t);
+            job.gates.push_back(1.0f);
+        }
+        jobs.push_back(std::move(job));
+    } else {
+        const int64_t experts = config.numExperts;
+        std::vector<float> routerLogits(static_cast<std::size_t>(tokens * experts));
+        matmul(layer.router, normed_.data(), hidden, tokens, routerLogits.data(), experts);
+        stats_.weightBytes += static_cast<double>(layer.router.bytes());
+        stats_.flops += 2.0 * static_cast<double>(tokens * experts * hidden);
+        std::vector<ExpertJob> byExpert(static_cast<std::size_t>(experts));
+        std::vector<double> logits(static_cast<std::size_t>(experts));
+        for (int64_t t = 0; t < tokens; ++t) {
+            for (int64_t e = 0; e < experts; ++e)
+                logits[static_cast<std::size_t>(e)] =
+                    routerLogits[static_cast<std::size_t>(t * experts + e)];
+            for (const auto& [expert, weight] :
+                 routeTopK(logits, config.numExpertsPerToken, config.normTopkProb)) {
+                auto& job = byExpert[static_cast<std::size_t>(expert)];
+                job.weights = &layer.experts[static_cast<std::size_t>(expert)];
+                job.rows.push_back(t);
+                job.gates.push_back(static_cast<float>(weight));
+            }
+        }
+        // Only experts some token chose are read: the point of MoE decode.
+        for (auto& job : byExpert)
+            if (!job.rows.empty())
+                jobs.push_back(std::move(job));
+        if (!layer.sharedExpert.gate.empty()) {
+            std::vector<float> gateLogits(static_cast<std::size_t>(tokens));
+            matmulRows(layer.sharedExpertGate, 0, 1, normed_.data(), hidden, tokens,
+                       gateLogits.data(), 1);
+            ExpertJob job{&layer.sharedExpert, {}, {}};
+            for (int64_t t = 0; t < tokens; ++t) {
+                job.rows.push_back(t);
+                job.gates.push_back(1.0f /
+                                    (1.0f + std::exp(-gateLogits[static_cast<std::size_t>(t)])));
+            }
+            jobs.push_back(std::move(job));
+            stats_.weightBytes += static_cast<double>(layer.sharedExpertGate.bytes());
+        }
+    }
+
+    // Gather each job's token rows so an expert's weights are read once for all its tokens.
+    int64_t gatheredRows = 0;
+    int64_t actFloats = 0;
+    for (auto& job : jobs) {
+        job.firstRow = gatheredRows;
+        job.actOffset = actFloats;
+        gatheredRows += static_cast<int64_t>(job.rows.size());
+        actFloats += static_cast<int64_t>(job.rows.size()) * job.weights->gate.rows;
+    }
+    thread_local std::vector<float> gathered, gateOut, upOut, downOut;
+    gathered.resize(static_cast<std::size_t>(gatheredRows * hidden));
+    gateOut.resize(static_cast<std::size_t>(actFloats));
+    upOut.resize(static_cast<std::size_t>(actFloats));
+    downOut.resize(static_cast<std::size_t>(gatheredRows * hidden));
+    for (const auto& job : jobs)
+        for (std::size_t i = 0; i < job.rows.size(); ++i)
+            std::copy_n(&normed_[static_cast<std::size_t>(job.rows[i] * hidden)], hidden,
+                        &gathered[static_cast<std::size_t>(
+                            (job.firstRow + static_cast<int64_t>(i)) * hidden)]);
+
+    // gate and up of every job in one dispatch; each task finishes SwiGLU for its rows.
+    std::vector<RowTask> tasks;
+    for (std::size_t j = 0; j < jobs.size(); ++j) {
+        const int64_t rows = jobs[j].weights->gate.rows;
+        const int64_t block = rowBlock(rows, pool_->size());
+        for (int64_t r = 0; r < rows; r += block)
+            tasks.push_back({j, r, std::min(rows, r + block)});
+    }
+    float* gatheredData = gathered.data();
+    float* gateData = gateOut.data();
+    float* upData = upOut.data();
+    float* downData = downOut.data();
+    pool_->parallelFor(static_cast<int64_t>(tasks.size()), [&](int64_t index) {
+        const RowTask& task = tasks[static_cast<std::size_t>(index)];
+        const ExpertJob& job = jobs[task.job];
+        const int64_t inter = job.weights->gate.rows;
+        const auto count = static_cast<int64_t>(job.rows.size());
+        const float* x = gatheredData + job.firstRow * hidden;
+        float* gate = gateData + job.actOffset;
+        float* up = upData + job.actOffset;
+        matmulRows(job.weights->gate, task.rowBegin, task.rowEnd, x, hidden, count, gate, inter);
+        matmulRows(job.weights->up, task.rowBegin, task.rowEnd, x, hidden, count, up, inter);
+        for (int64_t t = 0; t < count; ++t)
+            for (int64_t r = task.rowBegin; r < task.rowEnd; ++r)
+                gate[t * inter + r] = silu(gate[t * inter + r]) * up[t * inter + r];
+    });
+    tasks.clear();
+    for (std::size_t j = 0; j < jobs.size(); ++j) {
+        const int64_t block = rowBlock(hidden, pool_->size());
+        for (int64_t r = 0; r < hidden; r += block)
+            tasks.push_back({j, r, std::min(hidden, r + block)});
+    }
+    pool_->parallelFor(static_cast<int64_t>(tasks.size()), [&](int64_t index) {
+        const RowTask& task = tasks[static_cast<std::size_t>(index)];
+        const ExpertJob& job = jobs[task.job];
+        const int64_t inter = job.weights->gate.rows;
+        matmulRows(job.weights->down, task.rowBegin, task.rowEnd, gateData + job.actOffset, inter,
+                   static_cast<int64_t>(job.rows.size()), downData + job.firstRow * hidden, hidden);
+    });
+    for (const auto& job : jobs) {
+        for (std::size_t i = 0; i < job.rows.size(); ++i) {
+            float* target = &hidden_[static_cast<std::size_t>(job.rows[i] * hidden)];
+            const float* source = downData + (job.firstRow + static_cast<int64_t>(i)) * hidden;
+            axpyF32(job.gates[i], source, target, hidden);
+        }
+        stats_.weightBytes += static_cast<double>(job.weights->bytes());
+        stats_.flops += 6.0 * static_cast<double>(job.rows.size()) *
+                        static_cast<double>(hidden * job.weights->gate.rows);
+    }
+}
+
+} // namespace crossroads::inference

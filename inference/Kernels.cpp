@@ -1,0 +1,426 @@
+#include "inference/Kernels.h"
+
+#include <algorithm>
+#include <atomic>
+
+// GCC 12's AVX-512 headers build results from _mm512_undefined_*() and then warn about it
+// (GCC PR 105593) wherever they are inlined; the warning is about the header, not this code.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+
+namespace crossroads::inference {
+
+namespace {
+
+std::atomic<int> g_activeIsa{-1};
+
+bool cpuHas(Isa isa) {
+    __builtin_cpu_init();
+    switch (isa) {
+    case Isa::Scalar:
+        return true;
+    case Isa::Avx2:
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case Isa::Avx512:
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512vl");
+    case Isa::Avx512Bf16:
+        return cpuHas(Isa::Avx512) && __builtin_cpu_supports("avx512bf16");
+    }
+    return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scalar (portable) path: float accumulation, the fallback on CPUs without AVX2.
+
+void matmulScalar(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
+                  int64_t xStride, int64_t tokens, float* y, int64_t yStride) {
+    for (int64_t t = 0; t < tokens; ++t)
+        for (int64_t r = rowBegin; r < rowEnd; ++r) {
+            float sum = 0.0f;
+            for (int64_t c = 0; c < w.cols; ++c)
+                sum += w.at(r, c) * x[t * xStride + c];
+            y[t * yStride + r] = sum;
+        }
+}
+
+// ---------------------------------------------------------------------------------------------
+// AVX2 + FMA: 8 lanes. A micro-kernel computes R rows x T tokens, reading each weight vector
+// once for all T tokens; BF16 widens to F32 by a 16-bit shift (exact).
+
+#define CROSSROADS_AVX2 __attribute__((target("avx2,fma")))
+
+template <WeightType Type>
+CROSSROADS_AVX2 inline __m256 loadWeights8(const std::byte* row, int64_t c) {
+    if constexpr (Type == WeightType::F32)
+        return _mm256_loadu_ps(reinterpret_cast<const float*>(row) + c);
+    const __m128i half = _mm_loadu_si128(
+        reinterpret_cast<const __m128i*>(reinterpret_cast<const uint16_t*>(row) + c));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(half), 16));
+}
+
+CROSSROADS_AVX2 inline float horizontalSum(__m256 v) {
+    const __m128 sum4 = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    const __m128 sum2 = _mm_add_ps(sum4, _mm_movehl_ps(sum4, sum4));
+    return _mm_cvtss_f32(_mm_add_ss(sum2, _mm_movehdup_ps(sum2)));
+}
+
+inline float weightAt(const Matrix& w, const std::byte* row, int64_t c) {
+    if (w.type == WeightType::F32)
+        return reinterpret_cast<const float*>(row)[c];
+    return bf16ToFloat(reinterpret_cast<const uint16_t*>(row)[c]);
+}
+
+template <WeightType Type, int R, int T>
+CROSSROADS_AVX2 void microAvx2(const Matrix& w, int64_t r0, const float* x, int64_t xStride,
+                               float* y, int64_t yStride) {
+    __m256 acc[R][T];
+    for (int i = 0; i < R; ++i)
+        for (int t = 0; t < T; ++t)
+            acc[i][t] = _mm256_setzero_ps();
+    const std::byte* rows[R];
+    for (int i = 0; i < R; ++i)
+        rows[i] = w.row(r0 + i);
+    const int64_t cols = w.cols;
+    const int64_t vectorCols = cols & ~int64_t{7};
+    for (int64_t c = 0; c < vectorCols; c += 8) {
+        __m256 xs[T];
+        for (int t = 0; t < T; ++t)
+            xs[t] = _mm256_loadu_ps(x + t * xStride + c);
+        for (int i = 0; i < R; ++i) {
+            const __m256 wv = loadWeights8<Type>(rows[i], c);
+            for (int t = 0; t < T; ++t)
+                acc[i][t] = _mm256_fmadd_ps(wv, xs[t], acc[i][t]);
+        }
+    }
+    for (int i = 0; i < R; ++i)
+        for (int t = 0; t < T; ++t) {
+            float sum = horizontalSum(acc[i][t]);
+            for (int64_t c = vectorCols; c < cols; ++c)
+                sum += weightAt(w, rows[i], c) * x[t * xStride + c];
+            y[t * yStride + r0 + i] = sum;
+        }
+}
+
+template <WeightType Type, int T>
+CROSSROADS_AVX2 void rowsAvx2(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
+                              int64_t xStride, float* y, int64_t yStride) {
+    int64_t r = rowBegin;
+    // A single token (decode) is memory-bound: more rows in flight keep more loads outstanding.
+    if constexpr (T == 1)
+        for (; r + 8 <= rowEnd; r += 8)
+            microAvx2<Type, 8, 1>(w, r, x, xStride, y, yStride);
+    for (; r + 4 <= rowEnd; r += 4)
+        microAvx2<Type, 4, T>(w, r, x, xStride, y, yStride);
+    for (; r < rowEnd; ++r)
+        microAvx2<Type, 1, T>(w, r, x, xStride, y, yStride);
+}
+
+// Rows in blocks that stay in L2 while every token pair streams past them.
+constexpr int64_t kRowBlock = 16;
+
+template <WeightType Type>
+CROSSROADS_AVX2 void matmulAvx2Typed(const Matrix& w, int64_t rowBegin, int64_t rowEnd,
+                                     const float* x, int64_t xStride, int64_t tokens, float* y,
+                                     int64_t yStride) {
+    for (int64_t rb = rowBegin; rb < rowEnd; rb += kRowBlock) {
+        const int64_t re = std::min(rowEnd, rb + kRowBlock);
+        int64_t t = 0;
+        for (; t + 2 <= tokens; t += 2)
+            rowsAvx2<Type, 2>(w, rb, re, x + t * xStride, xStride, y + t * yStride, yStride);
+        if (t < tokens)
+            rowsAvx2<Type, 1>(w, rb, re, x + t * xStride, xStride, y + t * yStride, yStride);
+    }
+}
+
+void matmulAvx2(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x, int64_t xStride,
+                int64_t tokens, float* y, int64_t yStride) {
+    if (w.type == WeightType::F32)
+        matmulAvx2Typed<WeightType::F32>(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
+    else
+        matmulAvx2Typed<WeightType::BF16>(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
+}
+
+// ---------------------------------------------------------------------------------------------
+// AVX-512: 16 lanes, 32 registers, so 4 rows x 4 tokens.
+
+#define CROSSROADS_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma")))
+
+// _mm512_reduce_add_ps trips GCC 12's -Wmaybe-uninitialized inside its own header.
+CROSSROADS_AVX512 inline float reduce512(__m512 v) {
+    const __m256 low = _mm512_castps512_ps256(v);
+    const __m256 high = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+    return horizontalSum(_mm256_add_ps(low, high));
+}
+
+template <WeightType Type>
+CROSSROADS_AVX512 inline __m512 loadWeights16(const std::byte* row, int64_t c) {
+    if constexpr (Type == WeightType::F32)
+        return _mm512_loadu_ps(reinterpret_cast<const float*>(row) + c);
+    const __m256i half = _mm256_loadu_si256(
+        reinterpret_cast<const __m256i*>(reinterpret_cast<const uint16_t*>(row) + c));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(half), 16));
+}
+
+template <WeightType Type, int R, int T>
+CROSSROADS_AVX512 void microAvx512(const Matrix& w, int64_t r0, const float* x, int64_t xStride,
+                                   float* y, int64_t yStride) {
+    __m512 acc[R][T];
+    for (int i = 0; i < R; ++i)
+        for (int t = 0; t < T; ++t)
+            acc[i][t] = _mm512_setzero_ps();
+    const std::byte* rows[R];
+    for (int i = 0; i < R; ++i)
+        rows[i] = w.row(r0 + i);
+    const int64_t cols = w.cols;
+    const int64_t vectorCols = cols & ~int64_t{15};
+    for (int64_t c = 0; c < vectorCols; c += 16) {
+        __m512 xs[T];
+        for (int t = 0; t < T; ++t)
+            xs[t] = _mm512_loadu_ps(x + t * xStride + c);
+        for (int i = 0; i < R; ++i) {
+            const __m512 wv = loadWeights16<Type>(rows[i], c);
+            for (int t = 0; t < T; ++t)
+                acc[i][t] = _mm512_fmadd_ps(wv, xs[t], acc[i][t]);
+        }
+    }
+    for (int i = 0; i < R; ++i)
+        for (int t = 0; t < T; ++t) {
+            float sum = reduce512(acc[i][t]);
+            for (int64_t c = vectorCols; c < cols; ++c)
+                sum += weightAt(w, rows[i], c) * x[t * xStride + c];
+            y[t * yStride + r0 + i] = sum;
+        }
+}
+
+template <WeightType Type, int T>
+CROSSROADS_AVX512 void rowsAvx512(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
+                                  int64_t xStride, float* y, int64_t yStride) {
+    int64_t r = rowBegin;
+    if constexpr (T == 1)
+        for (; r + 8 <= rowEnd; r += 8)
+            microAvx512<Type, 8, 1>(w, r, x, xStride, y, yStride);
+    for (; r + 4 <= rowEnd; r += 4)
+        microAvx512<Type, 4, T>(w, r, x, xStride, y, yStride);
+    for (; r < rowEnd; ++r)
+        microAvx512<Type, 1, T>(w, r, x, xStride, y, yStride);
+}
+
+template <WeightType Type>
+CROSSROADS_AVX512 void matmulAvx512Typed(const Matrix& w, int64_t rowBegin, int64_t rowEnd,
+                                         const float* x, int64_t xStride, int64_t tokens, float* y,
+                                         int64_t yStride) {
+    for (int64_t rb = rowBegin; rb < rowEnd; rb += kRowBlock) {
+        const int64_t re = std::min(rowEnd, rb + kRowBlock);
+        int64_t t = 0;
+        for (; t + 4 <= tokens; t += 4)
+            rowsAvx512<Type, 4>(w, rb, re, x + t * xStride, xStride, y + t * yStride, yStride);
+        for (; t < tokens; ++t)
+            rowsAvx512<Type, 1>(w, rb, re, x + t * xStride, xStride, y + t * yStride, yStride);
+    }
+}
+
+void matmulAvx512(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
+                  int64_t xStride, int64_t tokens, float* y, int64_t yStride) {
+    if (w.type == WeightType::F32)
+        matmulAvx512Typed<WeightType::F32>(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
+    else
+        matmulAvx512Typed<WeightType::BF16>(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
+}
+
+// ---------------------------------------------------------------------------------------------
+// AVX-512-BF16: vdpbf16ps multiplies BF16 pairs into F32 accumulators, doubling the multiply
+// rate for prefill. x is rounded to BF16 once per call; decode (few tokens) keeps the F32 path,
+// which is memory-bound anyway and keeps x exact.
+
+#define CROSSROADS_AVX512BF16                                                                      \
+    __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma")))
+
+template <int R, int T>
+CROSSROADS_AVX512BF16 void microBf16(const Matrix& w, int64_t r0, const uint16_t* x,
+                                     int64_t xStride, float* y, int64_t yStride) {
+    __m512 acc[R][T];
+    for (int i = 0; i < R; ++i)
+        for (int t = 0; t < T; ++t)
+            acc[i][t] = _mm512_setzero_ps();
+    const uint16_t* rows[R];
+    for (int i = 0; i < R; ++i)
+        rows[i] = reinterpret_cast<const uint16_t*>(w.row(r0 + i));
+    const int64_t cols = w.cols;
+    const int64_t vectorCols = cols & ~int64_t{31};
+    for (int64_t c = 0; c < vectorCols; c += 32) {
+        __m512bh xs[T];
+        for (int t = 0; t < T; ++t)
+            xs[t] = (__m512bh)_mm512_loadu_si512(x + t * xStride + c);
+        for (int i = 0; i < R; ++i) {
+            const __m512bh wv = (__m512bh)_mm512_loadu_si512(rows[i] + c);
+            for (int t = 0; t < T; ++t)
+                acc[i][t] = _mm512_dpbf16_ps(acc[i][t], wv, xs[t]);
+        }
+    }
+    for (int i = 0; i < R; ++i)
+        for (int t = 0; t < T; ++t) {
+            float sum = reduce512(acc[i][t]);
+            for (int64_t c = vectorCols; c < cols; ++c)
+                sum += bf16ToFloat(rows[i][c]) * bf16ToFloat(x[t * xStride + c]);
+            y[t * yStride + r0 + i] = sum;
+        }
+}
+
+template <int T>
+CROSSROADS_AVX512BF16 void rowsBf16(const Matrix& w, int64_t rowBegin, int64_t rowEnd,
+                                    const uint16_t* x, int64_t xStride, float* y, int64_t yStride) {
+    int64_t r = rowBegin;
+    for (; r + 4 <= rowEnd; r += 4)
+        microBf16<4, T>(w, r, x, xStride, y, yStride);
+    for (; r < rowEnd; ++r)
+        microBf16<1, T>(w, r, x, xStride, y, yStride);
+}
+
+CROSSROADS_AVX512BF16 void matmulAvx512Bf16(const Matrix& w, int64_t rowBegin, int64_t rowEnd,
+                                            const float* x, int64_t xStride, int64_t tokens,
+                                            float* y, int64_t yStride) {
+    thread_local std::vector<uint16_t> rounded;
+    rounded.resize(static_cast<std::size_t>(tokens * w.cols));
+    for (int64_t t = 0; t < tokens; ++t)
+        for (int64_t c = 0; c < w.cols; ++c)
+            rounded[static_cast<std::size_t>(t * w.cols + c)] = floatToBf16(x[t * xStride + c]);
+    for (int64_t rb = rowBegin; rb < rowEnd; rb += kRowBlock) {
+        const int64_t re = std::min(rowEnd, rb + kRowBlock);
+        int64_t t = 0;
+        for (; t + 4 <= tokens; t += 4)
+            rowsBf16<4>(w, rb, re, rounded.data() + t * w.cols, w.cols, y + t * yStride, yStride);
+        for (; t < tokens; ++t)
+            rowsBf16<1>(w, rb, re, rounded.data() + t * w.cols, w.cols, y + t * yStride, yStride);
+    }
+}
+
+CROSSROADS_AVX2 float dotAvx2(const float* a, const float* b, int64_t n) {
+    __m256 acc0 = _mm256_setzero_ps();
+    __m256 acc1 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
+    }
+    float sum = horizontalSum(_mm256_add_ps(acc0, acc1));
+    for (; i < n; ++i)
+        sum += a[i] * b[i];
+    return sum;
+}
+
+CROSSROADS_AVX2 void axpyAvx2(float alpha, const float* x, float* y, int64_t n) {
+    const __m256 a = _mm256_set1_ps(alpha);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(a, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+    for (; i < n; ++i)
+        y[i] += alpha * x[i];
+}
+
+} // namespace
+
+std::string_view isaName(Isa isa) {
+    switch (isa) {
+    case Isa::Scalar:
+        return "scalar";
+    case Isa::Avx2:
+        return "avx2";
+    case Isa::Avx512:
+        return "avx512";
+    case Isa::Avx512Bf16:
+        return "avx512-bf16";
+    }
+    return "?";
+}
+
+bool isaSupported(Isa isa) {
+    return cpuHas(isa);
+}
+
+Isa bestSupportedIsa() {
+    for (const Isa isa : {Isa::Avx512Bf16, Isa::Avx512, Isa::Avx2})
+        if (cpuHas(isa))
+            return isa;
+    return Isa::Scalar;
+}
+
+Isa activeIsa() {
+    int isa = g_activeIsa.load(std::memory_order_relaxed);
+    if (isa < 0) {
+        isa = static_cast<int>(bestSupportedIsa());
+        g_activeIsa.store(isa, std::memory_order_relaxed);
+    }
+    return static_cast<Isa>(isa);
+}
+
+void setActiveIsa(Isa isa) {
+    if (!cpuHas(isa))
+        throw EngineError("this CPU does not support " + std::string(isaName(isa)));
+    g_activeIsa.store(static_cast<int>(isa), std::memory_order_relaxed);
+}
+
+bool matmulRoundsInputsToBf16(const Matrix& w, int64_t tokens) {
+    return activeIsa() == Isa::Avx512Bf16 && w.type == WeightType::BF16 && tokens >= 4;
+}
+
+void matmulRows(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x, int64_t xStride,
+                int64_t tokens, float* y, int64_t yStride) {
+    switch (activeIsa()) {
+    case Isa::Avx512Bf16:
+        if (matmulRoundsInputsToBf16(w, tokens))
+            return matmulAvx512Bf16(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
+        [[fallthrough]];
+    case Isa::Avx512:
+        return matmulAvx512(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
+    case Isa::Avx2:
+        return matmulAvx2(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
+    case Isa::Scalar:
+        break;
+    }
+    matmulScalar(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
+}
+
+void matmulRowsReference(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
+                         int64_t xStride, int64_t tokens, float* y, int64_t yStride) {
+    for (int64_t t = 0; t < tokens; ++t)
+        for (int64_t r = rowBegin; r < rowEnd; ++r) {
+            double sum = 0.0;
+            for (int64_t c = 0; c < w.cols; ++c)
+                sum += static_cast<double>(w.at(r, c)) * x[t * xStride + c];
+            y[t * yStride + r] = static_cast<float>(sum);
+        }
+}
+
+float dotF32(const float* a, const float* b, int64_t n) {
+    if (activeIsa() != Isa::Scalar)
+        return dotAvx2(a, b, n);
+    float sum = 0.0f;
+    for (int64_t i = 0; i < n; ++i)
+        sum += a[i] * b[i];
+    return sum;
+}
+
+double dotF32Reference(const float* a, const float* b, int64_t n) {
+    double sum = 0.0;
+    for (int64_t i = 0; i < n; ++i)
+        sum += static_cast<double>(a[i]) * b[i];
+    return sum;
+}
+
+void axpyF32(float alpha, const float* x, float* y, int64_t n) {
+    if (activeIsa() != Isa::Scalar)
+        return axpyAvx2(alpha, x, y, n);
+    for (int64_t i = 0; i < n; ++i)
+        y[i] += alpha * x[i];
+}
+
+void axpyF32Reference(float alpha, const float* x, float* y, int64_t n) {
+    for (int64_t i = 0; i < n; ++i)
+        y[i] = static_cast<float>(static_cast<double>(y[i]) + static_cast<double>(alpha) * x[i]);
+}
+
+} // namespace crossroads::inference

@@ -1,0 +1,41 @@
+// The CPU kernels behind the optimised forward pass, each with its plain reference beside it
+// (inference_kernels_test holds them together on every instruction set this CPU has).
+// Instruction sets are chosen at run time (__builtin_cpu_supports), so one binary runs
+// everywhere and uses AVX-512 / AVX-512-BF16 where present.
+#pragma once
+
+#include "inference/Tensor.h"
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace crossroads::inference {
+
+enum class Isa { Scalar, Avx2, Avx512, Avx512Bf16 };
+
+std::string_view isaName(Isa isa);
+Isa bestSupportedIsa();
+bool isaSupported(Isa isa);
+// The ISA the kernels use now (default: the best supported). Tests lower it to cover each path.
+Isa activeIsa();
+void setActiveIsa(Isa isa); // throws EngineError when this CPU lacks it
+
+// y[t * yStride + r] = sum_c W[r][c] * x[t * xStride + c] for rows [rowBegin, rowEnd) and
+// tokens [0, tokens). F32 accumulation; on Avx512Bf16 with BF16 weights and tokens >= 4 the
+// inputs x are rounded to BF16 first (the dot-product instruction takes BF16 pairs).
+void matmulRows(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x, int64_t xStride,
+                int64_t tokens, float* y, int64_t yStride);
+// The plain reference: straightforward loops, double accumulation.
+void matmulRowsReference(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
+                         int64_t xStride, int64_t tokens, float* y, int64_t yStride);
+// Whether matmulRows rounds x to BF16 for this call (so a test knows which reference to use).
+bool matmulRoundsInputsToBf16(const Matrix& w, int64_t tokens);
+
+// Attention helpers over F32 vectors.
+float dotF32(const float* a, const float* b, int64_t n);
+double dotF32Reference(const float* a, const float* b, int64_t n);
+void axpyF32(float alpha, const float* x, float* y, int64_t n); // y += alpha x
+void axpyF32Reference(float alpha, const float* x, float* y, int64_t n);
+
+} // namespace crossroads::inference

@@ -1,0 +1,82 @@
+#include "Check.h"
+#include "inference/Analytic.h"
+#include "inference/Bench.h"
+#include "inference/Presets.h"
+
+#include <nlohmann/json.hpp>
+
+using namespace crossroads::inference;
+
+namespace {
+
+void analyticFigures() {
+    const ModelConfig mixtral = presetConfig("mixtral-8x7b");
+    // Mixtral KV: 32 layers x 2 x 8 heads x 128 x 4 B (F32 cache) = 256 KiB per token.
+    CHECK_NEAR(kvBytesPerToken(mixtral), 262144.0, 0.5);
+    CHECK_NEAR(kvBytesPerToken(mixtral, 2.0), 131072.0, 0.5);
+    // Uniform routing: one token touches k experts; many tokens touch all of them.
+    CHECK_NEAR(expectedExpertsTouched(mixtral, 1), 2.0, 1e-12);
+    CHECK_NEAR(expectedExpertsTouched(mixtral, 1000), 8.0, 1e-9);
+    ModelConfig deepseekLike = presetConfig("qwen3-30b-a3b");
+    deepseekLike.numExperts = 256;
+    CHECK_NEAR(expectedExpertsTouched(deepseekLike, 32), 163.0, 1.0); // reference: ~163 at B=32
+    // Decode at batch 1 reads the active weights (~12.9B params for Mixtral less the embedding).
+    const StepCost step = decodeStepCost(mixtral, 2.0, 1, 1);
+    CHECK(std::fabs(step.weightBytes / 2.0 / 1e9 - 12.75) < 0.2);
+    CHECK_NEAR(step.flops / 2.0 / 1e9, step.weightBytes / 2.0 / 1e9, 0.01);
+    // Weight bytes grow with the batch until every expert is read.
+    CHECK(decodeStepCost(mixtral, 2.0, 8, 1).weightBytes > step.weightBytes);
+    const StepCost prefill = prefillCost(mixtral, 2.0, 4);
+    CHECK_NEAR(prefill.kvBytes, 10.0 * kvBytesPerToken(mixtral), 1.0);
+}
+
+void timingStatistics() {
+    const TimingStats stats = summarize({2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0});
+    CHECK_NEAR(stats.mean, 5.0, 1e-12);
+    CHECK_NEAR(stats.stddev, std::sqrt(32.0 / 7.0), 1e-12);
+    CHECK(summarize({3.0}).stddev == 0.0);
+}
+
+void benchRunsAndReports() {
+    const Model model = synthesizeModel(check::tinyConfig(ModelFamily::Qwen2Moe), WeightType::BF16);
+    BenchOptions options;
+    options.promptTokens = 8;
+    options.genTokens = 4;
+    options.batch = 3;
+    options.repetitions = 2;
+    options.threads = 2;
+    options.bandwidthBytes = std::size_t{32} << 20;
+    const BenchResult result = runBench(model, options);
+    CHECK(result.phases.size() == 2);
+    CHECK(result.phases[0].phase == "prefill" && result.phases[1].phase == "decode");
+    CHECK(result.phases[1].tokens == 12 && result.phases[1].batch == 3);
+    CHECK(result.phases[1].tokensPerS > 0 && result.phases[1].achievedGbPerS > 0);
+    CHECK_NEAR(result.phases[1].tokensPerSPerSequence * 3, result.phases[1].tokensPerS, 1e-6);
+    CHECK(result.measuredBandwidthGbPerS.has_value() && result.timeToFirstTokenMs > 0);
+    const nlohmann::json json = benchResultToJson(result);
+    for (const char* key : {"model", "backend", "device", "dtype", "measured_bandwidth_gb_per_s",
+                            "spec", "kv_bytes_per_token", "peak_memory_bytes",
+                            "time_to_first_token_ms", "metadata", "phases"})
+        CHECK(json.contains(key));
+    for (const char* key : {"phase", "batch", "tokens", "tokens_per_s", "tokens_per_s_per_sequence",
+                            "tokens_per_s_stddev", "achieved_tflops", "achieved_gb_per_s",
+                            "fraction_of_measured_bandwidth", "fraction_of_spec_bandwidth",
+                            "fraction_of_spec_tflops"})
+        CHECK(json["phases"][1].contains(key));
+    CHECK(benchResultTable(result).find("decode") != std::string::npos);
+    options.batch = 0;
+    CHECK_THROWS_WITH(runBench(model, options), "batch >= 1");
+}
+
+} // namespace
+
+int main() {
+    try {
+        analyticFigures();
+        timingStatistics();
+        benchRunsAndReports();
+    } catch (const std::exception& error) {
+        check::fail(__FILE__, __LINE__, std::string("unexpected exception: ") + error.what());
+    }
+    return check::finish("inference_bench_test");
+}

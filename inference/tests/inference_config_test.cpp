@@ -1,0 +1,171 @@
+#include "Check.h"
+#include "inference/Analytic.h"
+#include "inference/Presets.h"
+
+#include <nlohmann/json.hpp>
+
+using namespace crossroads::inference;
+using nlohmann::json;
+
+namespace {
+
+json preset(const char* name) {
+    return json::parse(presetConfigJson(name));
+}
+
+void presetsMatchTheReferenceTable() {
+    CHECK(presetNames().size() == 4);
+    const ModelConfig mixtral = presetConfig("mixtral-8x7b");
+    CHECK(mixtral.family == ModelFamily::Mixtral);
+    CHECK(mixtral.hiddenSize == 4096 && mixtral.numLayers == 32 && mixtral.numExperts == 8);
+    CHECK(mixtral.numExpertsPerToken == 2 && mixtral.expertIntermediateSize == 14336);
+    CHECK(mixtral.numHeads == 32 && mixtral.numKvHeads == 8 && mixtral.headDim == 128);
+    CHECK(mixtral.normTopkProb && mixtral.vocabSize == 32000 && mixtral.ropeTheta == 1e6);
+
+    const ModelConfig qwen2 = presetConfig("qwen1.5-moe-a2.7b");
+    CHECK(qwen2.family == ModelFamily::Qwen2Moe && qwen2.numExperts == 60);
+    CHECK(qwen2.numExpertsPerToken == 4 && qwen2.expertIntermediateSize == 1408);
+    CHECK(qwen2.sharedExpertIntermediateSize == 5632 && !qwen2.normTopkProb);
+    CHECK(qwen2.attentionBias && qwen2.vocabSize == 151936);
+
+    const ModelConfig qwen3 = presetConfig("qwen3-30b-a3b");
+    CHECK(qwen3.numExperts == 128 && qwen3.numExpertsPerToken == 8);
+    CHECK(qwen3.expertIntermediateSize == 768 && qwen3.headDim == 128);
+    CHECK(qwen3.numHeads == 32 && qwen3.numKvHeads == 4 && qwen3.normTopkProb);
+    CHECK(qwen3.qkNorm == QkNorm::PerHead && !qwen3.attentionBias);
+
+    const ModelConfig olmoe = presetConfig("olmoe-1b-7b");
+    CHECK(olmoe.numExperts == 64 && olmoe.numExpertsPerToken == 8);
+    CHECK(olmoe.expertIntermediateSize == 1024 && olmoe.vocabSize == 50304);
+    CHECK(olmoe.qkNorm == QkNorm::WholeProj && !olmoe.normTopkProb && olmoe.clipQkv == 0.0);
+
+    // Total / active parameters of the reference table (billions), within 2%.
+    const auto near = [](double value, double billions) {
+        return std::fabs(value / 1e9 - billions) <= 0.02 * billions;
+    };
+    CHECK(near(totalParameters(mixtral), 46.7));
+    CHECK(near(activeParametersPerToken(mixtral) + 32000.0 * 4096, 12.9));
+    CHECK(near(totalParameters(qwen2), 14.3));
+    CHECK(near(totalParameters(qwen3), 30.5));
+    CHECK(near(totalParameters(olmoe), 6.9));
+}
+
+void truncationIsReported() {
+    ModelConfig c = presetConfig("qwen3-30b-a3b", 2);
+    CHECK(c.numLayers == 2 && c.truncated() && c.truncatedFromLayers == 48);
+    ModelConfig full = presetConfig("qwen3-30b-a3b", 100);
+    CHECK(full.numLayers == 48 && !full.truncated());
+}
+
+void modelSpecs() {
+    const ModelSpec a = parseModelSpec("preset:olmoe-1b-7b?layers=3");
+    CHECK(a.isPreset && a.presetName == "olmoe-1b-7b" && a.layers == 3);
+    const ModelSpec b = parseModelSpec("/models/x");
+    CHECK(!b.isPreset && b.folder == "/models/x");
+    CHECK_THROWS_WITH(parseModelSpec("preset:gpt-5"), "unknown preset 'gpt-5'");
+    CHECK_THROWS_WITH(parseModelSpec("preset:olmoe-1b-7b?layers=0"), "positive integer");
+    CHECK_THROWS_WITH(parseModelSpec("preset:olmoe-1b-7b?layers=2x"), "positive integer");
+    CHECK_THROWS_WITH(parseModelSpec("preset:olmoe-1b-7b?depth=2"), "unknown preset option");
+}
+
+void fieldVariants() {
+    // Fields nested under text_config, as multimodal wrappers write them.
+    json nested = {{"architectures", {"Qwen3MoeForConditionalGeneration"}},
+                   {"text_config", preset("qwen3-30b-a3b")}};
+    CHECK(parseModelConfig(nested).numExperts == 128);
+
+    // transformers v5: rope_parameters instead of rope_theta.
+    json v5 = preset("mixtral-8x7b");
+    v5.erase("rope_theta");
+    v5["rope_parameters"] = {{"rope_type", "default"}, {"rope_theta", 500000.0}};
+    v5["dtype"] = "bfloat16";
+    v5.erase("torch_dtype");
+    const ModelConfig c = parseModelConfig(v5);
+    CHECK(c.ropeTheta == 500000.0 && c.torchDtype == "bfloat16");
+
+    json yarn = preset("qwen3-30b-a3b");
+    yarn["rope_scaling"] = {{"rope_type", "yarn"}, {"factor", 4.0}};
+    CHECK_THROWS_WITH(parseModelConfig(yarn), "unsupported RoPE scaling 'yarn'");
+
+    // head_dim null -> hidden / heads; num_key_value_heads absent -> heads.
+    json olmoe = preset("olmoe-1b-7b");
+    olmoe["head_dim"] = nullptr;
+    olmoe.erase("num_key_value_heads");
+    olmoe["clip_qkv"] = 8.0;
+    const ModelConfig o = parseModelConfig(olmoe);
+    CHECK(o.headDim == 128 && o.numKvHeads == 16 && o.clipQkv == 8.0);
+
+    // Architecture from `architectures` when model_type is absent.
+    json noType = preset("olmoe-1b-7b");
+    noType.erase("model_type");
+    CHECK(parseModelConfig(noType).family == ModelFamily::Olmoe);
+
+    // Qwen dense layers.
+    json dense = preset("qwen1.5-moe-a2.7b");
+    dense["mlp_only_layers"] = {0, 3};
+    const ModelConfig d = parseModelConfig(dense);
+    CHECK(!d.isMoeLayer(0) && d.isMoeLayer(1) && !d.isMoeLayer(3));
+    dense["decoder_sparse_step"] = 2;
+    CHECK(!parseModelConfig(dense).isMoeLayer(2) && parseModelConfig(dense).isMoeLayer(5));
+
+    // Every family round-trips through toJson.
+    for (const auto family :
+         {ModelFamily::Mixtral, ModelFamily::Qwen2Moe, ModelFamily::Qwen3Moe, ModelFamily::Olmoe}) {
+        const ModelConfig tiny = check::tinyConfig(family);
+        const ModelConfig back = parseModelConfig(tiny.toJson());
+        CHECK(back.family == family && back.hiddenSize == tiny.hiddenSize);
+        CHECK(back.expertIntermediateSize == tiny.expertIntermediateSize);
+        CHECK(back.sharedExpertIntermediateSize == tiny.sharedExpertIntermediateSize);
+        CHECK(back.headDim == tiny.headDim && back.numKvHeads == tiny.numKvHeads);
+        CHECK(back.clipQkv == tiny.clipQkv && back.normTopkProb == tiny.normTopkProb);
+        CHECK(back.mlpOnlyLayers == tiny.mlpOnlyLayers && back.qkNorm == tiny.qkNorm);
+    }
+}
+
+void errorsNameTheProblem() {
+    json deepseek = preset("mixtral-8x7b");
+    deepseek["model_type"] = "deepseek_v3";
+    CHECK_THROWS_WITH(parseModelConfig(deepseek), "unsupported architecture 'deepseek_v3'");
+    json noExperts = preset("qwen3-30b-a3b");
+    noExperts.erase("num_experts");
+    CHECK_THROWS_WITH(parseModelConfig(noExperts),
+                      "missing field 'num_local_experts' or 'num_experts'");
+    json noMoeInter = preset("qwen3-30b-a3b");
+    noMoeInter.erase("moe_intermediate_size");
+    CHECK_THROWS_WITH(parseModelConfig(noMoeInter), "'moe_intermediate_size'");
+    json noHidden = preset("olmoe-1b-7b");
+    noHidden.erase("hidden_size");
+    CHECK_THROWS_WITH(parseModelConfig(noHidden), "missing field 'hidden_size'");
+    json badType = preset("olmoe-1b-7b");
+    badType["num_hidden_layers"] = "16";
+    CHECK_THROWS_WITH(parseModelConfig(badType), "'num_hidden_layers' must be a positive integer");
+    json badHeads = preset("mixtral-8x7b");
+    badHeads["num_key_value_heads"] = 5;
+    CHECK_THROWS_WITH(parseModelConfig(badHeads), "not a multiple of num_key_value_heads");
+    json topk = preset("mixtral-8x7b");
+    topk["num_experts_per_tok"] = 9;
+    CHECK_THROWS_WITH(parseModelConfig(topk), "num_experts_per_tok exceeds");
+    json act = preset("mixtral-8x7b");
+    act["hidden_act"] = "gelu";
+    CHECK_THROWS_WITH(parseModelConfig(act), "unsupported hidden_act 'gelu'");
+    CHECK_THROWS_WITH(parseModelConfigText(R"({"model_type": "olmoe", "model_type": "mixtral"})"),
+                      "duplicate JSON key \"model_type\"");
+    CHECK_THROWS_WITH(parseModelConfigText("{\"model_type\": "), "invalid JSON");
+    CHECK_THROWS_WITH(parseModelConfigText("[1, 2]"), "not a JSON object");
+    CHECK_THROWS_WITH(loadModelConfig("/nonexistent/config.json"), "cannot open");
+}
+
+} // namespace
+
+int main() {
+    try {
+        presetsMatchTheReferenceTable();
+        truncationIsReported();
+        modelSpecs();
+        fieldVariants();
+        errorsNameTheProblem();
+    } catch (const std::exception& error) {
+        check::fail(__FILE__, __LINE__, std::string("unexpected exception: ") + error.what());
+    }
+    return check::finish("inference_config_test");
+}

@@ -1,0 +1,138 @@
+#include "Check.h"
+#include "inference/Analytic.h"
+#include "inference/CpuBackend.h"
+#include "inference/Kernels.h"
+#include "inference/ReferenceForward.h"
+
+using namespace crossroads::inference;
+
+namespace {
+
+constexpr ModelFamily kFamilies[] = {ModelFamily::Mixtral, ModelFamily::Qwen2Moe,
+                                     ModelFamily::Qwen3Moe, ModelFamily::Olmoe};
+
+const std::vector<int32_t> kTokens = {5, 17, 3, 88, 41, 0, 95, 23, 60, 12, 7};
+
+// Largest |a - b| over a row, relative to the row's scale.
+double rowError(const float* a, const std::vector<float>& b) {
+    double worst = 0.0, scale = 1.0;
+    for (std::size_t i = 0; i < b.size(); ++i) {
+        worst = std::max(worst, std::fabs(static_cast<double>(a[i]) - b[i]));
+        scale = std::max(scale, std::fabs(static_cast<double>(b[i])));
+    }
+    return worst / scale;
+}
+
+std::string label(ModelFamily family, WeightType type, Isa isa) {
+    return std::string(familyName(family)) + "/" + std::string(weightTypeName(type)) + "/" +
+           std::string(isaName(isa));
+}
+
+void optimisedMatchesReference(ModelFamily family, WeightType type, Isa isa) {
+    const Model model = synthesizeModel(check::tinyConfig(family), type, 21);
+    const int64_t vocab = model.config.vocabSize;
+    const auto reference = referenceForward(model, kTokens);
+    // F32 accumulation against double; the AVX-512-BF16 prefill also rounds activations to BF16.
+    const double prefillTolerance =
+        isa == Isa::Avx512Bf16 && type == WeightType::BF16 ? 3e-2 : 2e-4;
+    const double tolerance = 2e-4;
+    for (const int threads : {1, 3}) {
+        CpuBackend backend(model, threads);
+        // 1. Prefill of the whole prompt, every position.
+        Sequence full = backend.newSequence();
+        const auto all = backend.prefill(full, kTokens, true);
+        double worst = 0.0;
+        for (std::size_t t = 0; t < kTokens.size(); ++t)
+            worst = std::max(worst, rowError(all.data() + t * vocab, reference[t]));
+        if (worst > prefillTolerance)
+            check::fail(__FILE__, __LINE__,
+                        label(family, type, isa) + " prefill error " + std::to_string(worst));
+        // 2. Prefill of 4 tokens, then decode one at a time: each step equals the full pass.
+        Sequence split = backend.newSequence();
+        const auto last = backend.prefill(split, std::span(kTokens).first(4));
+        worst = rowError(last.data(), reference[3]);
+        for (std::size_t t = 4; t < kTokens.size(); ++t) {
+            Sequence* pointer = &split;
+            const auto logits = backend.decode(std::span<Sequence* const>(&pointer, 1),
+                                               std::span(kTokens).subspan(t, 1));
+            worst = std::max(worst, rowError(logits.data(), reference[t]));
+        }
+        CHECK(split.length == static_cast<int64_t>(kTokens.size()));
+        if (worst > prefillTolerance)
+            check::fail(__FILE__, __LINE__,
+                        label(family, type, isa) + " prefill+decode error " +
+                            std::to_string(worst));
+        // 3. A decode batch of sequences at different lengths equals each one alone.
+        std::vector<Sequence> sequences;
+        for (const std::size_t length : {2u, 5u, 3u}) {
+            sequences.push_back(backend.newSequence());
+            backend.prefill(sequences.back(), std::span(kTokens).first(length));
+        }
+        std::vector<Sequence*> pointers = {&sequences[0], &sequences[1], &sequences[2]};
+        const std::vector<int32_t> next = {kTokens[2], kTokens[5], kTokens[3]};
+        const auto batched = backend.decode(pointers, next);
+        worst = std::max({rowError(batched.data(), reference[2]),
+                          rowError(batched.data() + vocab, reference[5]),
+                          rowError(batched.data() + 2 * vocab, reference[3])});
+        if (worst > std::max(prefillTolerance, tolerance))
+            check::fail(__FILE__, __LINE__,
+                        label(family, type, isa) + " batched decode error " +
+                            std::to_string(worst));
+    }
+}
+
+// Decode reads the chosen experts' weights and nothing else of the MoE layers.
+void decodeTouchesOnlyActiveExperts() {
+    const ModelConfig config = check::tinyConfig(ModelFamily::Qwen3Moe);
+    const Model model = synthesizeModel(config, WeightType::BF16, 2);
+    CpuBackend backend(model, 1);
+    Sequence sequence = backend.newSequence();
+    backend.prefill(sequence, std::span(kTokens).first(3));
+    Sequence* pointer = &sequence;
+    const int32_t token = 9;
+    backend.decode(std::span<Sequence* const>(&pointer, 1), std::span<const int32_t>(&token, 1));
+    const StepStats stats = backend.lastStats();
+    const StepCost analytic = decodeStepCost(config, 2.0, 1, 4);
+    // Batch 1 touches exactly k experts per layer, so the analytic count is exact here.
+    CHECK_NEAR(stats.weightBytes, analytic.weightBytes, 1.0);
+    CHECK_NEAR(stats.kvBytes, analytic.kvBytes, 1.0);
+    CHECK_NEAR(stats.flops, analytic.flops, analytic.flops * 1e-9);
+    const double allExperts = static_cast<double>(config.numLayers * config.numExperts) *
+                              static_cast<double>(model.weights.layers[0].experts[0].bytes());
+    CHECK(stats.weightBytes < allExperts);
+}
+
+void badInputsAreErrors() {
+    const Model model = synthesizeModel(check::tinyConfig(ModelFamily::Mixtral), WeightType::F32);
+    CpuBackend backend(model, 1);
+    Sequence sequence = backend.newSequence();
+    const std::vector<int32_t> outside = {1, 96};
+    CHECK_THROWS_WITH(backend.prefill(sequence, outside), "token id 96 is outside the vocabulary");
+    CHECK_THROWS_WITH(backend.prefill(sequence, std::vector<int32_t>{}), "at least one token");
+    CHECK_THROWS_WITH(referenceForward(model, std::vector<int32_t>{-1}), "outside the vocabulary");
+    Sequence* twice[] = {&sequence, &sequence};
+    const int32_t tokens[] = {1, 2};
+    CHECK_THROWS_WITH(backend.decode(twice, tokens), "same sequence twice");
+}
+
+} // namespace
+
+int main() {
+    try {
+        const Isa original = activeIsa();
+        for (const Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Avx512Bf16}) {
+            if (!isaSupported(isa))
+                continue;
+            setActiveIsa(isa);
+            for (const auto family : kFamilies)
+                for (const auto type : {WeightType::F32, WeightType::BF16})
+                    optimisedMatchesReference(family, type, isa);
+        }
+        setActiveIsa(original);
+        decodeTouchesOnlyActiveExperts();
+        badInputsAreErrors();
+    } catch (const std::exception& error) {
+        check::fail(__FILE__, __LINE__, std::string("unexpected exception: ") + error.what());
+    }
+    return check::finish("inference_forward_test");
+}

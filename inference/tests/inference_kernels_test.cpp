@@ -1,0 +1,140 @@
+#include "Check.h"
+#include "inference/Bandwidth.h"
+#include "inference/Kernels.h"
+#include "inference/ThreadPool.h"
+
+#include <atomic>
+#include <random>
+
+using namespace crossroads::inference;
+
+namespace {
+
+std::vector<Isa> supportedIsas() {
+    std::vector<Isa> isas;
+    for (const Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Avx512Bf16})
+        if (isaSupported(isa))
+            isas.push_back(isa);
+    return isas;
+}
+
+struct TestMatrix {
+    std::vector<float> f32;
+    std::vector<uint16_t> bf16;
+    Matrix matrix(WeightType type, int64_t rows, int64_t cols) const {
+        return Matrix{type, rows, cols,
+                      type == WeightType::F32 ? static_cast<const void*>(f32.data()) : bf16.data()};
+    }
+};
+
+// matmulRows holds to its double-accumulating reference on every ISA, dtype, tail and stride.
+void matmulMatchesReference() {
+    std::mt19937 random(3);
+    std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+    const Isa original = activeIsa();
+    for (const Isa isa : supportedIsas()) {
+        setActiveIsa(isa);
+        for (const auto type : {WeightType::F32, WeightType::BF16}) {
+            for (const auto& [rows, cols] : std::vector<std::pair<int64_t, int64_t>>{
+                     {1, 1}, {5, 7}, {37, 64}, {64, 200}, {130, 33}, {16, 1024}}) {
+                for (const int64_t tokens : {1, 2, 3, 5, 9}) {
+                    TestMatrix storage;
+                    for (int64_t i = 0; i < rows * cols; ++i) {
+                        storage.bf16.push_back(floatToBf16(uniform(random)));
+                        storage.f32.push_back(bf16ToFloat(storage.bf16.back()) +
+                                              uniform(random) * 1e-3f);
+                    }
+                    const Matrix w = storage.matrix(type, rows, cols);
+                    const int64_t xStride = cols + 3;
+                    const int64_t yStride = rows + 2;
+                    std::vector<float> x(static_cast<std::size_t>(tokens * xStride));
+                    for (auto& value : x)
+                        value = uniform(random);
+                    std::vector<float> rounded = x;
+                    if (matmulRoundsInputsToBf16(w, tokens))
+                        for (auto& value : rounded)
+                            value = bf16ToFloat(floatToBf16(value));
+                    std::vector<float> y(static_cast<std::size_t>(tokens * yStride), -7.0f);
+                    std::vector<float> expected = y;
+                    // Only rows [1, rows) are asked for: row 0 must stay untouched.
+                    const int64_t first = rows > 1 ? 1 : 0;
+                    matmulRows(w, first, rows, x.data(), xStride, tokens, y.data(), yStride);
+                    matmulRowsReference(w, first, rows, rounded.data(), xStride, tokens,
+                                        expected.data(), yStride);
+                    double worst = 0.0;
+                    for (std::size_t i = 0; i < y.size(); ++i)
+                        worst = std::max(worst, std::fabs(static_cast<double>(y[i]) - expected[i]));
+                    // F32 accumulation of |terms| <= 1: error grows like sqrt(cols) x 2^-24.
+                    const double tolerance = 1e-5 * std::sqrt(static_cast<double>(cols)) + 1e-6;
+                    if (worst > tolerance)
+                        check::fail(
+                            __FILE__, __LINE__,
+                            std::string(isaName(isa)) + " " + std::string(weightTypeName(type)) +
+                                " " + std::to_string(rows) + "x" + std::to_string(cols) + " t" +
+                                std::to_string(tokens) + ": error " + std::to_string(worst));
+                }
+            }
+        }
+        std::vector<float> a(301), b(301), y(301), yRef(301);
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            a[i] = uniform(random);
+            b[i] = uniform(random);
+            y[i] = yRef[i] = uniform(random);
+        }
+        CHECK_NEAR(dotF32(a.data(), b.data(), 301), dotF32Reference(a.data(), b.data(), 301), 1e-4);
+        axpyF32(0.37f, a.data(), y.data(), 301);
+        axpyF32Reference(0.37f, a.data(), yRef.data(), 301);
+        for (std::size_t i = 0; i < y.size(); ++i)
+            CHECK_NEAR(y[i], yRef[i], 1e-6);
+        std::vector<float> buffer(100003);
+        for (auto& value : buffer)
+            value = uniform(random);
+        CHECK_NEAR(readSum(buffer.data(), buffer.size()),
+                   readSumReference(buffer.data(), buffer.size()), 1e-2);
+    }
+    setActiveIsa(original);
+    std::printf("kernels checked on:");
+    for (const Isa isa : supportedIsas())
+        std::printf(" %s", std::string(isaName(isa)).c_str());
+    std::printf("\n");
+}
+
+void threadPoolRunsEveryTaskOnce() {
+    ThreadPool pool(3);
+    CHECK(pool.size() == 3);
+    for (int round = 0; round < 200; ++round) {
+        const int64_t tasks = round % 17;
+        std::vector<std::atomic<int>> hits(static_cast<std::size_t>(tasks));
+        pool.parallelFor(tasks, [&](int64_t t) { hits[static_cast<std::size_t>(t)]++; });
+        for (auto& hit : hits)
+            CHECK(hit.load() == 1);
+    }
+}
+
+void bandwidthKernelRuns() {
+    ThreadPool pool(2);
+    const BandwidthResult result = measureReadBandwidth(pool, std::size_t{16} << 20, 2);
+    CHECK(result.gbPerS > 0.0 && result.threads == 2);
+    CHECK_NEAR(result.checksum, static_cast<double>(result.bytes / sizeof(float)), 1.0);
+}
+
+} // namespace
+
+int main() {
+    try {
+        matmulMatchesReference();
+        threadPoolRunsEveryTaskOnce();
+        bandwidthKernelRuns();
+        CHECK_THROWS_WITH(
+            [] {
+                for (const Isa isa : {Isa::Avx512Bf16, Isa::Avx512, Isa::Avx2})
+                    if (!isaSupported(isa))
+                        setActiveIsa(isa);
+                throw EngineError("this CPU does not support anything missing");
+            }(),
+            "this CPU does not support");
+    } catch (const std::exception& error) {
+        check::fail(__FILE__, __LINE__, std::string("unexpected exception: ") + error.what());
+    }
+    return check::finish("inference_kernels_test");
+}

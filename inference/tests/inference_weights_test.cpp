@@ -1,0 +1,261 @@
+#include "Check.h"
+#include "inference/Presets.h"
+#include "inference/Safetensors.h"
+#include "inference/ThreadPool.h"
+#include "inference/Weights.h"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+using namespace crossroads::inference;
+
+namespace {
+
+constexpr ModelFamily kFamilies[] = {ModelFamily::Mixtral, ModelFamily::Qwen2Moe,
+                                     ModelFamily::Qwen3Moe, ModelFamily::Olmoe};
+
+double maxDifference(const Matrix& a, const Matrix& b) {
+    if (a.rows != b.rows || a.cols != b.cols)
+        return INFINITY;
+    double worst = 0.0;
+    for (int64_t r = 0; r < a.rows; ++r)
+        for (int64_t c = 0; c < a.cols; ++c)
+            worst = std::max(worst, std::fabs(static_cast<double>(a.at(r, c)) - b.at(r, c)));
+    return worst;
+}
+
+double maxDifference(const std::vector<float>& a, const std::vector<float>& b) {
+    if (a.size() != b.size())
+        return INFINITY;
+    double worst = 0.0;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        worst = std::max(worst, std::fabs(static_cast<double>(a[i]) - b[i]));
+    return worst;
+}
+
+double maxDifference(const MlpWeights& a, const MlpWeights& b) {
+    return std::max(
+        {maxDifference(a.gate, b.gate), maxDifference(a.up, b.up), maxDifference(a.down, b.down)});
+}
+
+// Every tensor of `loaded` equals the one `original` was saved from (within `tol`).
+double modelDifference(const Model& original, const Model& loaded) {
+    const ModelWeights& a = original.weights;
+    const ModelWeights& b = loaded.weights;
+    double worst = std::max({maxDifference(a.embed, b.embed), maxDifference(a.lmHead, b.lmHead),
+                             maxDifference(a.finalNorm, b.finalNorm)});
+    if (a.layers.size() != b.layers.size())
+        return INFINITY;
+    for (std::size_t l = 0; l < a.layers.size(); ++l) {
+        const LayerWeights& x = a.layers[l];
+        const LayerWeights& y = b.layers[l];
+        worst = std::max({worst, maxDifference(x.inputNorm, y.inputNorm),
+                          maxDifference(x.postAttentionNorm, y.postAttentionNorm),
+                          maxDifference(x.q, y.q), maxDifference(x.k, y.k), maxDifference(x.v, y.v),
+                          maxDifference(x.o, y.o), maxDifference(x.qBias, y.qBias),
+                          maxDifference(x.kBias, y.kBias), maxDifference(x.vBias, y.vBias),
+                          maxDifference(x.qNorm, y.qNorm), maxDifference(x.kNorm, y.kNorm)});
+        if (x.moe != y.moe || x.experts.size() != y.experts.size())
+            return INFINITY;
+        if (!x.moe) {
+            worst = std::max(worst, maxDifference(x.denseMlp, y.denseMlp));
+            continue;
+        }
+        worst = std::max(worst, maxDifference(x.router, y.router));
+        for (std::size_t e = 0; e < x.experts.size(); ++e)
+            worst = std::max(worst, maxDifference(x.experts[e], y.experts[e]));
+        if (!x.sharedExpert.gate.empty())
+            worst = std::max({worst, maxDifference(x.sharedExpert, y.sharedExpert),
+                              maxDifference(x.sharedExpertGate, y.sharedExpertGate)});
+    }
+    return worst;
+}
+
+void everyLayoutLoadsBack() {
+    for (const auto family : kFamilies) {
+        for (const auto type : {WeightType::F32, WeightType::BF16}) {
+            const Model original = synthesizeModel(check::tinyConfig(family), type, 11);
+            for (const auto layout :
+                 {ExpertLayout::Classic, ExpertLayout::FusedOutMajor, ExpertLayout::FusedInMajor}) {
+                for (const int shards : {1, 3}) {
+                    check::TempDir dir;
+                    saveCheckpoint(original, dir.path, {layout, shards, false});
+                    CHECK(std::filesystem::exists(
+                        dir.path /
+                        (shards == 1 ? "model.safetensors" : "model.safetensors.index.json")));
+                    const Model loaded = loadCheckpoint(dir.path);
+                    CHECK(loaded.config.family == family);
+                    const double difference = modelDifference(original, loaded);
+                    if (difference != 0.0)
+                        check::fail(__FILE__, __LINE__,
+                                    std::string(familyName(family)) + " layout " +
+                                        std::to_string(static_cast<int>(layout)) + " shards " +
+                                        std::to_string(shards) + " differs by " +
+                                        std::to_string(difference));
+                    CHECK(loaded.weights.layers.front().q.type == type);
+                }
+            }
+            // F16 checkpoints widen to F32 at load.
+            check::TempDir dir;
+            saveCheckpoint(original, dir.path, {ExpertLayout::FusedInMajor, 1, true});
+            const Model loaded = loadCheckpoint(dir.path);
+            CHECK(loaded.weights.layers.front().experts.front().gate.type == WeightType::F32);
+            CHECK(modelDifference(original, loaded) < 2e-3);
+        }
+    }
+}
+
+void classicNamesAreTheRealOnes() {
+    check::TempDir mixtral, qwen;
+    saveCheckpoint(synthesizeModel(check::tinyConfig(ModelFamily::Mixtral), WeightType::F32),
+                   mixtral.path);
+    saveCheckpoint(synthesizeModel(check::tinyConfig(ModelFamily::Qwen2Moe), WeightType::F32),
+                   qwen.path);
+    const Checkpoint a(mixtral.path), b(qwen.path);
+    CHECK(a.find("model.layers.1.block_sparse_moe.experts.5.w2.weight").info != nullptr);
+    CHECK(a.find("model.layers.0.block_sparse_moe.gate.weight").info != nullptr);
+    CHECK(b.find("model.layers.2.mlp.experts.3.down_proj.weight").info != nullptr);
+    CHECK(b.find("model.layers.0.mlp.shared_expert_gate.weight").info != nullptr);
+    CHECK(b.find("model.layers.1.mlp.gate_proj.weight").info != nullptr); // the dense layer
+    CHECK(b.find("model.layers.0.self_attn.q_proj.bias").info != nullptr);
+    CHECK(b.find("lm_head.weight").info != nullptr);
+}
+
+// Rewrites model.safetensors of `dir` through `edit` (tensor list in, tensor list out).
+template <typename Edit> void rewrite(const std::filesystem::path& dir, Edit edit) {
+    const SafetensorsFile file(dir / "model.safetensors");
+    std::vector<TensorToWrite> tensors;
+    for (const auto& info : file.header().tensors) {
+        const TensorView view = file.view(info);
+        tensors.push_back({info.name, info.dtype, info.shape,
+                           std::vector<std::byte>(view.data, view.data + (info.end - info.begin))});
+    }
+    edit(tensors);
+    writeSafetensors(dir / "model.safetensors.tmp", tensors);
+    std::filesystem::rename(dir / "model.safetensors.tmp", dir / "model.safetensors");
+}
+
+void badCheckpointsAreClearErrors() {
+    const Model original =
+        synthesizeModel(check::tinyConfig(ModelFamily::Qwen3Moe), WeightType::BF16);
+    const auto fresh = [&](ExpertLayout layout) {
+        auto dir = std::make_unique<check::TempDir>();
+        saveCheckpoint(original, dir->path, {layout, 1, false});
+        return dir;
+    };
+    {
+        auto dir = fresh(ExpertLayout::Classic);
+        rewrite(dir->path, [](auto& t) {
+            std::erase_if(
+                t, [](auto& x) { return x.name == "model.layers.1.mlp.experts.4.up_proj.weight"; });
+        });
+        CHECK_THROWS_WITH(loadCheckpoint(dir->path),
+                          "missing tensor \"model.layers.1.mlp.experts.4.up_proj.weight\"");
+    }
+    {
+        auto dir = fresh(ExpertLayout::Classic);
+        rewrite(dir->path, [](auto& t) {
+            for (auto& x : t)
+                if (x.name == "model.layers.0.self_attn.k_proj.weight")
+                    x.shape = {x.shape[1], x.shape[0]};
+        });
+        CHECK_THROWS_WITH(
+            loadCheckpoint(dir->path),
+            "\"model.layers.0.self_attn.k_proj.weight\" has shape [64, 24], expected [24, 64]");
+    }
+    {
+        auto dir = fresh(ExpertLayout::Classic);
+        rewrite(dir->path, [](auto& t) {
+            for (auto& x : t)
+                if (x.name == "model.norm.weight") {
+                    x.dtype = DType::I32; // same byte count as F32
+                    x.bytes.resize(64 * 4);
+                }
+        });
+        CHECK_THROWS_WITH(loadCheckpoint(dir->path), "unsupported dtype I32");
+    }
+    {
+        auto dir = fresh(ExpertLayout::FusedOutMajor);
+        rewrite(dir->path, [](auto& t) {
+            for (auto& x : t)
+                if (x.name == "model.layers.0.mlp.experts.gate_up_proj")
+                    x.shape = {6, 40, 128}; // same element count, fits neither orientation
+        });
+        CHECK_THROWS_WITH(loadCheckpoint(dir->path), "fits neither [6, 80, 64] nor [6, 64, 80]");
+    }
+    {
+        auto dir = fresh(ExpertLayout::FusedOutMajor);
+        rewrite(dir->path, [](auto& t) {
+            std::erase_if(t,
+                          [](auto& x) { return x.name == "model.layers.1.mlp.experts.down_proj"; });
+        });
+        CHECK_THROWS_WITH(loadCheckpoint(dir->path),
+                          "missing tensor \"model.layers.1.mlp.experts.down_proj\"");
+    }
+    {
+        auto dir = fresh(ExpertLayout::Classic);
+        rewrite(dir->path, [](auto& t) {
+            std::erase_if(t, [](auto& x) { return x.name == "lm_head.weight"; });
+        });
+        CHECK_THROWS_WITH(loadCheckpoint(dir->path), "missing tensor \"lm_head.weight\"");
+    }
+    {
+        auto dir = fresh(ExpertLayout::Classic);
+        std::filesystem::remove(dir->path / "config.json");
+        CHECK_THROWS_WITH(loadCheckpoint(dir->path), "config.json");
+    }
+    {
+        // A corrupt byte in the header length of a real checkpoint file.
+        auto dir = fresh(ExpertLayout::Classic);
+        std::fstream file(dir->path / "model.safetensors",
+                          std::ios::in | std::ios::out | std::ios::binary);
+        file.seekp(5);
+        file.put('\x7f');
+        file.close();
+        CHECK_THROWS_WITH(loadCheckpoint(dir->path), "exceeds the 100,000,000-byte limit");
+    }
+    // Tied embeddings: no lm_head tensor needed.
+    ModelConfig tied = check::tinyConfig(ModelFamily::Olmoe);
+    tied.tieWordEmbeddings = true;
+    check::TempDir dir;
+    saveCheckpoint(synthesizeModel(tied, WeightType::F32), dir.path);
+    CHECK(Checkpoint(dir.path).find("lm_head.weight").info == nullptr);
+    const Model loaded = loadCheckpoint(dir.path, 1);
+    CHECK(loaded.weights.lmHead.data == loaded.weights.embed.data);
+    CHECK(loaded.config.truncated() && loaded.weights.layers.size() == 1);
+}
+
+void synthesisIsDeterministic() {
+    const ModelConfig config = check::tinyConfig(ModelFamily::Qwen2Moe);
+    ThreadPool pool(3);
+    const Model a = synthesizeModel(config, WeightType::BF16, 5);
+    const Model b = synthesizeModel(config, WeightType::BF16, 5, &pool);
+    const Model c = synthesizeModel(config, WeightType::BF16, 6);
+    CHECK(modelDifference(a, b) == 0.0);
+    CHECK(modelDifference(a, c) > 0.0);
+    CHECK(std::memcmp(a.weights.embed.data, b.weights.embed.data, a.weights.embed.bytes()) == 0);
+    // Real shapes at a preset's depth: check shapes without paying for the big tensors by
+    // shrinking only the vocabulary and the expert count.
+    ModelConfig preset = presetConfig("qwen3-30b-a3b", 1);
+    preset.vocabSize = 128;
+    preset.numExperts = 8;
+    const Model real = synthesizeModel(preset, WeightType::BF16, 1, &pool);
+    const LayerWeights& layer = real.weights.layers.front();
+    CHECK(layer.q.rows == 4096 && layer.q.cols == 2048 && layer.k.rows == 512);
+    CHECK(layer.experts[0].gate.rows == 768 && layer.experts[0].down.rows == 2048);
+    CHECK(layer.qNorm.size() == 128 && real.config.truncated());
+}
+
+} // namespace
+
+int main() {
+    try {
+        everyLayoutLoadsBack();
+        classicNamesAreTheRealOnes();
+        badCheckpointsAreClearErrors();
+        synthesisIsDeterministic();
+    } catch (const std::exception& error) {
+        check::fail(__FILE__, __LINE__, std::string("unexpected exception: ") + error.what());
+    }
+    return check::finish("inference_weights_test");
+}
