@@ -3,6 +3,7 @@
 #include "analysis/ChipJson.h"
 
 #include <QCryptographicHash>
+#include <QDateTime>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -708,6 +709,37 @@ bool Store::removeChip(const QString& name) {
     q.addBindValue(name);
     execPrepared(q, "cannot remove chip \"" + str(name) + "\"");
     return q.numRowsAffected() > 0;
+}
+
+qint64 Store::saveBenchmarkResult(const QString& device, const QString& backend,
+                                  const QString& model, const QString& dtype,
+                                  const std::string& resultJson) {
+    QSqlQuery q = prepare(database(),
+                          QStringLiteral("INSERT INTO benchmark_results "
+                                         "(created_at, device, backend, model, dtype, result_json) "
+                                         "VALUES (?, ?, ?, ?, ?, ?)"),
+                          "cannot save a benchmark result");
+    q.addBindValue(QDateTime::currentDateTimeUtc().toString(Qt::ISODate));
+    q.addBindValue(device);
+    q.addBindValue(backend);
+    q.addBindValue(model);
+    q.addBindValue(dtype);
+    q.addBindValue(QString::fromStdString(resultJson));
+    execPrepared(q, "cannot save a benchmark result");
+    return q.lastInsertId().toLongLong();
+}
+
+std::vector<Store::BenchmarkRecord> Store::benchmarkResults() const {
+    QSqlQuery q = exec(database(),
+                       QStringLiteral("SELECT id, created_at, device, backend, model, dtype, "
+                                      "result_json FROM benchmark_results ORDER BY id DESC"),
+                       "cannot read benchmark results");
+    std::vector<BenchmarkRecord> out;
+    while (q.next())
+        out.push_back({q.value(0).toLongLong(), q.value(1).toString(), q.value(2).toString(),
+                       q.value(3).toString(), q.value(4).toString(), q.value(5).toString(),
+                       q.value(6).toString().toStdString()});
+    return out;
 }
 
 std::vector<analysis::Edition> Store::editions() const {

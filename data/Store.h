@@ -71,6 +71,18 @@ public:
     ImportReport upsertChips(const std::vector<analysis::ChipSpec>& chips);
     bool removeChip(const QString& name);
 
+    // Benchmark results (the JSON of `crossroads bench --json`), newest first.
+    struct BenchmarkRecord {
+        qint64 id = 0;
+        QString created_at; // UTC, ISO 8601
+        QString device, backend, model, dtype;
+        std::string result_json;
+    };
+    // Saves one result, stamped with the current UTC time; returns its id.
+    qint64 saveBenchmarkResult(const QString& device, const QString& backend, const QString& model,
+                               const QString& dtype, const std::string& resultJson);
+    std::vector<BenchmarkRecord> benchmarkResults() const;
+
     // Every edition, resolved ("extends" applied), ordered by effective date.
     std::vector<analysis::Edition> editions() const;
     // The newest edition in force (DESIGN.md: the default of `classify`).

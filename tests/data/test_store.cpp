@@ -3,6 +3,7 @@
 #include "analysis/ChipJson.h"
 #include "data/Store.h"
 
+#include <QDateTime>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -353,6 +354,28 @@ private slots:
                                 .arg(QString::fromStdString(replaced.name)))
                      .toString(),
                  QStringLiteral("user"));
+    }
+
+    void benchmarkResultsAreKept() {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("s.sqlite"));
+        qint64 first = 0;
+        {
+            Store store(path);
+            QVERIFY(store.benchmarkResults().empty());
+            first = store.saveBenchmarkResult(QStringLiteral("NVIDIA H200"), QStringLiteral("cuda"),
+                                              QStringLiteral("preset:mixtral-8x7b"),
+                                              QStringLiteral("bf16"), R"({"phases": []})");
+            store.saveBenchmarkResult(QStringLiteral("CPU"), QStringLiteral("cpu"),
+                                      QStringLiteral("m"), QStringLiteral("bf16"), "{}");
+        }
+        Store reopened(path);
+        const auto results = reopened.benchmarkResults();
+        QCOMPARE(results.size(), size_t(2));
+        QCOMPARE(results.back().id, first); // newest first
+        QCOMPARE(results.back().device, QStringLiteral("NVIDIA H200"));
+        QCOMPARE(results.back().result_json, std::string(R"({"phases": []})"));
+        QVERIFY(QDateTime::fromString(results.back().created_at, Qt::ISODate).isValid());
     }
 
     void upsertIsAllOrNothing_data() {

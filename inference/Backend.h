@@ -1,0 +1,89 @@
+// The engine's device abstraction: a model's forward pass on the CPU or on a CUDA device, with
+// sequences (KV caches) held by the backend and named by handles, so the bench harness and the
+// run driver work the same on every device.
+#pragma once
+
+#include "inference/Weights.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace crossroads::inference {
+
+// What one forward call touched, for achieved-bandwidth figures.
+struct StepStats {
+    double weightBytes = 0; // distinct weight bytes read (active experts only)
+    double kvBytes = 0;     // KV cache bytes read by attention
+    double flops = 0;       // multiply-adds x 2 of the matmuls and attention
+};
+
+using SequenceId = int64_t;
+
+struct DeviceInfo {
+    std::string backend;    // "cpu" | "cuda"
+    std::string name;       // "AMD EPYC 7B13" / "NVIDIA H200"
+    std::string driver;     // CUDA driver/runtime versions; empty on CPU
+    std::string isa;        // CPU: "avx2", "avx512-bf16", ...; GPU: "sm_90"
+    int threads = 0;        // CPU threads used; 0 on GPU
+    double memoryBytes = 0; // device memory (GPU) or 0
+};
+
+class Backend {
+public:
+    virtual ~Backend() = default;
+
+    virtual const Model& model() const = 0;
+    virtual DeviceInfo device() const = 0;
+
+    // A new, empty sequence (KV cache). Throws EngineError when the device is out of memory.
+    virtual SequenceId newSequence() = 0;
+    virtual void releaseSequence(SequenceId id) = 0;
+    virtual int64_t sequenceLength(SequenceId id) const = 0;
+
+    // Feeds `tokens` after what the sequence holds. Returns the logits of the last position
+    // [vocab], or of every fed position [tokens x vocab] when allPositions.
+    virtual std::vector<float> prefill(SequenceId id, std::span<const int32_t> tokens,
+                                       bool allPositions = false) = 0;
+    // One token per sequence (distinct sequences). Returns [batch x vocab].
+    virtual std::vector<float> decode(std::span<const SequenceId> ids,
+                                      std::span<const int32_t> tokens) = 0;
+
+    // What the last prefill/decode touched.
+    virtual const StepStats& lastStats() const = 0;
+
+    // The device's own read-bandwidth kernel (CPU: all cores over a buffer far larger than the
+    // caches; GPU: a device read kernel over HBM), GB/s, best of the repetitions.
+    virtual double measureReadBandwidthGbPerS(std::size_t bytes) = 0;
+
+    // KV cache bytes stored per token of context (all layers, K and V).
+    virtual double kvBytesPerToken() const = 0;
+};
+
+enum class BackendKind { Auto, Cpu, Cuda };
+
+// "auto" | "cpu" | "cuda"; nullopt for anything else.
+std::optional<BackendKind> backendKindFromName(std::string_view name);
+
+// True when the CUDA backend was built and a device is present; otherwise false with the reason
+// in `why` ("built without CUDA", "no CUDA device: <driver message>").
+bool cudaAvailable(std::string* why = nullptr);
+
+// Auto picks CUDA when available, else the CPU. Cuda when unavailable throws EngineError with
+// the reason. threads: CPU threads (<= 0: all hardware threads).
+std::unique_ptr<Backend> makeBackend(BackendKind kind, const Model& model, int threads = 0);
+
+// Greedy decoding on any backend: the generated ids and, when keepLogits, the full logits row
+// that chose each of them (row 0 from the last prompt position), as `crossroads run` writes.
+struct GreedyResult {
+    std::vector<int32_t> generated;
+    std::vector<std::vector<float>> logits;
+};
+GreedyResult greedyGenerate(Backend& backend, std::span<const int32_t> prompt,
+                            int64_t maxNewTokens, bool keepLogits);
+
+} // namespace crossroads::inference
