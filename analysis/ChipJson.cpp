@@ -37,21 +37,13 @@ std::string optString(const json& obj, const char* key, const std::string& ctx) 
 }
 
 const std::set<std::string>& knownKeys() {
-    static const std::set<std::string> keys = {"name",
-                                               "vendor",
-                                               "year",
-                                               "kind",
-                                               "datacenter",
-                                               "dense_tops",
-                                               "applicable_die_area_mm2",
-                                               "package_area_mm2",
-                                               "memory_capacity_gb",
-                                               "memory_bandwidth_gb_per_s",
-                                               "io_bidirectional_gb_per_s",
-                                               "tdp_w",
-                                               "tpp_reported",
-                                               "notes",
-                                               "sources"};
+    static const std::set<std::string> keys = [] {
+        std::set<std::string> k = {"name",       "vendor",     "year",  "kind",
+                                   "datacenter", "dense_tops", "notes", "sources"};
+        for (const FigureField& f : kFigureFields)
+            k.insert(std::string(f.key));
+        return k;
+    }();
     return keys;
 }
 
@@ -105,13 +97,8 @@ ChipSpec chipFromJson(const json& obj, const std::string& context) {
             chip.dense_tops[*p] = value.get<double>();
         }
     }
-    chip.applicable_die_area_mm2 = optNumber(obj, "applicable_die_area_mm2", ctx);
-    chip.package_area_mm2 = optNumber(obj, "package_area_mm2", ctx);
-    chip.memory_capacity_gb = optNumber(obj, "memory_capacity_gb", ctx);
-    chip.memory_bandwidth_gb_per_s = optNumber(obj, "memory_bandwidth_gb_per_s", ctx);
-    chip.io_bidirectional_gb_per_s = optNumber(obj, "io_bidirectional_gb_per_s", ctx);
-    chip.tdp_w = optNumber(obj, "tdp_w", ctx);
-    chip.tpp_reported = optNumber(obj, "tpp_reported", ctx);
+    for (const FigureField& f : kFigureFields)
+        chip.*f.member = optNumber(obj, std::string(f.key).c_str(), ctx);
     chip.notes = optString(obj, "notes", ctx);
     if (auto sources = obj.find("sources"); sources != obj.end() && !sources->is_null()) {
         if (!sources->is_array())
@@ -148,13 +135,8 @@ json chipToJson(const ChipSpec& chip) {
     out["kind"] = std::string(chipKindKey(chip.kind));
     out["datacenter"] = chip.datacenter ? json(*chip.datacenter) : json(nullptr);
     out["dense_tops"] = std::move(rates);
-    out["applicable_die_area_mm2"] = optToJson(chip.applicable_die_area_mm2);
-    out["package_area_mm2"] = optToJson(chip.package_area_mm2);
-    out["memory_capacity_gb"] = optToJson(chip.memory_capacity_gb);
-    out["memory_bandwidth_gb_per_s"] = optToJson(chip.memory_bandwidth_gb_per_s);
-    out["io_bidirectional_gb_per_s"] = optToJson(chip.io_bidirectional_gb_per_s);
-    out["tdp_w"] = optToJson(chip.tdp_w);
-    out["tpp_reported"] = optToJson(chip.tpp_reported);
+    for (const FigureField& f : kFigureFields)
+        out[std::string(f.key)] = optToJson(chip.*f.member);
     out["notes"] = chip.notes.empty() ? json(nullptr) : json(chip.notes);
     out["sources"] = std::move(sources);
     return out;

@@ -62,6 +62,23 @@ struct ChipSpec {
     bool operator==(const ChipSpec&) const = default;
 };
 
+// The optional scalar figures of a chip, by interchange key (dense rates are per precision).
+// The store's schema v1 takes its figure columns from this list: a figure added here needs a
+// store migration that adds its column.
+struct FigureField {
+    std::string_view key;
+    std::optional<double> ChipSpec::*member;
+};
+inline constexpr std::array<FigureField, 7> kFigureFields = {{
+    {"applicable_die_area_mm2", &ChipSpec::applicable_die_area_mm2},
+    {"package_area_mm2", &ChipSpec::package_area_mm2},
+    {"memory_capacity_gb", &ChipSpec::memory_capacity_gb},
+    {"memory_bandwidth_gb_per_s", &ChipSpec::memory_bandwidth_gb_per_s},
+    {"io_bidirectional_gb_per_s", &ChipSpec::io_bidirectional_gb_per_s},
+    {"tdp_w", &ChipSpec::tdp_w},
+    {"tpp_reported", &ChipSpec::tpp_reported},
+}};
+
 // Problems that make a chip impossible (empty name, figure <= 0 or not finite, year out of
 // range). Each message names the field. Empty when the chip is valid.
 std::vector<std::string> validateChip(const ChipSpec& chip);

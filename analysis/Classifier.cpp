@@ -433,14 +433,9 @@ ClassificationResult classify(const ChipSpec& chip, const Edition& edition) {
     for (Precision p : kAllPrecisions)
         if (chip.dense_tops[p])
             inputs.push_back({"dense_tops." + std::string(precisionKey(p)), nullptr, p});
-    for (auto [name, field] :
-         std::initializer_list<std::pair<const char*, std::optional<double> ChipSpec::*>>{
-             {"applicable_die_area_mm2", &ChipSpec::applicable_die_area_mm2},
-             {"package_area_mm2", &ChipSpec::package_area_mm2},
-             {"memory_bandwidth_gb_per_s", &ChipSpec::memory_bandwidth_gb_per_s},
-             {"io_bidirectional_gb_per_s", &ChipSpec::io_bidirectional_gb_per_s}})
-        if (chip.*field)
-            inputs.push_back({name, field, std::nullopt});
+    for (const FigureField& f : kFigureFields)
+        if (f.member != &ChipSpec::tpp_reported && chip.*f.member) // reported TPP decides nothing
+            inputs.push_back({std::string(f.key), f.member, std::nullopt});
     if (d.paragraph) {
         // Rates that tie for the TPP move it alike: one reason lists them together.
         std::vector<std::pair<std::string, std::vector<std::string>>> reasons; // effect -> inputs

@@ -112,22 +112,7 @@ void checkNoDuplicate(std::map<std::string, int>& firstLineByName, const ChipSpe
 
 // ---- Crossroads CSV ---------------------------------------------------------------------------
 
-using OptionalFigure = std::optional<double> ChipSpec::*;
-
-struct FigureColumn {
-    std::string_view key;
-    OptionalFigure member;
-};
-
-constexpr std::array<FigureColumn, 7> kFigureColumns = {{
-    {"applicable_die_area_mm2", &ChipSpec::applicable_die_area_mm2},
-    {"package_area_mm2", &ChipSpec::package_area_mm2},
-    {"memory_capacity_gb", &ChipSpec::memory_capacity_gb},
-    {"memory_bandwidth_gb_per_s", &ChipSpec::memory_bandwidth_gb_per_s},
-    {"io_bidirectional_gb_per_s", &ChipSpec::io_bidirectional_gb_per_s},
-    {"tdp_w", &ChipSpec::tdp_w},
-    {"tpp_reported", &ChipSpec::tpp_reported},
-}};
+using analysis::kFigureFields;
 
 std::string sourcesToCell(const std::vector<analysis::Source>& sources) {
     if (sources.empty())
@@ -234,7 +219,7 @@ const std::vector<CsvColumn>& csvColumns() {
                              chip.dense_tops[p] = numberCell(cell, line, key);
                          }});
         }
-        for (const FigureColumn& figure : kFigureColumns) {
+        for (const analysis::FigureField& figure : kFigureFields) {
             c.push_back({std::string(figure.key),
                          [figure](ChipSpec& chip, std::string_view cell, int line) {
                              chip.*figure.member = numberCell(cell, line, figure.key);
@@ -260,7 +245,7 @@ std::vector<std::string> chipToCsvFields(const ChipSpec& chip) {
     f.push_back(chip.datacenter ? (*chip.datacenter ? "true" : "false") : "");
     for (const Precision p : analysis::kAllPrecisions)
         f.push_back(formatOptional(chip.dense_tops[p]));
-    for (const FigureColumn& figure : kFigureColumns)
+    for (const analysis::FigureField& figure : kFigureFields)
         f.push_back(formatOptional(chip.*figure.member));
     f.push_back(chip.notes);
     f.push_back(sourcesToCell(chip.sources));

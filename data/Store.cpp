@@ -97,22 +97,7 @@ private:
 
 // ---- schema -----------------------------------------------------------------------------------
 
-using OptionalFigure = std::optional<double> ChipSpec::*;
-
-struct FigureColumn {
-    const char* column;
-    OptionalFigure member;
-};
-
-constexpr std::array<FigureColumn, 7> kFigureColumns = {{
-    {"applicable_die_area_mm2", &ChipSpec::applicable_die_area_mm2},
-    {"package_area_mm2", &ChipSpec::package_area_mm2},
-    {"memory_capacity_gb", &ChipSpec::memory_capacity_gb},
-    {"memory_bandwidth_gb_per_s", &ChipSpec::memory_bandwidth_gb_per_s},
-    {"io_bidirectional_gb_per_s", &ChipSpec::io_bidirectional_gb_per_s},
-    {"tdp_w", &ChipSpec::tdp_w},
-    {"tpp_reported", &ChipSpec::tpp_reported},
-}};
+using analysis::kFigureFields;
 
 QString rateColumn(Precision p) {
     return QString::fromLatin1(analysis::precisionKey(p)) + QStringLiteral("_tops");
@@ -123,8 +108,8 @@ QStringList chipDataColumns() {
     QStringList columns = {"name", "vendor", "year", "kind", "datacenter"};
     for (Precision p : analysis::kAllPrecisions)
         columns << rateColumn(p);
-    for (const FigureColumn& f : kFigureColumns)
-        columns << QString::fromLatin1(f.column);
+    for (const analysis::FigureField& f : kFigureFields)
+        columns << QString::fromLatin1(f.key);
     columns << "notes";
     return columns;
 }
@@ -136,8 +121,8 @@ std::vector<QString> schemaV1() {
     // A NULL passes a CHECK, so "> 0" only constrains figures that are present.
     for (Precision p : analysis::kAllPrecisions)
         figures += QStringLiteral("  %1 REAL CHECK (%1 > 0),\n").arg(rateColumn(p));
-    for (const FigureColumn& f : kFigureColumns)
-        figures += QStringLiteral("  %1 REAL CHECK (%1 > 0),\n").arg(QString::fromLatin1(f.column));
+    for (const analysis::FigureField& f : kFigureFields)
+        figures += QStringLiteral("  %1 REAL CHECK (%1 > 0),\n").arg(QString::fromLatin1(f.key));
     return {
         QStringLiteral("CREATE TABLE chips (\n"
                        "  id INTEGER PRIMARY KEY,\n"
@@ -269,7 +254,7 @@ void bindChipData(QSqlQuery& q, const ChipSpec& chip) {
                                    : QVariant(QMetaType::fromType<int>()));
     for (Precision p : analysis::kAllPrecisions)
         q.addBindValue(optionalValue(chip.dense_tops[p]));
-    for (const FigureColumn& f : kFigureColumns)
+    for (const analysis::FigureField& f : kFigureFields)
         q.addBindValue(optionalValue(chip.*f.member));
     q.addBindValue(QString::fromStdString(chip.notes));
 }
@@ -367,7 +352,7 @@ ChipSpec chipFromRow(const QSqlQuery& q) {
         chip.datacenter = dc.toInt() != 0;
     for (Precision p : analysis::kAllPrecisions)
         chip.dense_tops[p] = optionalDouble(q.value(i++));
-    for (const FigureColumn& f : kFigureColumns)
+    for (const analysis::FigureField& f : kFigureFields)
         chip.*f.member = optionalDouble(q.value(i++));
     chip.notes = str(q.value(i++).toString());
     return chip;
