@@ -44,8 +44,11 @@ run: build
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS)
 
-package: build
-	cd $(BUILD_DIR) && cpack
+# The .deb is CPU-only (cuBLAS is not a Debian package), so it is built without CUDA.
+package: deps
+	cmake -S . -B build-deb -DCMAKE_BUILD_TYPE=Release -DCROSSROADS_CUDA=OFF -DBUILD_TESTING=OFF
+	cmake --build build-deb -j$(JOBS)
+	cd build-deb && cpack
 
 clean:
 	rm -rf $(BUILD_DIR)

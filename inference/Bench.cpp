@@ -1,21 +1,22 @@
 #include "inference/Bench.h"
 
 #include "inference/Analytic.h"
-#include "inference/Bandwidth.h"
 #include "inference/CpuBackend.h"
-#include "inference/Kernels.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <ctime>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <sys/resource.h>
 
+// Both come from the build (CMakeLists.txt); a build that does not pass them still compiles.
 #ifndef CROSSROADS_BUILD_TYPE
 #define CROSSROADS_BUILD_TYPE ""
+#endif
+#ifndef CROSSROADS_GIT_COMMIT
+#define CROSSROADS_GIT_COMMIT "unknown"
 #endif
 
 namespace crossroads::inference {
@@ -39,17 +40,6 @@ TimingStats summarize(const std::vector<double>& samples) {
     return stats;
 }
 
-std::string cpuName() {
-    std::ifstream in("/proc/cpuinfo");
-    std::string line;
-    while (std::getline(in, line))
-        if (line.rfind("model name", 0) == 0) {
-            const auto colon = line.find(':');
-            return colon == std::string::npos ? line : line.substr(colon + 2);
-        }
-    return "unknown CPU";
-}
-
 namespace {
 
 int32_t argmax(const float* logits, int64_t n) {
@@ -65,50 +55,94 @@ struct PhaseSamples {
     double flops = 0, bytes = 0, seconds = 0;
 };
 
+// The batch's sequences, released however the run ends (a device error throws mid-way).
+class SequenceBatch {
+public:
+    SequenceBatch(Backend& backend, int64_t count) : backend_(backend) {
+        for (int64_t i = 0; i < count; ++i)
+            ids_.push_back(backend.newSequence());
+    }
+    ~SequenceBatch() {
+        for (const SequenceId id : ids_) {
+            try {
+                backend_.releaseSequence(id);
+            } catch (...) { // a destructor must not throw; the backend owns what is left
+            }
+        }
+    }
+    SequenceBatch(const SequenceBatch&) = delete;
+    SequenceBatch& operator=(const SequenceBatch&) = delete;
+    const std::vector<SequenceId>& ids() const { return ids_; }
+
+private:
+    Backend& backend_;
+    std::vector<SequenceId> ids_;
+};
+
+std::string utcNow() {
+    const std::time_t now = std::time(nullptr);
+    std::tm parts{};
+    gmtime_r(&now, &parts);
+    char date[32];
+    std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &parts);
+    return date;
+}
+
 } // namespace
 
-BenchResult runBench(const Model& model, const BenchOptions& options) {
+BenchResult runBench(Backend& backend, const BenchOptions& options) {
     if (options.batch <= 0 || options.genTokens < 0 || options.promptTokens < 0 ||
-        options.promptTokens + options.genTokens == 0)
-        throw EngineError("bench needs batch >= 1 and some prompt or generated tokens");
+        options.contextTokens < 0 || options.promptTokens + options.genTokens == 0)
+        throw EngineError("bench needs batch >= 1, a context >= 0 and some prompt or generated "
+                          "tokens");
+    const Model& model = backend.model();
     const ModelConfig& config = model.config;
-    CpuBackend backend(model, options.threads);
+    const DeviceInfo device = backend.device();
     BenchResult result;
     result.model = model.name;
-    result.device = cpuName();
+    result.backend = device.backend;
+    result.device = device.name;
+    result.driver = device.driver;
     result.dtype = std::string(weightTypeName(model.weights.type));
-    result.isa = std::string(isaName(activeIsa()));
+    result.isa = device.isa;
     result.truncated = config.truncated();
-    result.threads = backend.pool().size();
-    result.kvBytesPerToken = kvBytesPerToken(config, sizeof(float));
+    result.threads = device.threads;
+    result.kvBytesPerToken = backend.kvBytesPerToken();
+    result.specBandwidthGbPerS = options.specBandwidthGbPerS;
+    result.specBf16Tflops = options.specBf16Tflops;
+    result.specChipName = options.specChipName;
+    result.commit = CROSSROADS_GIT_COMMIT;
+    result.buildType = CROSSROADS_BUILD_TYPE;
+    result.cpu = cpuName();
     if (options.measuredBandwidthGbPerS)
         result.measuredBandwidthGbPerS = options.measuredBandwidthGbPerS;
     else if (options.measureBandwidth)
-        result.measuredBandwidthGbPerS =
-            measureReadBandwidth(backend.pool(), options.bandwidthBytes).gbPerS;
+        result.measuredBandwidthGbPerS = backend.measureReadBandwidthGbPerS(options.bandwidthBytes);
 
-    // Deterministic prompt ids spread over the vocabulary.
+    // Deterministic token ids spread over the vocabulary: the prompt, then the untimed context.
     const int64_t promptTokens = std::max<int64_t>(options.promptTokens, 1);
-    std::vector<int32_t> prompt(static_cast<std::size_t>(promptTokens));
-    for (int64_t i = 0; i < promptTokens; ++i)
-        prompt[static_cast<std::size_t>(i)] =
+    const int64_t decodeContext = std::max(promptTokens, options.contextTokens);
+    std::vector<int32_t> text(static_cast<std::size_t>(decodeContext));
+    for (int64_t i = 0; i < decodeContext; ++i)
+        text[static_cast<std::size_t>(i)] =
             static_cast<int32_t>((i * 7919 + 13) % config.vocabSize);
+    const std::span<const int32_t> prompt =
+        std::span<const int32_t>(text).first(static_cast<std::size_t>(promptTokens));
+    const std::span<const int32_t> contextTail =
+        std::span<const int32_t>(text).subspan(static_cast<std::size_t>(promptTokens));
 
-    const auto runOnce = [&](int64_t gen, PhaseSamples* prefill, PhaseSamples* decode,
-                             double* ttftMs) {
-        std::vector<Sequence> sequences(static_cast<std::size_t>(options.batch));
-        std::vector<Sequence*> pointers;
+    const auto runOnce = [&](int64_t gen, bool fillContext, PhaseSamples* prefill,
+                             PhaseSamples* decode, double* ttftMs) {
+        const SequenceBatch batch(backend, options.batch);
         std::vector<int32_t> next;
         double prefillFlops = 0, prefillBytes = 0;
         const auto prefillStart = Clock::now();
-        for (auto& sequence : sequences) {
-            sequence = backend.newSequence();
-            const auto logits = backend.prefill(sequence, prompt);
-            if (pointers.empty() && ttftMs != nullptr)
+        for (const SequenceId id : batch.ids()) {
+            const auto logits = backend.prefill(id, prompt);
+            if (next.empty() && ttftMs != nullptr)
                 *ttftMs = seconds(prefillStart) * 1e3;
             prefillFlops += backend.lastStats().flops;
             prefillBytes += backend.lastStats().weightBytes + backend.lastStats().kvBytes;
-            pointers.push_back(&sequence);
             next.push_back(argmax(logits.data(), config.vocabSize));
         }
         const double prefillSeconds = seconds(prefillStart);
@@ -119,10 +153,15 @@ BenchResult runBench(const Model& model, const BenchOptions& options) {
             prefill->bytes += prefillBytes;
             prefill->seconds += prefillSeconds;
         }
+        if (fillContext && !contextTail.empty())
+            for (std::size_t b = 0; b < batch.ids().size(); ++b) {
+                const auto logits = backend.prefill(batch.ids()[b], contextTail);
+                next[b] = argmax(logits.data(), config.vocabSize);
+            }
         double flops = 0, bytes = 0;
         const auto decodeStart = Clock::now();
         for (int64_t step = 0; step < gen; ++step) {
-            const auto logits = backend.decode(pointers, next);
+            const auto logits = backend.decode(batch.ids(), next);
             flops += backend.lastStats().flops;
             bytes += backend.lastStats().weightBytes + backend.lastStats().kvBytes;
             for (int64_t b = 0; b < options.batch; ++b)
@@ -138,40 +177,49 @@ BenchResult runBench(const Model& model, const BenchOptions& options) {
         }
     };
 
-    // Warm-up: faults in the weights and grows the scratch buffers.
-    runOnce(std::min<int64_t>(options.genTokens, 2), nullptr, nullptr, nullptr);
+    // Warm-up: faults in the weights and grows the scratch buffers. The context is left out: it
+    // only costs time here, and its cache is allocated untimed in every repetition anyway.
+    runOnce(std::min<int64_t>(options.genTokens, 2), false, nullptr, nullptr, nullptr);
     PhaseSamples prefill, decode;
     std::vector<double> ttft;
     for (int rep = 0; rep < std::max(1, options.repetitions); ++rep) {
         double ttftMs = 0;
-        runOnce(options.genTokens, options.promptTokens > 0 ? &prefill : nullptr, &decode, &ttftMs);
+        runOnce(options.genTokens, true, options.promptTokens > 0 ? &prefill : nullptr, &decode,
+                &ttftMs);
         ttft.push_back(ttftMs);
     }
     result.timeToFirstTokenMs = summarize(ttft).mean;
 
-    const auto phase = [&](const char* name, const PhaseSamples& samples, int64_t tokens) {
+    const auto phase = [&](const char* name, const PhaseSamples& samples, int64_t tokens,
+                           int64_t context) {
         PhaseResult out;
         out.phase = name;
         out.batch = options.batch;
         out.tokens = tokens * options.batch;
+        out.contextTokens = context;
         const TimingStats stats = summarize(samples.tokensPerS);
         out.tokensPerS = stats.mean;
         out.tokensPerSStddev = stats.stddev;
         out.tokensPerSPerSequence = stats.mean / static_cast<double>(options.batch);
         out.achievedTflops = samples.flops / samples.seconds / 1e12;
         out.achievedGbPerS = samples.bytes / samples.seconds / 1e9;
-        if (result.measuredBandwidthGbPerS)
+        if (result.measuredBandwidthGbPerS && *result.measuredBandwidthGbPerS > 0)
             out.fractionOfMeasuredBandwidth = out.achievedGbPerS / *result.measuredBandwidthGbPerS;
+        if (result.specBandwidthGbPerS && *result.specBandwidthGbPerS > 0)
+            out.fractionOfSpecBandwidth = out.achievedGbPerS / *result.specBandwidthGbPerS;
+        if (result.specBf16Tflops && *result.specBf16Tflops > 0)
+            out.fractionOfSpecTflops = out.achievedTflops / *result.specBf16Tflops;
         result.phases.push_back(out);
     };
     if (options.promptTokens > 0)
-        phase("prefill", prefill, options.promptTokens);
+        phase("prefill", prefill, options.promptTokens, 0);
     if (options.genTokens > 0)
-        phase("decode", decode, options.genTokens);
+        phase("decode", decode, options.genTokens, decodeContext);
 
     struct rusage usage {};
     getrusage(RUSAGE_SELF, &usage);
     result.peakMemoryBytes = static_cast<double>(usage.ru_maxrss) * 1024.0;
+    result.date = utcNow();
     return result;
 }
 
@@ -179,73 +227,93 @@ json benchResultToJson(const BenchResult& r) {
     const auto optional = [](const std::optional<double>& value) {
         return value ? json(*value) : json(nullptr);
     };
+    const auto text = [](const std::string& value) {
+        return value.empty() ? json(nullptr) : json(value);
+    };
     json phases = json::array();
     for (const auto& p : r.phases)
         phases.push_back(
             {{"phase", p.phase},
              {"batch", p.batch},
              {"tokens", p.tokens},
+             {"context_tokens", p.contextTokens},
              {"tokens_per_s", p.tokensPerS},
              {"tokens_per_s_per_sequence", p.tokensPerSPerSequence},
              {"tokens_per_s_stddev", p.tokensPerSStddev},
              {"achieved_tflops", p.achievedTflops},
              {"achieved_gb_per_s", p.achievedGbPerS},
              {"fraction_of_measured_bandwidth", optional(p.fractionOfMeasuredBandwidth)},
-             // The spec peaks come from the store, which the engine does not see.
-             {"fraction_of_spec_bandwidth", nullptr},
-             {"fraction_of_spec_tflops", nullptr}});
-    const std::time_t now = std::time(nullptr);
-    char date[32];
-    std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+             {"fraction_of_spec_bandwidth", optional(p.fractionOfSpecBandwidth)},
+             {"fraction_of_spec_tflops", optional(p.fractionOfSpecTflops)}});
+    const bool gpu = r.backend != "cpu";
     return {{"model", r.model},
             {"backend", r.backend},
             {"device", r.device},
             {"dtype", r.dtype},
             {"truncated", r.truncated},
             {"measured_bandwidth_gb_per_s", optional(r.measuredBandwidthGbPerS)},
-            {"spec", nullptr},
+            {"spec",
+             {{"bandwidth_gb_per_s", optional(r.specBandwidthGbPerS)},
+              {"bf16_tflops", optional(r.specBf16Tflops)},
+              {"chip", text(r.specChipName)}}},
             {"kv_bytes_per_token", r.kvBytesPerToken},
             {"peak_memory_bytes", r.peakMemoryBytes},
             {"time_to_first_token_ms", r.timeToFirstTokenMs},
             {"metadata",
-             {{"commit", nullptr},
-              {"build_type", CROSSROADS_BUILD_TYPE},
-              {"cpu", cpuName()},
+             {{"commit", r.commit},
+              {"build_type", r.buildType},
+              {"cpu", r.cpu},
               {"isa", r.isa},
               {"threads", r.threads},
-              {"gpu", nullptr},
-              {"driver", nullptr},
-              {"date", date}}},
+              {"gpu", gpu ? text(r.device) : json(nullptr)},
+              {"driver", text(r.driver)},
+              {"date", r.date}}},
             {"phases", phases}};
 }
 
 std::string benchResultTable(const BenchResult& r) {
     std::ostringstream out;
     char line[256];
+    const auto percent = [](const std::optional<double>& fraction) {
+        return fraction ? std::to_string(static_cast<int>(std::lround(*fraction * 100))) + "%"
+                        : std::string("-");
+    };
     out << "model: " << r.model << (r.truncated ? " (truncated)" : "") << "\n";
-    out << "backend: cpu (" << r.isa << ", " << r.threads << " threads), dtype " << r.dtype
-        << ", device " << r.device << "\n";
+    out << "backend: " << r.backend << " (" << r.isa;
+    if (r.threads > 0)
+        out << ", " << r.threads << " threads";
+    if (!r.driver.empty())
+        out << ", " << r.driver;
+    out << "), dtype " << r.dtype << ", device " << r.device << "\n";
     if (r.measuredBandwidthGbPerS) {
         std::snprintf(line, sizeof line, "measured read bandwidth: %.1f GB/s\n",
                       *r.measuredBandwidthGbPerS);
         out << line;
     }
+    if (r.specBandwidthGbPerS || r.specBf16Tflops) {
+        out << "spec" << (r.specChipName.empty() ? "" : " (" + r.specChipName + ")") << ": ";
+        out << (r.specBandwidthGbPerS ? std::to_string(std::lround(*r.specBandwidthGbPerS)) : "?")
+            << " GB/s, "
+            << (r.specBf16Tflops ? std::to_string(std::lround(*r.specBf16Tflops)) : "?")
+            << " BF16 TFLOP/s\n";
+    }
     std::snprintf(line, sizeof line, "time to first token: %.1f ms, KV bytes/token: %.0f\n",
                   r.timeToFirstTokenMs, r.kvBytesPerToken);
     out << line;
-    out << "| phase   | batch | tokens |            t/s | t/s/seq | TFLOP/s |   GB/s | of BW |\n";
-    out << "|---------|------:|-------:|---------------:|--------:|--------:|-------:|------:|\n";
+    out << "| phase   | batch | tokens | context |            t/s | t/s/seq | TFLOP/s |   GB/s "
+           "| of BW | of spec BW | of spec TFLOP/s |\n";
+    out << "|---------|------:|-------:|--------:|---------------:|--------:|--------:|-------:"
+           "|------:|-----------:|----------------:|\n";
     for (const auto& p : r.phases) {
         std::snprintf(line, sizeof line,
-                      "| %-7s | %5lld | %6lld | %7.2f ± %5.2f | %7.2f | %7.4f | %6.2f | %5s |\n",
+                      "| %-7s | %5lld | %6lld | %7lld | %7.2f ± %5.2f | %7.2f | %7.4f | %6.2f | "
+                      "%5s | %10s | %15s |\n",
                       p.phase.c_str(), static_cast<long long>(p.batch),
-                      static_cast<long long>(p.tokens), p.tokensPerS, p.tokensPerSStddev,
-                      p.tokensPerSPerSequence, p.achievedTflops, p.achievedGbPerS,
-                      p.fractionOfMeasuredBandwidth ? (std::to_string(static_cast<int>(std::lround(
-                                                           *p.fractionOfMeasuredBandwidth * 100))) +
-                                                       "%")
-                                                          .c_str()
-                                                    : "-");
+                      static_cast<long long>(p.tokens), static_cast<long long>(p.contextTokens),
+                      p.tokensPerS, p.tokensPerSStddev, p.tokensPerSPerSequence, p.achievedTflops,
+                      p.achievedGbPerS, percent(p.fractionOfMeasuredBandwidth).c_str(),
+                      percent(p.fractionOfSpecBandwidth).c_str(),
+                      percent(p.fractionOfSpecTflops).c_str());
         out << line;
     }
     return out.str();

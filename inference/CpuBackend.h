@@ -3,12 +3,15 @@
 // by expert and read only the experts some token chose.
 #pragma once
 
+#include "inference/Backend.h"
 #include "inference/ThreadPool.h"
 #include "inference/Weights.h"
 
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace crossroads::inference {
@@ -19,39 +22,38 @@ struct Sequence {
     int64_t length = 0; // positions cached so far (= the next position)
 };
 
-// What one forward call touched, for achieved-bandwidth figures.
-struct StepStats {
-    double weightBytes = 0; // distinct weight bytes read (active experts only)
-    double kvBytes = 0;     // KV cache bytes read by attention
-    double flops = 0;       // multiply-adds x 2 of the matmuls and attention
-};
-
-class CpuBackend {
-  public:
+class CpuBackend final : public Backend {
+public:
     // threads <= 0: one per hardware thread.
     explicit CpuBackend(const Model& model, int threads = 0);
-    ~CpuBackend();
+    ~CpuBackend() override;
 
-    const Model& model() const { return model_; }
+    const Model& model() const override { return model_; }
+    // backend "cpu", the CPU's model name, the kernels' active ISA and the pool's threads.
+    DeviceInfo device() const override;
     ThreadPool& pool() { return *pool_; }
 
-    Sequence newSequence() const;
-    // Feeds `tokens` after what the sequence holds. Returns the logits of the last position
-    // [vocab], or of every fed position [tokens x vocab] when allPositions.
-    std::vector<float> prefill(Sequence& sequence, std::span<const int32_t> tokens,
-                               bool allPositions = false);
-    // One token per sequence (distinct sequences). Returns [batch x vocab].
-    std::vector<float> decode(std::span<Sequence* const> sequences,
-                              std::span<const int32_t> tokens);
+    SequenceId newSequence() override;
+    void releaseSequence(SequenceId id) override;
+    int64_t sequenceLength(SequenceId id) const override;
 
-    const StepStats& lastStats() const { return stats_; }
+    std::vector<float> prefill(SequenceId id, std::span<const int32_t> tokens,
+                               bool allPositions = false) override;
+    std::vector<float> decode(std::span<const SequenceId> ids,
+                              std::span<const int32_t> tokens) override;
 
-  private:
+    const StepStats& lastStats() const override { return stats_; }
+    double measureReadBandwidthGbPerS(std::size_t bytes) override;
+    // The cache holds F32 keys and values.
+    double kvBytesPerToken() const override;
+
+private:
     struct Row {
         Sequence* sequence;
         int64_t position;
         int32_t token;
     };
+    Sequence& sequence(SequenceId id);
     std::vector<float> forward(const std::vector<Row>& rows, const std::vector<int64_t>& logitRows);
     void attentionLayer(std::size_t layerIndex, const std::vector<Row>& rows);
     void mlpLayer(std::size_t layerIndex, int64_t tokens);
@@ -61,10 +63,15 @@ class CpuBackend {
 
     const Model& model_;
     std::unique_ptr<ThreadPool> pool_;
+    std::unordered_map<SequenceId, Sequence> sequences_;
+    SequenceId nextSequence_ = 1;
     std::vector<float> cos_, sin_; // RoPE tables [position x headDim/2], grown on demand
     StepStats stats_;
     // Scratch, reused between calls.
     std::vector<float> hidden_, normed_, q_, k_, v_, attention_, projected_;
 };
+
+// The CPU's model name from /proc/cpuinfo ("unknown CPU" when it cannot be read).
+std::string cpuName();
 
 } // namespace crossroads::inference

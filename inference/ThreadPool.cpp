@@ -1,8 +1,20 @@
 #include "inference/ThreadPool.h"
 
+#include <algorithm>
 #include <immintrin.h>
 
 namespace crossroads::inference {
+
+namespace {
+
+// Tasks per dispatch are counted in 32 bits of the work word.
+constexpr int64_t kMaxTasksPerDispatch = int64_t{1} << 31;
+
+uint32_t generationOf(uint64_t work) {
+    return static_cast<uint32_t>(work >> 32);
+}
+
+} // namespace
 
 ThreadPool::ThreadPool(int threads) {
     if (threads <= 0)
@@ -15,41 +27,61 @@ ThreadPool::~ThreadPool() {
     {
         std::lock_guard lock(mutex_);
         stop_ = true;
-        generation_.fetch_add(1);
+        // A new generation with no tasks wakes every worker, which then sees stop_.
+        const uint32_t next = generationOf(work_.load()) + 1;
+        work_.store(static_cast<uint64_t>(next) << 32);
     }
     wake_.notify_all();
     for (auto& worker : workers_)
         worker.join();
 }
 
-void ThreadPool::runTasks() {
+void ThreadPool::runTasks(uint32_t generation) {
+    const Slot& slot = slots_[generation & 1];
+    const Task* fn = slot.fn.load(std::memory_order_relaxed);
+    const int64_t tasks = slot.tasks.load(std::memory_order_relaxed);
+    uint64_t work = work_.load(std::memory_order_acquire);
     for (;;) {
-        const int64_t task = next_.fetch_add(1, std::memory_order_relaxed);
-        if (task >= tasks_)
+        if (generationOf(work) != generation)
             return;
-        (*fn_)(task);
+        const auto task = static_cast<int64_t>(work & 0xffffffffu);
+        if (task >= tasks)
+            return;
+        // On failure `work` is reloaded and the generation checked again.
+        if (!work_.compare_exchange_weak(work, work + 1, std::memory_order_acquire,
+                                         std::memory_order_acquire))
+            continue;
+        try {
+            (*fn)(task);
+        } catch (...) {
+            std::lock_guard lock(mutex_);
+            if (!error_)
+                error_ = std::current_exception();
+        }
+        done_.fetch_add(1, std::memory_order_release);
+        work = work_.load(std::memory_order_acquire);
     }
 }
 
 void ThreadPool::workerLoop() {
-    uint64_t seen = 0;
+    uint32_t seen = 0;
     for (;;) {
         // Spin ~tens of microseconds for the next dispatch, then sleep.
-        for (int spin = 0; spin < 20000 && generation_.load(std::memory_order_acquire) == seen;
-             ++spin)
+        for (int spin = 0;
+             spin < 20000 && generationOf(work_.load(std::memory_order_acquire)) == seen; ++spin)
             _mm_pause();
-        if (generation_.load(std::memory_order_acquire) == seen) {
+        if (generationOf(work_.load(std::memory_order_acquire)) == seen) {
+            // sleepers_ before the check under the lock, paired with the dispatcher publishing
+            // before it reads sleepers_: one of the two sees the other, so no wake-up is lost.
+            sleepers_.fetch_add(1);
             std::unique_lock lock(mutex_);
-            wake_.wait(lock, [&] { return generation_.load() != seen; });
+            wake_.wait(lock, [&] { return generationOf(work_.load()) != seen; });
+            sleepers_.fetch_sub(1);
         }
-        seen = generation_.load(std::memory_order_acquire);
-        if (stop_)
+        if (stop_.load())
             return;
-        runTasks();
-        if (busy_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-            std::lock_guard lock(mutex_);
-            done_.notify_one();
-        }
+        seen = generationOf(work_.load(std::memory_order_acquire));
+        runTasks(seen);
     }
 }
 
@@ -61,21 +93,38 @@ void ThreadPool::parallelFor(int64_t tasks, const std::function<void(int64_t)>& 
             fn(task);
         return;
     }
-    {
-        std::lock_guard lock(mutex_);
-        fn_ = &fn;
-        tasks_ = tasks;
-        next_.store(0, std::memory_order_relaxed);
-        busy_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
-        generation_.fetch_add(1, std::memory_order_release);
+    // Larger dispatches go in pieces that fit the 32-bit task index.
+    if (tasks > kMaxTasksPerDispatch) {
+        for (int64_t first = 0; first < tasks; first += kMaxTasksPerDispatch)
+            parallelFor(std::min(kMaxTasksPerDispatch, tasks - first),
+                        [&](int64_t task) { fn(first + task); });
+        return;
     }
-    wake_.notify_all();
-    runTasks();
-    for (int spin = 0; spin < 20000 && busy_.load(std::memory_order_acquire) != 0; ++spin)
-        _mm_pause();
-    if (busy_.load(std::memory_order_acquire) != 0) {
-        std::unique_lock lock(mutex_);
-        done_.wait(lock, [&] { return busy_.load() == 0; });
+    // Only this thread publishes, and the previous generation is complete: its workers can no
+    // longer claim anything, so the slot of the generation before it is free to rewrite.
+    const uint32_t generation = generationOf(work_.load(std::memory_order_relaxed)) + 1;
+    Slot& slot = slots_[generation & 1];
+    slot.fn.store(&fn, std::memory_order_relaxed);
+    slot.tasks.store(tasks, std::memory_order_relaxed);
+    done_.store(0, std::memory_order_relaxed);
+    work_.store(static_cast<uint64_t>(generation) << 32); // seq_cst: see workerLoop
+    if (sleepers_.load() > 0) {
+        std::lock_guard lock(mutex_);
+        wake_.notify_all();
+    }
+    runTasks(generation);
+    // Wait only for tasks other threads claimed. Yielding after a while lets a worker that was
+    // descheduled in the middle of a task back onto this core.
+    for (int spin = 0; done_.load(std::memory_order_acquire) != tasks; ++spin) {
+        if (spin < 4096)
+            _mm_pause();
+        else
+            std::this_thread::yield();
+    }
+    if (error_) {
+        std::exception_ptr error;
+        std::swap(error, error_);
+        std::rethrow_exception(error);
     }
 }
 

@@ -1,5 +1,6 @@
 #include "inference/Weights.h"
 
+#include "inference/LargeBuffer.h"
 #include "inference/Presets.h"
 #include "inference/Safetensors.h"
 #include "inference/ThreadPool.h"
@@ -23,17 +24,45 @@ std::string shapeText(const std::vector<int64_t>& shape) {
     return text + "]";
 }
 
-template <typename T> std::shared_ptr<T[]> allocate(std::size_t count) {
-    return std::shared_ptr<T[]>(new T[count]);
-}
+// Owned weight buffers are cut from huge-page arenas (LargeBuffer.h: streaming reads from 2 MiB
+// pages are much faster), packed so that, say, a 3 MiB expert matrix does not round up to a
+// 4 MiB buffer of its own. The arenas live in the weights' storage.
+class Arena {
+public:
+    explicit Arena(ModelWeights& weights) : weights_(weights) {}
+
+    // `bytes` of zeroed memory, 64-byte aligned, alive as long as the weights.
+    std::byte* take(std::size_t bytes) {
+        bytes = (bytes + 63) & ~std::size_t{63};
+        if (bytes > left_) {
+            const std::size_t chunk = std::max(bytes, kArenaBytes);
+            auto buffer = allocateLargeBuffer(chunk);
+            weights_.storage.push_back(buffer);
+            next_ = buffer.get();
+            left_ = chunk;
+        }
+        std::byte* out = next_;
+        next_ += bytes;
+        left_ -= bytes;
+        return out;
+    }
+
+private:
+    // Untouched arena space costs address space only; a smaller arena would waste more of each
+    // one's end when the next matrix does not fit.
+    static constexpr std::size_t kArenaBytes = std::size_t{256} << 20;
+    ModelWeights& weights_;
+    std::byte* next_ = nullptr;
+    std::size_t left_ = 0;
+};
 
 // ---------------------------------------------------------------------------------------------
 // Loading
 
 class Loader {
-  public:
+public:
     Loader(const Checkpoint& checkpoint, ModelWeights& weights)
-        : checkpoint_(checkpoint), weights_(weights) {}
+        : checkpoint_(checkpoint), weights_(weights), arena_(weights) {}
 
     bool has(const std::string& name) const { return checkpoint_.find(name).info != nullptr; }
 
@@ -61,20 +90,18 @@ class Loader {
             if (address % weightTypeBytes(type) == 0)
                 return Matrix{type, rows, cols, view.data};
             // A header length that is not a multiple of the element size misaligns the data.
-            auto copy = allocate<std::byte>(count * weightTypeBytes(type));
-            std::memcpy(copy.get(), view.data, count * weightTypeBytes(type));
-            weights_.storage.push_back(copy);
-            return Matrix{type, rows, cols, copy.get()};
+            std::byte* copy = arena_.take(count * weightTypeBytes(type));
+            std::memcpy(copy, view.data, count * weightTypeBytes(type));
+            return Matrix{type, rows, cols, copy};
         }
         if (dtype == DType::F16) {
-            auto wide = allocate<float>(count);
+            auto* wide = reinterpret_cast<float*>(arena_.take(count * sizeof(float)));
             for (std::size_t i = 0; i < count; ++i) {
                 uint16_t bits;
                 std::memcpy(&bits, view.data + 2 * i, 2);
                 wide[i] = f16ToFloat(bits);
             }
-            weights_.storage.push_back(wide);
-            return Matrix{WeightType::F32, rows, cols, wide.get()};
+            return Matrix{WeightType::F32, rows, cols, wide};
         }
         throw EngineError("tensor \"" + view.info->name + "\" has unsupported dtype " +
                           std::string(dtypeName(dtype)) + " (supported: F32, F16, BF16)");
@@ -119,13 +146,11 @@ class Loader {
         // The stored slab is [cols x rows]: transpose each into an owned buffer.
         const std::size_t elementBytes = weightTypeBytes(whole.type);
         const std::size_t slabElements = static_cast<std::size_t>(rows * cols);
-        auto buffer =
-            allocate<std::byte>(slabElements * static_cast<std::size_t>(experts) * elementBytes);
-        weights_.storage.push_back(buffer);
+        std::byte* buffer =
+            arena_.take(slabElements * static_cast<std::size_t>(experts) * elementBytes);
         const auto* source = static_cast<const std::byte*>(whole.data);
         for (int64_t e = 0; e < experts; ++e) {
-            std::byte* target =
-                buffer.get() + static_cast<std::size_t>(e) * slabElements * elementBytes;
+            std::byte* target = buffer + static_cast<std::size_t>(e) * slabElements * elementBytes;
             const std::byte* slab =
                 source + static_cast<std::size_t>(e) * slabElements * elementBytes;
             for (int64_t r = 0; r < rows; ++r)
@@ -138,9 +163,10 @@ class Loader {
         return slabs;
     }
 
-  private:
+private:
     const Checkpoint& checkpoint_;
     ModelWeights& weights_;
+    Arena arena_;
 };
 
 // Which orientation a fused tensor [E, a, b] has for a logical [rows x cols] per expert:
@@ -215,42 +241,17 @@ uint64_t splitmix64(uint64_t x) {
 }
 
 class Synthesiser {
-  public:
+public:
     Synthesiser(ModelWeights& weights, WeightType type, uint64_t seed, ThreadPool* pool)
         : weights_(weights), type_(type), seed_(seed), pool_(pool) {}
 
     // Uniform in [-scale, scale] + offset; chunks are seeded by (seed, tensor, chunk), so the
     // bits do not depend on the thread count.
     Matrix matrix(int64_t rows, int64_t cols, double scale, double offset = 0.0) {
-        const uint64_t tensorId = nextTensor_++;
         const std::size_t count = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
-        auto buffer = allocate<std::byte>(count * weightTypeBytes(type_));
-        weights_.storage.push_back(buffer);
-        constexpr std::size_t kChunk = 1 << 16;
-        const int64_t chunks = static_cast<int64_t>((count + kChunk - 1) / kChunk);
-        const auto fill = [&](int64_t chunk) {
-            uint64_t state = splitmix64(
-                seed_ ^ splitmix64(tensorId * 0x100000001b3ull + static_cast<uint64_t>(chunk)));
-            const std::size_t begin = static_cast<std::size_t>(chunk) * kChunk;
-            const std::size_t end = std::min(count, begin + kChunk);
-            for (std::size_t i = begin; i < end; ++i) {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                const double unit = static_cast<double>(state >> 11) * 0x1.0p-53 * 2.0 - 1.0;
-                const float value = static_cast<float>(offset + scale * unit);
-                if (type_ == WeightType::F32)
-                    reinterpret_cast<float*>(buffer.get())[i] = value;
-                else
-                    reinterpret_cast<uint16_t*>(buffer.get())[i] = floatToBf16(value);
-            }
-        };
-        if (pool_ != nullptr)
-            pool_->parallelFor(chunks, fill);
-        else
-            for (int64_t chunk = 0; chunk < chunks; ++chunk)
-                fill(chunk);
-        return Matrix{type_, rows, cols, buffer.get()};
+        std::byte* buffer = arena_.take(count * weightTypeBytes(type_));
+        fill(buffer, count, scale, offset);
+        return Matrix{type_, rows, cols, buffer};
     }
 
     Matrix linear(int64_t rows, int64_t cols) {
@@ -258,12 +259,15 @@ class Synthesiser {
         return matrix(rows, cols, std::sqrt(3.0 / static_cast<double>(cols)));
     }
 
+    // Drawn exactly as a [1 x size] matrix would be (same bits), kept as F32.
     std::vector<float> vector(int64_t size, double scale, double offset) {
-        const Matrix m = matrix(1, size, scale, offset);
-        std::vector<float> out(static_cast<std::size_t>(size));
+        const auto count = static_cast<std::size_t>(size);
+        std::vector<std::byte> drawn(count * weightTypeBytes(type_));
+        fill(drawn.data(), count, scale, offset);
+        const Matrix m{type_, 1, size, drawn.data()};
+        std::vector<float> out(count);
         for (int64_t i = 0; i < size; ++i)
             out[static_cast<std::size_t>(i)] = m.at(0, i);
-        weights_.storage.pop_back(); // copied out; the buffer is not needed
         return out;
     }
 
@@ -275,8 +279,37 @@ class Synthesiser {
         return out;
     }
 
-  private:
+private:
+    void fill(std::byte* buffer, std::size_t count, double scale, double offset) {
+        const uint64_t tensorId = nextTensor_++;
+        constexpr std::size_t kChunk = 1 << 16;
+        const int64_t chunks = static_cast<int64_t>((count + kChunk - 1) / kChunk);
+        const auto fillChunk = [&](int64_t chunk) {
+            uint64_t state = splitmix64(
+                seed_ ^ splitmix64(tensorId * 0x100000001b3ull + static_cast<uint64_t>(chunk)));
+            const std::size_t begin = static_cast<std::size_t>(chunk) * kChunk;
+            const std::size_t end = std::min(count, begin + kChunk);
+            for (std::size_t i = begin; i < end; ++i) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                const double unit = static_cast<double>(state >> 11) * 0x1.0p-53 * 2.0 - 1.0;
+                const float value = static_cast<float>(offset + scale * unit);
+                if (type_ == WeightType::F32)
+                    reinterpret_cast<float*>(buffer)[i] = value;
+                else
+                    reinterpret_cast<uint16_t*>(buffer)[i] = floatToBf16(value);
+            }
+        };
+        if (pool_ != nullptr)
+            pool_->parallelFor(chunks, fillChunk);
+        else
+            for (int64_t chunk = 0; chunk < chunks; ++chunk)
+                fillChunk(chunk);
+    }
+
     ModelWeights& weights_;
+    Arena arena_{weights_};
     WeightType type_;
     uint64_t seed_;
     ThreadPool* pool_;

@@ -2,6 +2,7 @@
 
 #include "analysis/ChipJson.h"
 #include "analysis/Classifier.h"
+#include "app/cli/EngineCommands.h"
 #include "app/cli/TextTable.h"
 #include "data/ChipFiles.h"
 #include "data/Store.h"
@@ -37,32 +38,8 @@ QString joined(const std::vector<std::string>& list, const char* separator = ", 
     return out.join(QLatin1String(separator));
 }
 
-void print(const QString& text) {
-    QTextStream out(stdout);
-    out << text;
-}
-
 void printJson(const json& value) {
     print(q(value.dump(2)) + QLatin1Char('\n'));
-}
-
-// Parses a verb's options; --help prints the verb's help and returns false.
-bool parse(QCommandLineParser& parser, const QStringList& arguments, const char* description) {
-    parser.setApplicationDescription(QString::fromLatin1(description));
-    parser.addHelpOption();
-    if (!parser.parse(arguments))
-        throw UsageFailure(parser.errorText().toStdString());
-    if (parser.isSet(QStringLiteral("help"))) {
-        print(parser.helpText());
-        return false;
-    }
-    return true;
-}
-
-void noPositional(const QCommandLineParser& parser) {
-    if (!parser.positionalArguments().isEmpty())
-        throw UsageFailure("unexpected argument \"" +
-                           parser.positionalArguments().first().toStdString() + "\"");
 }
 
 const QCommandLineOption kJson(QStringLiteral("json"), QStringLiteral("Print JSON for tools."));
@@ -89,9 +66,8 @@ QString yesNo(const std::optional<bool>& v) {
 int chipsCommand(const QStringList& arguments, const QString& storePath) {
     QCommandLineParser parser;
     parser.addOption(kJson);
-    if (!parse(parser, arguments, "List the chips of the store with their figures."))
+    if (!parseVerb(parser, arguments, "List the chips of the store with their figures."))
         return 0;
-    noPositional(parser);
     data::Store store(storePath);
     const auto chips = store.chips();
     if (parser.isSet(kJson)) {
@@ -122,9 +98,8 @@ int chipsCommand(const QStringList& arguments, const QString& storePath) {
 int editionsCommand(const QStringList& arguments, const QString& storePath) {
     QCommandLineParser parser;
     parser.addOption(kJson);
-    if (!parse(parser, arguments, "List the rule editions of the store."))
+    if (!parseVerb(parser, arguments, "List the rule editions of the store."))
         return 0;
-    noPositional(parser);
     data::Store store(storePath);
     const auto editions = store.editions();
     if (parser.isSet(kJson)) {
@@ -159,10 +134,9 @@ int classifyCommand(const QStringList& arguments, const QString& storePath) {
     const QCommandLineOption explain(QStringLiteral("explain"),
                                      QStringLiteral("Print every result's reasons."));
     parser.addOptions({edition, chip, spec, explain, kJson});
-    if (!parse(parser, arguments,
-               "Classify chips under an edition of the rules, with the reasons."))
+    if (!parseVerb(parser, arguments,
+                   "Classify chips under an edition of the rules, with the reasons."))
         return 0;
-    noPositional(parser);
 
     std::vector<ChipSpec> chips;
     if (parser.isSet(spec)) {
@@ -245,9 +219,10 @@ int importCommand(const QStringList& arguments, const QString& storePath) {
     parser.addPositionalArgument(QStringLiteral("FILE"),
                                  QStringLiteral("Chips as JSON (.json), Crossroads CSV or Epoch AI "
                                                 "hardware CSV (.csv; told apart by the header)."));
-    if (!parse(parser, arguments,
-               "Import chips into the store: all or nothing; a chip with the same name is "
-               "replaced."))
+    if (!parseVerb(parser, arguments,
+                   "Import chips into the store: all or nothing; a chip with the same name is "
+                   "replaced.",
+                   true))
         return 0;
     if (parser.positionalArguments().size() != 1)
         throw UsageFailure("import takes one FILE");
@@ -272,7 +247,7 @@ int exportCommand(const QStringList& arguments, const QString& storePath) {
                                   QStringLiteral("Export only this chip (repeatable)."),
                                   QStringLiteral("NAME"));
     parser.addOption(chip);
-    if (!parse(parser, arguments, "Export the store's chips with their sources."))
+    if (!parseVerb(parser, arguments, "Export the store's chips with their sources.", true))
         return 0;
     if (parser.positionalArguments().size() != 1)
         throw UsageFailure("export takes one FILE (or - for standard output)");
@@ -301,6 +276,27 @@ int exportCommand(const QStringList& arguments, const QString& storePath) {
 
 } // namespace
 
+void print(const QString& text) {
+    QTextStream out(stdout);
+    out << text;
+}
+
+bool parseVerb(QCommandLineParser& parser, const QStringList& arguments, const char* description,
+               bool positionalAllowed) {
+    parser.setApplicationDescription(QString::fromLatin1(description));
+    parser.addHelpOption();
+    if (!parser.parse(arguments))
+        throw UsageFailure(parser.errorText().toStdString());
+    if (parser.isSet(QStringLiteral("help"))) {
+        print(parser.helpText());
+        return false;
+    }
+    if (!positionalAllowed && !parser.positionalArguments().isEmpty())
+        throw UsageFailure("unexpected argument \"" +
+                           parser.positionalArguments().first().toStdString() + "\"");
+    return true;
+}
+
 const std::vector<Command>& commands() {
     static const std::vector<Command> list = {
         {"chips", "List the chips of the store (--json: interchange objects).", chipsCommand},
@@ -309,6 +305,8 @@ const std::vector<Command>& commands() {
          classifyCommand},
         {"import", "Import chips from JSON, Crossroads CSV or Epoch AI CSV.", importCommand},
         {"export", "Export chips to JSON or CSV.", exportCommand},
+        {"run", "Greedy generation with the bundled MoE engine (--logits-out).", runCommand},
+        {"bench", "Prefill/decode throughput against measured and datasheet peaks.", benchCommand},
     };
     return list;
 }

@@ -2,9 +2,11 @@
 // stdout, reports errors by throwing UsageFailure (exit 2) or std::exception (exit 1).
 #pragma once
 
+#include <QCommandLineParser>
 #include <QString>
 #include <QStringList>
 #include <stdexcept>
+#include <vector>
 
 namespace crossroads::cli {
 
@@ -12,6 +14,14 @@ class UsageFailure : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
 };
+
+// Writes to stdout.
+void print(const QString& text);
+
+// Parses a verb's options with a --help option added; --help prints the verb's help and returns
+// false. A parse error, or a positional argument when none is allowed, throws UsageFailure.
+bool parseVerb(QCommandLineParser& parser, const QStringList& arguments, const char* description,
+               bool positionalAllowed = false);
 
 struct Command {
     const char* name;

@@ -1,6 +1,7 @@
 #include "Check.h"
 #include "inference/Analytic.h"
 #include "inference/Bench.h"
+#include "inference/CpuBackend.h"
 #include "inference/Presets.h"
 
 #include <nlohmann/json.hpp>
@@ -39,33 +40,100 @@ void timingStatistics() {
 
 void benchRunsAndReports() {
     const Model model = synthesizeModel(check::tinyConfig(ModelFamily::Qwen2Moe), WeightType::BF16);
+    CpuBackend backend(model, 2);
     BenchOptions options;
     options.promptTokens = 8;
     options.genTokens = 4;
     options.batch = 3;
     options.repetitions = 2;
-    options.threads = 2;
     options.bandwidthBytes = std::size_t{32} << 20;
-    const BenchResult result = runBench(model, options);
+    const BenchResult result = runBench(backend, options);
     CHECK(result.phases.size() == 2);
     CHECK(result.phases[0].phase == "prefill" && result.phases[1].phase == "decode");
     CHECK(result.phases[1].tokens == 12 && result.phases[1].batch == 3);
     CHECK(result.phases[1].tokensPerS > 0 && result.phases[1].achievedGbPerS > 0);
     CHECK_NEAR(result.phases[1].tokensPerSPerSequence * 3, result.phases[1].tokensPerS, 1e-6);
     CHECK(result.measuredBandwidthGbPerS.has_value() && result.timeToFirstTokenMs > 0);
+    CHECK(result.backend == "cpu" && result.threads == 2 && !result.device.empty());
+    // Without context the decode phase starts after the prompt.
+    CHECK(result.phases[0].contextTokens == 0 && result.phases[1].contextTokens == 8);
+    // The bench gives its sequences back.
+    CHECK_THROWS_WITH(backend.sequenceLength(1), "unknown sequence id");
+
+    // DESIGN.md `crossroads bench --json`, every key present (extra keys allowed).
     const nlohmann::json json = benchResultToJson(result);
     for (const char* key : {"model", "backend", "device", "dtype", "measured_bandwidth_gb_per_s",
                             "spec", "kv_bytes_per_token", "peak_memory_bytes",
                             "time_to_first_token_ms", "metadata", "phases"})
         CHECK(json.contains(key));
+    for (const char* key : {"bandwidth_gb_per_s", "bf16_tflops"})
+        CHECK(json["spec"].contains(key) && json["spec"][key].is_null());
+    for (const char* key : {"commit", "build_type", "cpu", "threads", "gpu", "driver", "date"})
+        CHECK(json["metadata"].contains(key));
+    CHECK(json["backend"] == "cpu" && json["metadata"]["threads"] == 2);
+    CHECK(json["metadata"]["gpu"].is_null() && json["metadata"]["driver"].is_null());
+    CHECK(json["metadata"]["commit"].is_string() && !json["metadata"]["commit"].empty());
+    CHECK(json["metadata"]["date"].get<std::string>().size() == 20); // 2025-01-31T12:00:00Z
+    CHECK(json["phases"].size() == 2);
     for (const char* key : {"phase", "batch", "tokens", "tokens_per_s", "tokens_per_s_per_sequence",
                             "tokens_per_s_stddev", "achieved_tflops", "achieved_gb_per_s",
                             "fraction_of_measured_bandwidth", "fraction_of_spec_bandwidth",
                             "fraction_of_spec_tflops"})
         CHECK(json["phases"][1].contains(key));
+    CHECK(json["phases"][1]["fraction_of_measured_bandwidth"].is_number());
+    CHECK(json["phases"][1]["fraction_of_spec_bandwidth"].is_null());
+    CHECK(json["phases"][1]["fraction_of_spec_tflops"].is_null());
     CHECK(benchResultTable(result).find("decode") != std::string::npos);
+
     options.batch = 0;
-    CHECK_THROWS_WITH(runBench(model, options), "batch >= 1");
+    CHECK_THROWS_WITH(runBench(backend, options), "batch >= 1");
+    options.batch = 1;
+    options.contextTokens = -1;
+    CHECK_THROWS_WITH(runBench(backend, options), "context >= 0");
+}
+
+// Spec peaks given by the caller turn into fractions; a context deeper than the prompt is in the
+// cache when decode starts, and its reads count.
+void benchWithSpecAndContext() {
+    const Model model = synthesizeModel(check::tinyConfig(ModelFamily::Mixtral), WeightType::BF16);
+    CpuBackend backend(model, 1);
+    BenchOptions options;
+    options.promptTokens = 4;
+    options.genTokens = 3;
+    options.repetitions = 1;
+    options.measuredBandwidthGbPerS = 10.0;
+    options.specBandwidthGbPerS = 20.0;
+    options.specBf16Tflops = 0.5;
+    options.specChipName = "Test chip";
+    options.contextTokens = 40;
+    const BenchResult deep = runBench(backend, options);
+    CHECK(deep.phases.size() == 2);
+    const PhaseResult& decode = deep.phases[1];
+    CHECK(decode.contextTokens == 40);
+    CHECK(decode.fractionOfSpecBandwidth && decode.fractionOfSpecTflops);
+    CHECK_NEAR(*decode.fractionOfSpecBandwidth, decode.achievedGbPerS / 20.0, 1e-12);
+    CHECK_NEAR(*decode.fractionOfSpecTflops, decode.achievedTflops / 0.5, 1e-12);
+    CHECK_NEAR(*decode.fractionOfMeasuredBandwidth, decode.achievedGbPerS / 10.0, 1e-12);
+    const nlohmann::json json = benchResultToJson(deep);
+    CHECK(json["spec"]["bandwidth_gb_per_s"] == 20.0 && json["spec"]["bf16_tflops"] == 0.5);
+    CHECK(json["spec"]["chip"] == "Test chip");
+    CHECK(json["measured_bandwidth_gb_per_s"] == 10.0);
+    CHECK(json["phases"][1]["context_tokens"] == 40);
+    CHECK(json["phases"][1]["fraction_of_spec_bandwidth"].is_number());
+    CHECK(benchResultTable(deep).find("Test chip") != std::string::npos);
+
+    // The same decode over a shallow cache reads fewer KV bytes per token: the bytes and FLOPs
+    // per step follow the context (same weights, same tokens per step).
+    options.contextTokens = 0;
+    const BenchResult shallow = runBench(backend, options);
+    CHECK(shallow.phases[1].contextTokens == 4);
+    const double deepBytesPerToken = decode.achievedGbPerS / decode.tokensPerS;
+    const double shallowBytesPerToken =
+        shallow.phases[1].achievedGbPerS / shallow.phases[1].tokensPerS;
+    CHECK(deepBytesPerToken > shallowBytesPerToken);
+    // A context no deeper than the prompt changes nothing.
+    options.contextTokens = 2;
+    CHECK(runBench(backend, options).phases[1].contextTokens == 4);
 }
 
 } // namespace
@@ -75,6 +143,7 @@ int main() {
         analyticFigures();
         timingStatistics();
         benchRunsAndReports();
+        benchWithSpecAndContext();
     } catch (const std::exception& error) {
         check::fail(__FILE__, __LINE__, std::string("unexpected exception: ") + error.what());
     }

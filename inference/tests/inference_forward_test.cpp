@@ -39,7 +39,7 @@ void optimisedMatchesReference(ModelFamily family, WeightType type, Isa isa) {
     for (const int threads : {1, 3}) {
         CpuBackend backend(model, threads);
         // 1. Prefill of the whole prompt, every position.
-        Sequence full = backend.newSequence();
+        const SequenceId full = backend.newSequence();
         const auto all = backend.prefill(full, kTokens, true);
         double worst = 0.0;
         for (std::size_t t = 0; t < kTokens.size(); ++t)
@@ -48,29 +48,28 @@ void optimisedMatchesReference(ModelFamily family, WeightType type, Isa isa) {
             check::fail(__FILE__, __LINE__,
                         label(family, type, isa) + " prefill error " + std::to_string(worst));
         // 2. Prefill of 4 tokens, then decode one at a time: each step equals the full pass.
-        Sequence split = backend.newSequence();
+        const SequenceId split = backend.newSequence();
         const auto last = backend.prefill(split, std::span(kTokens).first(4));
         worst = rowError(last.data(), reference[3]);
         for (std::size_t t = 4; t < kTokens.size(); ++t) {
-            Sequence* pointer = &split;
-            const auto logits = backend.decode(std::span<Sequence* const>(&pointer, 1),
+            const auto logits = backend.decode(std::span<const SequenceId>(&split, 1),
                                                std::span(kTokens).subspan(t, 1));
             worst = std::max(worst, rowError(logits.data(), reference[t]));
         }
-        CHECK(split.length == static_cast<int64_t>(kTokens.size()));
+        CHECK(backend.sequenceLength(split) == static_cast<int64_t>(kTokens.size()));
+        CHECK(backend.sequenceLength(full) == static_cast<int64_t>(kTokens.size()));
         if (worst > prefillTolerance)
             check::fail(__FILE__, __LINE__,
                         label(family, type, isa) + " prefill+decode error " +
                             std::to_string(worst));
         // 3. A decode batch of sequences at different lengths equals each one alone.
-        std::vector<Sequence> sequences;
+        std::vector<SequenceId> sequences;
         for (const std::size_t length : {2u, 5u, 3u}) {
             sequences.push_back(backend.newSequence());
             backend.prefill(sequences.back(), std::span(kTokens).first(length));
         }
-        std::vector<Sequence*> pointers = {&sequences[0], &sequences[1], &sequences[2]};
         const std::vector<int32_t> next = {kTokens[2], kTokens[5], kTokens[3]};
-        const auto batched = backend.decode(pointers, next);
+        const auto batched = backend.decode(sequences, next);
         worst = std::max({rowError(batched.data(), reference[2]),
                           rowError(batched.data() + vocab, reference[5]),
                           rowError(batched.data() + 2 * vocab, reference[3])});
@@ -86,11 +85,10 @@ void decodeTouchesOnlyActiveExperts() {
     const ModelConfig config = check::tinyConfig(ModelFamily::Qwen3Moe);
     const Model model = synthesizeModel(config, WeightType::BF16, 2);
     CpuBackend backend(model, 1);
-    Sequence sequence = backend.newSequence();
+    const SequenceId sequence = backend.newSequence();
     backend.prefill(sequence, std::span(kTokens).first(3));
-    Sequence* pointer = &sequence;
     const int32_t token = 9;
-    backend.decode(std::span<Sequence* const>(&pointer, 1), std::span<const int32_t>(&token, 1));
+    backend.decode(std::span<const SequenceId>(&sequence, 1), std::span<const int32_t>(&token, 1));
     const StepStats stats = backend.lastStats();
     const StepCost analytic = decodeStepCost(config, 2.0, 1, 4);
     // Batch 1 touches exactly k experts per layer, so the analytic count is exact here.
@@ -105,14 +103,28 @@ void decodeTouchesOnlyActiveExperts() {
 void badInputsAreErrors() {
     const Model model = synthesizeModel(check::tinyConfig(ModelFamily::Mixtral), WeightType::F32);
     CpuBackend backend(model, 1);
-    Sequence sequence = backend.newSequence();
+    const SequenceId sequence = backend.newSequence();
     const std::vector<int32_t> outside = {1, 96};
     CHECK_THROWS_WITH(backend.prefill(sequence, outside), "token id 96 is outside the vocabulary");
+    CHECK(backend.sequenceLength(sequence) == 0); // a refused call leaves the cache alone
     CHECK_THROWS_WITH(backend.prefill(sequence, std::vector<int32_t>{}), "at least one token");
     CHECK_THROWS_WITH(referenceForward(model, std::vector<int32_t>{-1}), "outside the vocabulary");
-    Sequence* twice[] = {&sequence, &sequence};
+    const SequenceId twice[] = {sequence, sequence};
     const int32_t tokens[] = {1, 2};
     CHECK_THROWS_WITH(backend.decode(twice, tokens), "same sequence twice");
+    CHECK_THROWS_WITH(
+        backend.decode(std::span<const SequenceId>(twice, 1), std::span<const int32_t>(tokens, 2)),
+        "one token per sequence");
+    // Handles: unknown ones are errors, released ones are gone, new ones never reuse an id.
+    const SequenceId unknown = sequence + 1000;
+    CHECK_THROWS_WITH(backend.prefill(unknown, std::vector<int32_t>{1}), "unknown sequence id");
+    CHECK_THROWS_WITH(backend.sequenceLength(unknown), "unknown sequence id");
+    backend.releaseSequence(sequence);
+    CHECK_THROWS_WITH(backend.releaseSequence(sequence), "unknown sequence id");
+    CHECK_THROWS_WITH(backend.decode(std::span<const SequenceId>(&sequence, 1),
+                                     std::span<const int32_t>(tokens, 1)),
+                      "unknown sequence id");
+    CHECK(backend.newSequence() != sequence);
 }
 
 } // namespace

@@ -1,10 +1,13 @@
 #include "Check.h"
 #include "inference/Bandwidth.h"
 #include "inference/Kernels.h"
+#include "inference/LargeBuffer.h"
 #include "inference/ThreadPool.h"
 
 #include <atomic>
+#include <chrono>
 #include <random>
+#include <thread>
 
 using namespace crossroads::inference;
 
@@ -35,8 +38,14 @@ void matmulMatchesReference() {
     for (const Isa isa : supportedIsas()) {
         setActiveIsa(isa);
         for (const auto type : {WeightType::F32, WeightType::BF16}) {
-            for (const auto& [rows, cols] : std::vector<std::pair<int64_t, int64_t>>{
-                     {1, 1}, {5, 7}, {37, 64}, {64, 200}, {130, 33}, {16, 1024}}) {
+            for (const auto& [rows, cols] : std::vector<std::pair<int64_t, int64_t>>{{1, 1},
+                                                                                     {5, 7},
+                                                                                     {37, 64},
+                                                                                     {64, 200},
+                                                                                     {130, 33},
+                                                                                     {16, 1024},
+                                                                                     {203, 48},
+                                                                                     {41, 1040}}) {
                 for (const int64_t tokens : {1, 2, 3, 5, 9}) {
                     TestMatrix storage;
                     for (int64_t i = 0; i < rows * cols; ++i) {
@@ -111,11 +120,93 @@ void threadPoolRunsEveryTaskOnce() {
     }
 }
 
+// A task that throws does not stop the others; its exception reaches the caller once every
+// claimed task is done, and the pool keeps working.
+void threadPoolPassesExceptionsOn() {
+    ThreadPool pool(3);
+    for (int round = 0; round < 20; ++round) {
+        std::vector<std::atomic<int>> hits(40);
+        bool threw = false;
+        try {
+            pool.parallelFor(40, [&](int64_t t) {
+                hits[static_cast<std::size_t>(t)]++;
+                if (t == round)
+                    throw EngineError("task " + std::to_string(t) + " failed");
+            });
+        } catch (const EngineError& error) {
+            threw = std::string(error.what()) == "task " + std::to_string(round) + " failed";
+        }
+        CHECK(threw);
+        for (auto& hit : hits)
+            CHECK(hit.load() == 1);
+    }
+    std::atomic<int64_t> sum{0};
+    pool.parallelFor(100, [&](int64_t t) { sum += t; });
+    CHECK(sum.load() == 4950);
+}
+
+// More threads than cores (workers get descheduled mid-dispatch, arrive late or not at all),
+// dispatches back to back and after the workers fell asleep: every task runs exactly once and
+// never under a later dispatch's function.
+void threadPoolUnderOversubscription() {
+    ThreadPool pool(static_cast<int>(std::thread::hardware_concurrency()) + 3);
+    std::atomic<int> current{-1};
+    std::atomic<int> outOfTurn{0};
+    bool everyTaskOnce = true;
+    for (int round = 0; round < 3000; ++round) {
+        const int64_t tasks = round % 64 + 1;
+        std::vector<std::atomic<int>> hits(static_cast<std::size_t>(tasks));
+        current = round;
+        pool.parallelFor(tasks, [&, round](int64_t t) {
+            // A stale worker running an earlier dispatch's function would see a newer round.
+            if (current.load() != round)
+                outOfTurn++;
+            hits[static_cast<std::size_t>(t)]++;
+        });
+        for (auto& hit : hits)
+            everyTaskOnce = everyTaskOnce && hit.load() == 1;
+    }
+    CHECK(everyTaskOnce);
+    CHECK(outOfTurn.load() == 0);
+    for (int round = 0; round < 3; ++round) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(30)); // the workers fall asleep
+        std::atomic<int> count{0};
+        pool.parallelFor(1000, [&](int64_t) { count++; });
+        CHECK(count.load() == 1000);
+    }
+}
+
 void bandwidthKernelRuns() {
     ThreadPool pool(2);
     const BandwidthResult result = measureReadBandwidth(pool, std::size_t{16} << 20, 2);
     CHECK(result.gbPerS > 0.0 && result.threads == 2);
     CHECK_NEAR(result.checksum, static_cast<double>(result.bytes / sizeof(float)), 1.0);
+    ReadBandwidthProbe probe(pool, (std::size_t{8} << 20) + 44); // not a whole number of slices
+    CHECK(probe.passGbPerS() > 0.0 && probe.passGbPerS() > 0.0);
+    CHECK_NEAR(probe.checksum(), static_cast<double>(probe.bytes() / sizeof(float)), 1.0);
+}
+
+// Large buffers: zeroed, writable to the last byte, aligned for vectors and, from a huge page
+// up, for huge pages.
+void largeBuffers() {
+    for (const std::size_t bytes : {std::size_t{0}, std::size_t{100}, std::size_t{1} << 20,
+                                    kHugePageBytes, (std::size_t{5} << 20) + 123}) {
+        const auto buffer = allocateLargeBuffer(bytes);
+        CHECK(buffer != nullptr);
+        const auto address = reinterpret_cast<std::uintptr_t>(buffer.get());
+        CHECK(address % 64 == 0);
+        if (bytes >= kHugePageBytes)
+            CHECK(address % kHugePageBytes == 0);
+        bool zero = true;
+        for (std::size_t i = 0; i < bytes; ++i)
+            zero = zero && buffer[i] == std::byte{0};
+        CHECK(zero);
+        if (bytes > 0) {
+            buffer[0] = std::byte{1};
+            buffer[bytes - 1] = std::byte{2};
+            CHECK(buffer[bytes - 1] == std::byte{2});
+        }
+    }
 }
 
 } // namespace
@@ -124,7 +215,10 @@ int main() {
     try {
         matmulMatchesReference();
         threadPoolRunsEveryTaskOnce();
+        threadPoolPassesExceptionsOn();
+        threadPoolUnderOversubscription();
         bandwidthKernelRuns();
+        largeBuffers();
         CHECK_THROWS_WITH(
             [] {
                 for (const Isa isa : {Isa::Avx512Bf16, Isa::Avx512, Isa::Avx2})

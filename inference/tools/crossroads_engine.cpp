@@ -1,11 +1,11 @@
 // crossroads-engine: the engine's Qt-free driver (the `crossroads run` / `crossroads bench`
 // verbs of DESIGN.md, for machines without Qt). Exit codes: 0 ok, 1 runtime error, 2 usage.
+#include "inference/Backend.h"
 #include "inference/Bench.h"
-#include "inference/CpuBackend.h"
-#include "inference/Kernels.h"
 #include "inference/Presets.h"
 #include "inference/Weights.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <fstream>
@@ -25,9 +25,11 @@ struct UsageError : std::runtime_error {
 
 constexpr const char* kUsage =
     "usage: crossroads-engine run --model DIR|preset:NAME[?layers=N] --prompt-ids 1,2,3\n"
-    "                             --max-new-tokens N [--logits-out FILE] [--threads T]\n"
-    "       crossroads-engine bench --model M [--prompt N] [--gen N] [--batch B]\n"
-    "                             [--repetitions R] [--threads T] [--json]\n"
+    "                             --max-new-tokens N [--backend auto|cpu|cuda]\n"
+    "                             [--logits-out FILE] [--threads T]\n"
+    "       crossroads-engine bench --model M [--backend auto|cpu|cuda] [--prompt N]\n"
+    "                             [--gen N] [--batch B] [--context N] [--repetitions R]\n"
+    "                             [--threads T] [--bandwidth-mib M] [--json]\n"
     "       crossroads-engine presets\n";
 
 // --name value pairs; flags listed in `flags` take no value.
@@ -71,55 +73,56 @@ std::vector<int32_t> parseIds(const std::string& text) {
     return ids;
 }
 
+BackendKind backendKind(const std::map<std::string, std::string>& options) {
+    const auto found = options.find("--backend");
+    if (found == options.end())
+        return BackendKind::Auto;
+    const auto kind = backendKindFromName(found->second);
+    if (!kind)
+        throw UsageError("--backend takes auto, cpu or cuda, not '" + found->second + "'");
+    return *kind;
+}
+
+int threadsOption(const std::map<std::string, std::string>& options) {
+    return options.count("--threads")
+               ? static_cast<int>(toInt(options.at("--threads"), "--threads", 1))
+               : 0;
+}
+
+void noteTruncation(const Model& model) {
+    if (model.config.truncated())
+        std::cerr << "note: " << model.name << " is truncated to " << model.config.numLayers
+                  << " of " << model.config.truncatedFromLayers << " layers\n";
+}
+
 int run(int argc, char** argv) {
     const auto options = parseOptions(
-        argc, argv, 2, {"--model", "--prompt-ids", "--max-new-tokens", "--logits-out", "--threads"},
+        argc, argv, 2,
+        {"--model", "--prompt-ids", "--max-new-tokens", "--logits-out", "--threads", "--backend"},
         {});
     if (!options.count("--model") || !options.count("--prompt-ids") ||
         !options.count("--max-new-tokens"))
         throw UsageError("run needs --model, --prompt-ids and --max-new-tokens");
     const auto prompt = parseIds(options.at("--prompt-ids"));
     const int64_t maxNew = toInt(options.at("--max-new-tokens"), "--max-new-tokens", 0);
-    const int threads = options.count("--threads")
-                            ? static_cast<int>(toInt(options.at("--threads"), "--threads", 1))
-                            : 0;
+    const BackendKind kind = backendKind(options);
+    const int threads = threadsOption(options);
     const Model model = loadModel(options.at("--model"));
-    if (model.config.truncated())
-        std::cerr << "note: " << model.name << " is truncated to " << model.config.numLayers
-                  << " of " << model.config.truncatedFromLayers << " layers\n";
-    CpuBackend backend(model, threads);
-    Sequence sequence = backend.newSequence();
-    const int64_t vocab = model.config.vocabSize;
-    std::vector<int32_t> generated;
-    std::vector<std::vector<float>> rows;
-    std::vector<float> logits;
-    if (maxNew > 0)
-        logits = backend.prefill(sequence, prompt);
-    for (int64_t step = 0; step < maxNew; ++step) {
-        const auto chosen =
-            static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
-        generated.push_back(chosen);
-        if (options.count("--logits-out"))
-            rows.push_back(logits);
-        if (step + 1 < maxNew) {
-            Sequence* pointer = &sequence;
-            logits = backend.decode(std::span<Sequence* const>(&pointer, 1),
-                                    std::span<const int32_t>(&chosen, 1));
-        }
-    }
-    (void)vocab;
-    for (std::size_t i = 0; i < generated.size(); ++i)
-        std::cout << (i ? "," : "") << generated[i];
+    noteTruncation(model);
+    const auto backend = makeBackend(kind, model, threads);
+    const GreedyResult result =
+        greedyGenerate(*backend, prompt, maxNew, options.count("--logits-out") != 0);
+    for (std::size_t i = 0; i < result.generated.size(); ++i)
+        std::cout << (i ? "," : "") << result.generated[i];
     std::cout << "\n";
     if (options.count("--logits-out")) {
         std::ofstream out(options.at("--logits-out"));
         if (!out)
             throw EngineError("cannot write " + options.at("--logits-out"));
-        out << nlohmann::json{
-            {"prompt_ids", prompt},
-            {"generated_ids", generated},
-            {"logits",
-             rows}}.dump();
+        out << nlohmann::json{{"prompt_ids", prompt},
+                              {"generated_ids", result.generated},
+                              {"logits", result.logits}}
+                   .dump();
         if (!out)
             throw EngineError("failed writing " + options.at("--logits-out"));
     }
@@ -127,10 +130,11 @@ int run(int argc, char** argv) {
 }
 
 int bench(int argc, char** argv) {
-    const auto options = parseOptions(argc, argv, 2,
-                                      {"--model", "--prompt", "--gen", "--batch", "--repetitions",
-                                       "--threads", "--bandwidth-mib"},
-                                      {"--json"});
+    const auto options =
+        parseOptions(argc, argv, 2,
+                     {"--model", "--prompt", "--gen", "--batch", "--context", "--repetitions",
+                      "--threads", "--bandwidth-mib", "--backend"},
+                     {"--json"});
     BenchOptions bench;
     const std::string model =
         options.count("--model") ? options.at("--model") : "preset:qwen3-30b-a3b?layers=2";
@@ -140,17 +144,21 @@ int bench(int argc, char** argv) {
         bench.genTokens = toInt(options.at("--gen"), "--gen", 0);
     if (options.count("--batch"))
         bench.batch = toInt(options.at("--batch"), "--batch", 1);
+    if (options.count("--context"))
+        bench.contextTokens = toInt(options.at("--context"), "--context", 0);
     if (options.count("--repetitions"))
         bench.repetitions =
             static_cast<int>(toInt(options.at("--repetitions"), "--repetitions", 1));
-    if (options.count("--threads"))
-        bench.threads = static_cast<int>(toInt(options.at("--threads"), "--threads", 1));
+    bench.threads = threadsOption(options);
+    const BackendKind kind = backendKind(options);
     if (options.count("--bandwidth-mib"))
         bench.bandwidthBytes =
             static_cast<std::size_t>(toInt(options.at("--bandwidth-mib"), "--bandwidth-mib", 64))
             << 20;
     const Model loaded = loadModel(model);
-    const BenchResult result = runBench(loaded, bench);
+    noteTruncation(loaded);
+    const auto backend = makeBackend(kind, loaded, bench.threads);
+    const BenchResult result = runBench(*backend, bench);
     if (options.count("--json"))
         std::cout << benchResultToJson(result).dump(2) << "\n";
     else

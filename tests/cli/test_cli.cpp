@@ -5,6 +5,8 @@
 #include <QCryptographicHash>
 #include <QFile>
 #include <QProcess>
+#include <QSqlDatabase>
+#include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -143,6 +145,24 @@ private slots:
         QTest::newRow("missing spec")
             << QStringList{"classify", "--spec", "/nonexistent.json"} << 1 << "cannot read";
         QTest::newRow("import without file") << QStringList{"import"} << 2 << "one FILE";
+        QTest::newRow("run without model")
+            << QStringList{"run", "--prompt-ids", "1"} << 2 << "run needs --model";
+        QTest::newRow("run bad ids")
+            << QStringList{"run", "--model",          "preset:x", "--prompt-ids",
+                           "1,a", "--max-new-tokens", "1"}
+            << 2 << "--prompt-ids";
+        QTest::newRow("unknown backend")
+            << QStringList{"bench", "--backend", "tpu"} << 2 << "--backend takes auto, cpu or cuda";
+        QTest::newRow("missing checkpoint") << QStringList{"run",
+                                                           "--model",
+                                                           "/nonexistent",
+                                                           "--prompt-ids",
+                                                           "1",
+                                                           "--max-new-tokens",
+                                                           "1"}
+                                            << 1 << "/nonexistent/config.json";
+        QTest::newRow("unknown preset")
+            << QStringList{"bench", "--model", "preset:gpt-5"} << 1 << "gpt-5";
     }
     void errors() {
         QFETCH(QStringList, arguments);
@@ -187,6 +207,58 @@ private slots:
             QCOMPARE(crossroads({"chips", "--json"}, other).out,
                      crossroads({"chips", "--json"}).out);
         }
+    }
+
+    // A real, if small, measurement: the DESIGN.md JSON shape, and the result kept in the store.
+    void benchReportsAndSaves() {
+        const Run r =
+            crossroads({"bench", "--model", "preset:olmoe-1b-7b?layers=1", "--backend", "cpu",
+                        "--prompt", "4", "--gen", "2", "--repetitions", "1", "--json"});
+        QVERIFY2(r.code == 0, r.err.constData());
+        QVERIFY(r.err.contains("truncated")); // the output says the preset is truncated
+        const json out = json::parse(r.out.toStdString());
+        for (const char* key :
+             {"model", "backend", "device", "dtype", "measured_bandwidth_gb_per_s", "spec",
+              "kv_bytes_per_token", "peak_memory_bytes", "time_to_first_token_ms", "metadata",
+              "phases"})
+            QVERIFY2(out.contains(key), key);
+        QVERIFY(out["backend"] == "cpu");
+        QVERIFY(out["measured_bandwidth_gb_per_s"].get<double>() > 0);
+        QCOMPARE(out["phases"].size(), size_t(2));
+        for (const json& phase : out["phases"]) {
+            for (const char* key :
+                 {"phase", "batch", "tokens", "tokens_per_s", "tokens_per_s_per_sequence",
+                  "tokens_per_s_stddev", "achieved_tflops", "achieved_gb_per_s",
+                  "fraction_of_measured_bandwidth", "fraction_of_spec_bandwidth",
+                  "fraction_of_spec_tflops"})
+                QVERIFY2(phase.contains(key), key);
+            QVERIFY(phase["tokens_per_s"].get<double>() > 0);
+        }
+        for (const char* key : {"commit", "build_type", "cpu", "threads", "gpu", "driver", "date"})
+            QVERIFY2(out["metadata"].contains(key), key);
+        {
+            QSqlDatabase db =
+                QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("check"));
+            db.setDatabaseName(db_);
+            QVERIFY(db.open());
+            QSqlQuery q(db);
+            QVERIFY(q.exec(
+                QStringLiteral("SELECT backend, model, result_json FROM benchmark_results")));
+            QVERIFY(q.next());
+            QCOMPARE(q.value(0).toString(), QStringLiteral("cpu"));
+            QCOMPARE(q.value(1).toString(), QStringLiteral("preset:olmoe-1b-7b?layers=1"));
+            QVERIFY(json::parse(q.value(2).toString().toStdString())["phases"].size() == 2);
+        }
+        QSqlDatabase::removeDatabase(QStringLiteral("check"));
+    }
+
+    void cudaWithoutDeviceIsAClearError() {
+        const Run r = crossroads({"run", "--model", "preset:olmoe-1b-7b?layers=1", "--prompt-ids",
+                                  "1", "--max-new-tokens", "1", "--backend", "cuda"});
+        if (r.code == 0)
+            QSKIP("a CUDA device is present");
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains("CUDA"), r.err.constData());
     }
 
     void peopleGetTables() {
