@@ -5,14 +5,32 @@
 #include "inference/ModelConfig.h"
 #include "inference/Tensor.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
 #include <string>
 #include <unistd.h>
+#include <vector>
 
 namespace check {
+
+// The families and the prompt every forward-pass test runs.
+inline constexpr crossroads::inference::ModelFamily kFamilies[] = {
+    crossroads::inference::ModelFamily::Mixtral, crossroads::inference::ModelFamily::Qwen2Moe,
+    crossroads::inference::ModelFamily::Qwen3Moe, crossroads::inference::ModelFamily::Olmoe};
+inline const std::vector<int32_t> kTokens = {5, 17, 3, 88, 41, 0, 95, 23, 60, 12, 7};
+
+// Largest |a - b| over a row, relative to the row's scale.
+inline double rowError(const float* a, const std::vector<float>& b) {
+    double worst = 0.0, scale = 1.0;
+    for (std::size_t i = 0; i < b.size(); ++i) {
+        worst = std::max(worst, std::fabs(static_cast<double>(a[i]) - b[i]));
+        scale = std::max(scale, std::fabs(static_cast<double>(b[i])));
+    }
+    return worst / scale;
+}
 
 inline int& failures() {
     static int count = 0;

@@ -552,18 +552,9 @@ void readBandwidthKernel() {
 
 // ---- the whole forward --------------------------------------------------------------------
 
-constexpr ModelFamily kFamilies[] = {ModelFamily::Mixtral, ModelFamily::Qwen2Moe,
-                                     ModelFamily::Qwen3Moe, ModelFamily::Olmoe};
-const std::vector<int32_t> kTokens = {5, 17, 3, 88, 41, 0, 95, 23, 60, 12, 7};
-
-double rowError(const float* a, const std::vector<float>& b) {
-    double worst = 0.0, scale = 1.0;
-    for (std::size_t i = 0; i < b.size(); ++i) {
-        worst = std::max(worst, std::fabs(static_cast<double>(a[i]) - b[i]));
-        scale = std::max(scale, std::fabs(static_cast<double>(b[i])));
-    }
-    return worst / scale;
-}
+using check::kFamilies;
+using check::kTokens;
+using check::rowError;
 
 double maxDifference(const std::vector<float>& a, const std::vector<float>& b) {
     double worst = a.size() == b.size() ? 0.0 : INFINITY;

@@ -8,20 +8,9 @@ using namespace crossroads::inference;
 
 namespace {
 
-constexpr ModelFamily kFamilies[] = {ModelFamily::Mixtral, ModelFamily::Qwen2Moe,
-                                     ModelFamily::Qwen3Moe, ModelFamily::Olmoe};
-
-const std::vector<int32_t> kTokens = {5, 17, 3, 88, 41, 0, 95, 23, 60, 12, 7};
-
-// Largest |a - b| over a row, relative to the row's scale.
-double rowError(const float* a, const std::vector<float>& b) {
-    double worst = 0.0, scale = 1.0;
-    for (std::size_t i = 0; i < b.size(); ++i) {
-        worst = std::max(worst, std::fabs(static_cast<double>(a[i]) - b[i]));
-        scale = std::max(scale, std::fabs(static_cast<double>(b[i])));
-    }
-    return worst / scale;
-}
+using check::kFamilies;
+using check::kTokens;
+using check::rowError;
 
 std::string label(ModelFamily family, WeightType type, Isa isa) {
     return std::string(familyName(family)) + "/" + std::string(weightTypeName(type)) + "/" +
