@@ -5,6 +5,8 @@
 #include <QApplication>
 #include <QCoreApplication>
 
+#include <cstdio>
+
 namespace {
 void nameApplication() {
     QCoreApplication::setOrganizationName(QStringLiteral("Crossroads"));
@@ -21,6 +23,15 @@ int main(int argc, char** argv) {
         QCoreApplication app(argc, argv);
         nameApplication();
         return crossroads::cli::run(QCoreApplication::arguments());
+    }
+    // Without a display Qt aborts with a page of plugin messages: say it in one line instead.
+    if (qEnvironmentVariableIsEmpty("DISPLAY") && qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY") &&
+        qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) {
+        std::fputs(
+            "crossroads: no display to open the workbench on (DISPLAY is not set); run it in "
+            "a desktop session, or give a verb (crossroads --help)\n",
+            stderr);
+        return crossroads::cli::RuntimeError;
     }
     QApplication app(argc, argv);
     nameApplication();

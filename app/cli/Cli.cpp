@@ -7,23 +7,38 @@
 #include <QTextStream>
 
 #include <exception>
+#include <optional>
 
 namespace crossroads::cli {
 
 namespace {
 
-// The first argument that is neither an option nor the value of --db.
-qsizetype verbIndex(const QStringList& arguments) {
-    for (qsizetype i = 1; i < arguments.size(); ++i) {
+// The command line with the global --db taken out (it may stand anywhere).
+struct SplitArguments {
+    std::optional<QString> db; // nullopt: not given
+    bool dbWithoutPath = false;
+    QStringList rest;    // everything else, the program name first
+    qsizetype verb = -1; // index in `rest` of the first non-option, -1 when none
+};
+
+SplitArguments split(const QStringList& arguments) {
+    SplitArguments out;
+    for (qsizetype i = 0; i < arguments.size(); ++i) {
         const QString& a = arguments[i];
-        if (a == QLatin1String("--db")) {
-            ++i;
-            continue;
+        if (i > 0 && a == QLatin1String("--db")) {
+            if (i + 1 < arguments.size())
+                out.db = arguments[++i];
+            else
+                out.dbWithoutPath = true;
+        } else if (i > 0 && a.startsWith(QLatin1String("--db="))) {
+            out.db = a.mid(5);
+        } else {
+            if (i > 0 && out.verb < 0 && !a.startsWith(QLatin1Char('-')))
+                out.verb = out.rest.size();
+            out.rest << a;
         }
-        if (!a.startsWith(QLatin1Char('-')))
-            return i;
     }
-    return -1;
+    return out;
 }
 
 void printHelp(QTextStream& out) {
@@ -38,70 +53,48 @@ void printHelp(QTextStream& out) {
 } // namespace
 
 bool wantsCommandLine(const QStringList& arguments) {
-    if (verbIndex(arguments) > 0)
+    const SplitArguments a = split(arguments);
+    if (a.verb > 0 || a.dbWithoutPath) // the latter so the usage error is reported
         return true;
-    for (const QString& a : arguments.mid(1))
-        if (a == QLatin1String("--help") || a == QLatin1String("-h") ||
-            a == QLatin1String("--version") || a == QLatin1String("-v"))
+    for (const QString& arg : a.rest.mid(1))
+        if (arg == QLatin1String("--help") || arg == QLatin1String("-h") ||
+            arg == QLatin1String("--version") || arg == QLatin1String("-v"))
             return true;
     return false;
 }
 
 QString storePath(const QStringList& arguments) {
-    for (qsizetype i = 1; i < arguments.size(); ++i) {
-        if (arguments[i] == QLatin1String("--db") && i + 1 < arguments.size())
-            return arguments[i + 1];
-        if (arguments[i].startsWith(QLatin1String("--db=")))
-            return arguments[i].mid(5);
-    }
-    return data::Store::defaultPath();
+    return split(arguments).db.value_or(data::Store::defaultPath());
 }
 
 int run(const QStringList& arguments) {
     QTextStream out(stdout);
     QTextStream err(stderr);
-    const qsizetype v = verbIndex(arguments);
-    if (v < 0) {
-        if (arguments.contains(QLatin1String("--version")) ||
-            arguments.contains(QLatin1String("-v"))) {
+    const SplitArguments a = split(arguments);
+    if (a.dbWithoutPath) {
+        err << "crossroads: --db needs a path\n";
+        return UsageError;
+    }
+    if (a.verb < 0) {
+        if (a.rest.contains(QLatin1String("--version")) || a.rest.contains(QLatin1String("-v"))) {
             out << "crossroads " << QCoreApplication::applicationVersion() << '\n';
             return Ok;
         }
         printHelp(out);
         return Ok;
     }
-    for (qsizetype i = 1; i < v; ++i) // only --db may stand before the verb
-        if (arguments[i] != QLatin1String("--db") &&
-            !arguments[i].startsWith(QLatin1String("--db=")) &&
-            !(i > 1 && arguments[i - 1] == QLatin1String("--db"))) {
-            err << "crossroads: unknown option " << arguments[i] << " before " << arguments[v]
-                << '\n';
-            return UsageError;
-        }
-    if (arguments.contains(QLatin1String("--db")) &&
-        arguments.indexOf(QLatin1String("--db")) + 1 >= arguments.size()) {
-        err << "crossroads: --db needs a path\n";
+    const QString verb = a.rest[a.verb];
+    if (a.verb > 1) { // only --db may stand before the verb, and split() took it out
+        err << "crossroads: unknown option " << a.rest[1] << " before " << verb << '\n';
         return UsageError;
     }
-    const QString verb = arguments[v];
     for (const Command& c : commands()) {
         if (verb != QLatin1String(c.name))
             continue;
-        // The verb's own parser sees "crossroads VERB options..." without the global --db.
-        QStringList own{arguments[0] + QLatin1Char(' ') + verb};
-        for (qsizetype i = 1; i < arguments.size(); ++i) {
-            if (i == v)
-                continue;
-            if (arguments[i] == QLatin1String("--db")) {
-                ++i;
-                continue;
-            }
-            if (arguments[i].startsWith(QLatin1String("--db=")))
-                continue;
-            own << arguments[i];
-        }
+        // The verb's own parser sees "crossroads VERB options...".
+        const QStringList own = QStringList{a.rest[0] + QLatin1Char(' ') + verb} + a.rest.mid(2);
         try {
-            return c.run(own, storePath(arguments));
+            return c.run(own, a.db.value_or(data::Store::defaultPath()));
         } catch (const UsageFailure& e) {
             err << "crossroads " << verb << ": " << e.what() << '\n';
             return UsageError;

@@ -172,8 +172,8 @@ int benchCommand(const QStringList& arguments, const QString& storePath) {
     // Datasheet peaks of the device, when the store knows the chip.
     data::Store store(storePath);
     const DeviceInfo device = backend->device();
-    const auto chips = store.chips();
     if (device.backend != "cpu") {
+        const auto chips = store.chips();
         if (const auto index = analysis::matchDeviceToChip(device.name, chips)) {
             const analysis::ChipSpec& chip = chips[*index];
             options.specBandwidthGbPerS = chip.memory_bandwidth_gb_per_s;

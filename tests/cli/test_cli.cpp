@@ -145,6 +145,7 @@ private slots:
         QTest::newRow("missing spec")
             << QStringList{"classify", "--spec", "/nonexistent.json"} << 1 << "cannot read";
         QTest::newRow("import without file") << QStringList{"import"} << 2 << "one FILE";
+        QTest::newRow("--db without a path") << QStringList{"--db"} << 2 << "--db needs a path";
         QTest::newRow("run without model")
             << QStringList{"run", "--prompt-ids", "1"} << 2 << "run needs --model";
         QTest::newRow("run bad ids")
@@ -259,6 +260,21 @@ private slots:
             QSKIP("a CUDA device is present");
         QCOMPARE(r.code, 1);
         QVERIFY2(r.err.contains("CUDA"), r.err.constData());
+    }
+
+    void noDisplayIsOneClearLine() {
+        QProcess p;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        for (const char* name : {"DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"})
+            env.remove(QString::fromLatin1(name));
+        p.setProcessEnvironment(env);
+        p.start(QStringLiteral(CROSSROADS_BINARY), {QStringLiteral("--db"), db_});
+        QVERIFY(p.waitForFinished(30000));
+        QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(p.exitCode(), 1);
+        const QByteArray err = p.readAllStandardError();
+        QVERIFY2(err.contains("no display"), err.constData());
+        QCOMPARE(err.count('\n'), 1);
     }
 
     void peopleGetTables() {
