@@ -1,5 +1,6 @@
 #include "Check.h"
 #include "inference/Bandwidth.h"
+#include "inference/ComputePeak.h"
 #include "inference/Kernels.h"
 #include "inference/LargeBuffer.h"
 #include "inference/ThreadPool.h"
@@ -45,8 +46,9 @@ void matmulMatchesReference() {
                                                                                      {130, 33},
                                                                                      {16, 1024},
                                                                                      {203, 48},
-                                                                                     {41, 1040}}) {
-                for (const int64_t tokens : {1, 2, 3, 5, 9}) {
+                                                                                     {41, 1040},
+                                                                                     {48, 600}}) {
+                for (const int64_t tokens : {1, 2, 3, 5, 9, 16, 23, 37}) {
                     TestMatrix storage;
                     for (int64_t i = 0; i < rows * cols; ++i) {
                         storage.bf16.push_back(floatToBf16(uniform(random)));
@@ -100,6 +102,8 @@ void matmulMatchesReference() {
             value = uniform(random);
         CHECK_NEAR(readSum(buffer.data(), buffer.size()),
                    readSumReference(buffer.data(), buffer.size()), 1e-2);
+        // The FMA-peak chains compute what their scalar reference computes, bit for bit.
+        CHECK(fmaChains(1000) == fmaChainsReference(1000, fmaLanes()));
     }
     setActiveIsa(original);
     std::printf("kernels checked on:");
@@ -176,6 +180,13 @@ void threadPoolUnderOversubscription() {
     }
 }
 
+void computePeakRuns() {
+    ThreadPool pool(2);
+    const ComputePeakResult result = measureFmaPeak(pool, 100'000, 2);
+    CHECK(result.tflops > 0.0 && result.threads == 2 && result.lanes == fmaLanes());
+    CHECK(result.checksum == fmaChainsReference(100'000, result.lanes));
+}
+
 void bandwidthKernelRuns() {
     ThreadPool pool(2);
     const BandwidthResult result = measureReadBandwidth(pool, std::size_t{16} << 20, 2);
@@ -217,6 +228,7 @@ int main() {
         threadPoolRunsEveryTaskOnce();
         threadPoolPassesExceptionsOn();
         threadPoolUnderOversubscription();
+        computePeakRuns();
         bandwidthKernelRuns();
         largeBuffers();
         CHECK_THROWS_WITH(
