@@ -40,7 +40,8 @@ std::map<std::string, std::string> parseOptions(int argc, char** argv, int first
     for (int i = first; i < argc; ++i) {
         const std::string arg = argv[i];
         if (std::find(flags.begin(), flags.end(), arg) != flags.end()) {
-            options[arg] = "1";
+            // Not operator=(const char*): GCC 12 at -O3 warns -Wrestrict in it (PR 105651).
+            options.insert_or_assign(arg, std::string("1"));
         } else if (std::find(valued.begin(), valued.end(), arg) != valued.end()) {
             if (i + 1 >= argc)
                 throw UsageError(arg + " needs a value");
