@@ -60,8 +60,18 @@ public:
     // caches; GPU: a device read kernel over HBM), GB/s, best of the repetitions.
     virtual double measureReadBandwidthGbPerS(std::size_t bytes) = 0;
 
+    // The device's measured dense multiply-add rate, TFLOP/s: the compute ceiling the achieved
+    // TFLOP/s are compared with, as the read bandwidth is for GB/s. CPU: F32 FMAs from registers
+    // on every thread of the pool (the vector units' physical limit); GPU: cuBLAS BF16 GEMM of
+    // 8192^3 (what the best library reaches on that device).
+    virtual double measureMatmulTflops() = 0;
+
     // KV cache bytes stored per token of context (all layers, K and V).
     virtual double kvBytesPerToken() const = 0;
+
+    // The most device memory the backend has held (weights, caches, scratch), bytes; nullopt on
+    // the CPU, where the process's peak resident size is the figure.
+    virtual std::optional<double> peakDeviceMemoryBytes() const { return std::nullopt; }
 };
 
 enum class BackendKind { Auto, Cpu, Cuda };
@@ -83,7 +93,7 @@ struct GreedyResult {
     std::vector<int32_t> generated;
     std::vector<std::vector<float>> logits;
 };
-GreedyResult greedyGenerate(Backend& backend, std::span<const int32_t> prompt,
-                            int64_t maxNewTokens, bool keepLogits);
+GreedyResult greedyGenerate(Backend& backend, std::span<const int32_t> prompt, int64_t maxNewTokens,
+                            bool keepLogits);
 
 } // namespace crossroads::inference

@@ -52,6 +52,7 @@ double seconds(Clock::time_point start) {
 
 struct PhaseSamples {
     std::vector<double> tokensPerS;
+    std::vector<double> gbPerS; // per repetition
     double flops = 0, bytes = 0, seconds = 0;
 };
 
@@ -114,10 +115,18 @@ BenchResult runBench(Backend& backend, const BenchOptions& options) {
     result.commit = CROSSROADS_GIT_COMMIT;
     result.buildType = CROSSROADS_BUILD_TYPE;
     result.cpu = cpuName();
-    if (options.measuredBandwidthGbPerS)
-        result.measuredBandwidthGbPerS = options.measuredBandwidthGbPerS;
-    else if (options.measureBandwidth)
-        result.measuredBandwidthGbPerS = backend.measureReadBandwidthGbPerS(options.bandwidthBytes);
+    if (options.measuredTflops)
+        result.measuredTflops = options.measuredTflops;
+    else if (options.measureCompute)
+        result.measuredTflops = backend.measureMatmulTflops();
+    // Read bandwidth around every repetition (see BenchOptions); a given figure stands for all.
+    std::vector<double> bandwidth;
+    const auto measureBandwidth = [&] {
+        if (options.measuredBandwidthGbPerS)
+            bandwidth.push_back(*options.measuredBandwidthGbPerS);
+        else if (options.measureBandwidth)
+            bandwidth.push_back(backend.measureReadBandwidthGbPerS(options.bandwidthBytes));
+    };
 
     // Deterministic token ids spread over the vocabulary: the prompt, then the untimed context.
     const int64_t promptTokens = std::max<int64_t>(options.promptTokens, 1);
@@ -149,6 +158,7 @@ BenchResult runBench(Backend& backend, const BenchOptions& options) {
         if (prefill != nullptr) {
             prefill->tokensPerS.push_back(static_cast<double>(promptTokens * options.batch) /
                                           prefillSeconds);
+            prefill->gbPerS.push_back(prefillBytes / prefillSeconds / 1e9);
             prefill->flops += prefillFlops;
             prefill->bytes += prefillBytes;
             prefill->seconds += prefillSeconds;
@@ -171,6 +181,7 @@ BenchResult runBench(Backend& backend, const BenchOptions& options) {
         const double decodeSeconds = seconds(decodeStart);
         if (decode != nullptr && gen > 0) {
             decode->tokensPerS.push_back(static_cast<double>(gen * options.batch) / decodeSeconds);
+            decode->gbPerS.push_back(bytes / decodeSeconds / 1e9);
             decode->flops += flops;
             decode->bytes += bytes;
             decode->seconds += decodeSeconds;
@@ -182,13 +193,33 @@ BenchResult runBench(Backend& backend, const BenchOptions& options) {
     runOnce(std::min<int64_t>(options.genTokens, 2), false, nullptr, nullptr, nullptr);
     PhaseSamples prefill, decode;
     std::vector<double> ttft;
+    measureBandwidth();
     for (int rep = 0; rep < std::max(1, options.repetitions); ++rep) {
         double ttftMs = 0;
         runOnce(options.genTokens, true, options.promptTokens > 0 ? &prefill : nullptr, &decode,
                 &ttftMs);
         ttft.push_back(ttftMs);
+        measureBandwidth();
     }
     result.timeToFirstTokenMs = summarize(ttft).mean;
+    if (!bandwidth.empty()) {
+        const TimingStats stats = summarize(bandwidth);
+        result.measuredBandwidthGbPerS = stats.mean;
+        result.measuredBandwidthStddevGbPerS = stats.stddev;
+    }
+    // Repetition i ran between measurements i and i + 1.
+    const auto fractionOfBandwidth = [&](const PhaseSamples& samples) -> std::optional<double> {
+        if (samples.gbPerS.empty() || bandwidth.size() != samples.gbPerS.size() + 1)
+            return std::nullopt;
+        double sum = 0.0;
+        for (std::size_t i = 0; i < samples.gbPerS.size(); ++i) {
+            const double around = 0.5 * (bandwidth[i] + bandwidth[i + 1]);
+            if (around <= 0.0)
+                return std::nullopt;
+            sum += samples.gbPerS[i] / around;
+        }
+        return sum / static_cast<double>(samples.gbPerS.size());
+    };
 
     const auto phase = [&](const char* name, const PhaseSamples& samples, int64_t tokens,
                            int64_t context) {
@@ -203,8 +234,9 @@ BenchResult runBench(Backend& backend, const BenchOptions& options) {
         out.tokensPerSPerSequence = stats.mean / static_cast<double>(options.batch);
         out.achievedTflops = samples.flops / samples.seconds / 1e12;
         out.achievedGbPerS = samples.bytes / samples.seconds / 1e9;
-        if (result.measuredBandwidthGbPerS && *result.measuredBandwidthGbPerS > 0)
-            out.fractionOfMeasuredBandwidth = out.achievedGbPerS / *result.measuredBandwidthGbPerS;
+        out.fractionOfMeasuredBandwidth = fractionOfBandwidth(samples);
+        if (result.measuredTflops && *result.measuredTflops > 0)
+            out.fractionOfMeasuredTflops = out.achievedTflops / *result.measuredTflops;
         if (result.specBandwidthGbPerS && *result.specBandwidthGbPerS > 0)
             out.fractionOfSpecBandwidth = out.achievedGbPerS / *result.specBandwidthGbPerS;
         if (result.specBf16Tflops && *result.specBf16Tflops > 0)
@@ -218,7 +250,8 @@ BenchResult runBench(Backend& backend, const BenchOptions& options) {
 
     struct rusage usage {};
     getrusage(RUSAGE_SELF, &usage);
-    result.peakMemoryBytes = static_cast<double>(usage.ru_maxrss) * 1024.0;
+    result.peakHostMemoryBytes = static_cast<double>(usage.ru_maxrss) * 1024.0;
+    result.peakMemoryBytes = backend.peakDeviceMemoryBytes().value_or(result.peakHostMemoryBytes);
     result.date = utcNow();
     return result;
 }
@@ -243,6 +276,7 @@ json benchResultToJson(const BenchResult& r) {
              {"achieved_tflops", p.achievedTflops},
              {"achieved_gb_per_s", p.achievedGbPerS},
              {"fraction_of_measured_bandwidth", optional(p.fractionOfMeasuredBandwidth)},
+             {"fraction_of_measured_tflops", optional(p.fractionOfMeasuredTflops)},
              {"fraction_of_spec_bandwidth", optional(p.fractionOfSpecBandwidth)},
              {"fraction_of_spec_tflops", optional(p.fractionOfSpecTflops)}});
     const bool gpu = r.backend != "cpu";
@@ -252,12 +286,16 @@ json benchResultToJson(const BenchResult& r) {
             {"dtype", r.dtype},
             {"truncated", r.truncated},
             {"measured_bandwidth_gb_per_s", optional(r.measuredBandwidthGbPerS)},
+            {"measured_bandwidth_stddev_gb_per_s",
+             r.measuredBandwidthGbPerS ? json(r.measuredBandwidthStddevGbPerS) : json(nullptr)},
+            {"measured_tflops", optional(r.measuredTflops)},
             {"spec",
              {{"bandwidth_gb_per_s", optional(r.specBandwidthGbPerS)},
               {"bf16_tflops", optional(r.specBf16Tflops)},
               {"chip", text(r.specChipName)}}},
             {"kv_bytes_per_token", r.kvBytesPerToken},
             {"peak_memory_bytes", r.peakMemoryBytes},
+            {"peak_host_memory_bytes", r.peakHostMemoryBytes},
             {"time_to_first_token_ms", r.timeToFirstTokenMs},
             {"metadata",
              {{"commit", r.commit},
@@ -286,8 +324,13 @@ std::string benchResultTable(const BenchResult& r) {
         out << ", " << r.driver;
     out << "), dtype " << r.dtype << ", device " << r.device << "\n";
     if (r.measuredBandwidthGbPerS) {
-        std::snprintf(line, sizeof line, "measured read bandwidth: %.1f GB/s\n",
-                      *r.measuredBandwidthGbPerS);
+        std::snprintf(line, sizeof line, "measured read bandwidth: %.1f ± %.1f GB/s\n",
+                      *r.measuredBandwidthGbPerS, r.measuredBandwidthStddevGbPerS);
+        out << line;
+    }
+    if (r.measuredTflops) {
+        std::snprintf(line, sizeof line, "measured compute: %.3f TFLOP/s (%s)\n", *r.measuredTflops,
+                      r.backend == "cpu" ? "F32 FMA peak" : "cuBLAS BF16 GEMM 8192^3");
         out << line;
     }
     if (r.specBandwidthGbPerS || r.specBf16Tflops) {
@@ -301,17 +344,18 @@ std::string benchResultTable(const BenchResult& r) {
                   r.timeToFirstTokenMs, r.kvBytesPerToken);
     out << line;
     out << "| phase   | batch | tokens | context |            t/s | t/s/seq | TFLOP/s |   GB/s "
-           "| of BW | of spec BW | of spec TFLOP/s |\n";
+           "| of BW | of TFLOP/s | of spec BW | of spec TFLOP/s |\n";
     out << "|---------|------:|-------:|--------:|---------------:|--------:|--------:|-------:"
-           "|------:|-----------:|----------------:|\n";
+           "|------:|-----------:|-----------:|----------------:|\n";
     for (const auto& p : r.phases) {
         std::snprintf(line, sizeof line,
                       "| %-7s | %5lld | %6lld | %7lld | %7.2f ± %5.2f | %7.2f | %7.4f | %6.2f | "
-                      "%5s | %10s | %15s |\n",
+                      "%5s | %10s | %10s | %15s |\n",
                       p.phase.c_str(), static_cast<long long>(p.batch),
                       static_cast<long long>(p.tokens), static_cast<long long>(p.contextTokens),
                       p.tokensPerS, p.tokensPerSStddev, p.tokensPerSPerSequence, p.achievedTflops,
                       p.achievedGbPerS, percent(p.fractionOfMeasuredBandwidth).c_str(),
+                      percent(p.fractionOfMeasuredTflops).c_str(),
                       percent(p.fractionOfSpecBandwidth).c_str(),
                       percent(p.fractionOfSpecTflops).c_str());
         out << line;

@@ -31,9 +31,14 @@ struct BenchOptions {
     int64_t contextTokens = 0;
     int repetitions = 5;
     int threads = 0; // for callers that build the CPU backend; 0 = all hardware threads
+    // The read bandwidth is measured before the first repetition and after each one, and each
+    // repetition is compared with the mean of the two measurements around it: a shared
+    // machine's bandwidth drifts by tens of percent within seconds.
     bool measureBandwidth = true;
     std::size_t bandwidthBytes = std::size_t{1} << 30;
-    std::optional<double> measuredBandwidthGbPerS; // skip the measurement when given
+    std::optional<double> measuredBandwidthGbPerS; // skip the measurements when given
+    bool measureCompute = true;                    // the backend's measureMatmulTflops, once
+    std::optional<double> measuredTflops;          // skip that measurement when given
     // Datasheet peaks of the device (the app looks them up in the store); when given, the
     // phases report fractions of them.
     std::optional<double> specBandwidthGbPerS;
@@ -51,7 +56,8 @@ struct PhaseResult {
     double tokensPerSStddev = 0;
     double achievedTflops = 0;
     double achievedGbPerS = 0;
-    std::optional<double> fractionOfMeasuredBandwidth;
+    std::optional<double> fractionOfMeasuredBandwidth; // mean of the repetitions' ratios
+    std::optional<double> fractionOfMeasuredTflops;
     std::optional<double> fractionOfSpecBandwidth;
     std::optional<double> fractionOfSpecTflops;
 };
@@ -65,12 +71,15 @@ struct BenchResult {
     std::string isa;
     bool truncated = false;
     int threads = 0;
-    std::optional<double> measuredBandwidthGbPerS;
+    std::optional<double> measuredBandwidthGbPerS; // mean of the measurements
+    double measuredBandwidthStddevGbPerS = 0;
+    std::optional<double> measuredTflops;
     std::optional<double> specBandwidthGbPerS;
     std::optional<double> specBf16Tflops;
     std::string specChipName;
     double kvBytesPerToken = 0;
-    double peakMemoryBytes = 0;
+    double peakMemoryBytes = 0;     // device memory on a GPU, else the process's peak RSS
+    double peakHostMemoryBytes = 0; // the process's peak RSS
     double timeToFirstTokenMs = 0;
     // Metadata of the run, so a saved row says where it came from.
     std::string commit;    // the build's git commit ("unknown" outside a git tree)

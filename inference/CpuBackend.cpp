@@ -2,6 +2,7 @@
 
 #include "inference/Analytic.h"
 #include "inference/Bandwidth.h"
+#include "inference/ComputePeak.h"
 #include "inference/Kernels.h"
 #include "inference/ReferenceForward.h"
 
@@ -120,6 +121,10 @@ Sequence& CpuBackend::sequence(SequenceId id) {
 
 double CpuBackend::measureReadBandwidthGbPerS(std::size_t bytes) {
     return measureReadBandwidth(*pool_, bytes).gbPerS;
+}
+
+double CpuBackend::measureMatmulTflops() {
+    return measureFmaPeak(*pool_).tflops;
 }
 
 double CpuBackend::kvBytesPerToken() const {

@@ -44,6 +44,8 @@ public:
 
     const StepStats& lastStats() const override { return stats_; }
     double measureReadBandwidthGbPerS(std::size_t bytes) override;
+    // The FMA peak of the pool's threads (ComputePeak.h).
+    double measureMatmulTflops() override;
     // The cache holds F32 keys and values.
     double kvBytesPerToken() const override;
 

@@ -129,6 +129,8 @@ struct Workspace {
 } // namespace
 
 struct CudaBackend::State {
+    // First member, so destroyed last: every buffer below takes its bytes off it when freed.
+    gpu::MemoryCounter memory;
     const Model& model;
     const ModelConfig& config;
     int hidden = 0, vocab = 0, layers = 0, experts = 0, topK = 0, inter = 0, sharedInter = 0,
@@ -163,6 +165,7 @@ struct CudaBackend::State {
     bool groupedRefused = false;
     std::string groupedRefusal;
     bool profiling = false;
+    int matmulN = 0;
     CudaProfile profile;
     cudaEvent_t forwardStart = nullptr, forwardEnd = nullptr;
     StepStats stats;
@@ -404,6 +407,10 @@ struct CudaBackend::State {
         const std::size_t gateUpWidth =
             std::max({k * 2 * i, 2 * static_cast<std::size_t>(sharedInter),
                       2 * static_cast<std::size_t>(denseInter)});
+        // A resize frees before it allocates: should one run out of memory below, the buffers
+        // before it are resized and it is empty, so the workspace holds no size until all succeed
+        // (else the next call, with `rows` no larger, would launch kernels on the empty buffer).
+        w.rows = 0;
         w.tokenIds.resize(n, "token ids");
         w.positions.resize(n, "positions");
         w.slots.resize(n, "slots");
@@ -796,6 +803,7 @@ CudaBackend::CudaBackend(const Model& model) : state_(std::make_unique<State>(mo
     std::string why;
     if (!cudaDeviceStatus(&why))
         throw EngineError("the CUDA backend cannot run: " + why);
+    const gpu::CountDeviceMemory counting(state_->memory);
     state_->start();
 }
 
@@ -824,6 +832,7 @@ DeviceInfo CudaBackend::device() const {
 
 SequenceId CudaBackend::newSequence() {
     State& s = *state_;
+    const gpu::CountDeviceMemory counting(s.memory);
     DeviceSequence sequence;
     sequence.kv.resize(s.cacheElements(kInitialCapacity), "a sequence's KV cache");
     sequence.capacity = kInitialCapacity;
@@ -846,6 +855,7 @@ int64_t CudaBackend::sequenceLength(SequenceId id) const {
 std::vector<float> CudaBackend::prefill(SequenceId id, std::span<const int32_t> tokens,
                                         bool allPositions) {
     State& s = *state_;
+    const gpu::CountDeviceMemory counting(s.memory);
     if (tokens.empty())
         throw EngineError("prefill needs at least one token");
     s.checkTokens(tokens);
@@ -919,6 +929,7 @@ std::vector<float> CudaBackend::prefill(SequenceId id, std::span<const int32_t> 
 std::vector<float> CudaBackend::decode(std::span<const SequenceId> ids,
                                        std::span<const int32_t> tokens) {
     State& s = *state_;
+    const gpu::CountDeviceMemory counting(s.memory);
     if (ids.size() != tokens.size() || ids.empty())
         throw EngineError("decode needs one token per sequence");
     if (std::set<SequenceId>(ids.begin(), ids.end()).size() != ids.size())
@@ -995,6 +1006,22 @@ double CudaBackend::measureReadBandwidthGbPerS(std::size_t bytes) {
     return gpu::measureDeviceReadBandwidth(bytes, 5, state_->stream).bestGbPerS;
 }
 
+double CudaBackend::measureMatmulTflops() {
+    State& s = *state_;
+    CUDA_CHECK(cudaStreamSynchronize(s.stream));
+    const gpu::MatmulRate rate = gpu::measureMatmulRate(s.cublas, 8192, 10, s.stream);
+    s.matmulN = rate.n;
+    return rate.bestTflops;
+}
+
+std::optional<double> CudaBackend::peakDeviceMemoryBytes() const {
+    return static_cast<double>(state_->memory.peakBytes);
+}
+
+int CudaBackend::matmulN() const {
+    return state_->matmulN;
+}
+
 double CudaBackend::kvBytesPerToken() const {
     return 2.0 * state_->layers * state_->shape.kvDim() * static_cast<double>(sizeof(bf16));
 }
@@ -1021,9 +1048,7 @@ const CudaProfile& CudaBackend::lastProfile() const {
 }
 
 std::size_t CudaBackend::deviceBytes() const {
-    std::size_t freeBytes = 0, totalBytes = 0;
-    CUDA_CHECK(cudaMemGetInfo(&freeBytes, &totalBytes));
-    return totalBytes - freeBytes;
+    return state_->memory.currentBytes;
 }
 
 // ---- entry points ---------------------------------------------------------------------------

@@ -75,4 +75,20 @@ void pinnedFree(void* pointer) noexcept {
         cudaFreeHost(pointer);
 }
 
+namespace {
+thread_local MemoryCounter* activeCounter = nullptr;
+} // namespace
+
+CountDeviceMemory::CountDeviceMemory(MemoryCounter& counter) : previous_(activeCounter) {
+    activeCounter = &counter;
+}
+
+CountDeviceMemory::~CountDeviceMemory() {
+    activeCounter = previous_;
+}
+
+MemoryCounter* activeMemoryCounter() noexcept {
+    return activeCounter;
+}
+
 } // namespace crossroads::inference::gpu

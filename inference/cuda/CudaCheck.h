@@ -5,6 +5,7 @@
 
 #include "inference/Tensor.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
@@ -52,6 +53,30 @@ void deviceFree(void* pointer) noexcept;
 void* pinnedAllocate(std::size_t bytes, const char* what);
 void pinnedFree(void* pointer) noexcept;
 
+// Device bytes a backend holds and the most it has held: every device Buffer allocated while a
+// CountDeviceMemory is alive on the thread adds its bytes, and takes them off again when it is
+// freed (wherever and whenever that happens, so the counter must outlive those buffers). Buffers
+// allocated outside such a scope (the measurement kernels' scratch, the tests' data) are not
+// counted. Not thread-safe: one backend is driven by one thread at a time.
+struct MemoryCounter {
+    std::size_t currentBytes = 0;
+    std::size_t peakBytes = 0;
+};
+
+class CountDeviceMemory {
+public:
+    explicit CountDeviceMemory(MemoryCounter& counter);
+    ~CountDeviceMemory();
+    CountDeviceMemory(const CountDeviceMemory&) = delete;
+    CountDeviceMemory& operator=(const CountDeviceMemory&) = delete;
+
+private:
+    MemoryCounter* previous_;
+};
+
+// The counter of the innermost CountDeviceMemory alive on this thread, or null.
+MemoryCounter* activeMemoryCounter() noexcept;
+
 // An owning, move-only array in device (or pinned host) memory. Resizing discards the contents.
 template <typename T, bool Pinned = false> class Buffer {
 public:
@@ -59,12 +84,14 @@ public:
     Buffer(std::size_t count, const char* what) { resize(count, what); }
     ~Buffer() { release(); }
     Buffer(Buffer&& other) noexcept
-        : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+        : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)),
+          counter_(std::exchange(other.counter_, nullptr)) {}
     Buffer& operator=(Buffer&& other) noexcept {
         if (this != &other) {
             release();
             data_ = std::exchange(other.data_, nullptr);
             size_ = std::exchange(other.size_, 0);
+            counter_ = std::exchange(other.counter_, nullptr);
         }
         return *this;
     }
@@ -81,6 +108,11 @@ public:
                               : deviceAllocate(count * sizeof(T), what);
         data_ = static_cast<T*>(memory);
         size_ = count;
+        counter_ = Pinned ? nullptr : activeMemoryCounter();
+        if (counter_ != nullptr) {
+            counter_->currentBytes += bytes();
+            counter_->peakBytes = std::max(counter_->peakBytes, counter_->currentBytes);
+        }
     }
     // Grows, never shrinks; true when the storage moved (kernels holding the old address, such
     // as captured CUDA graphs, must be rebuilt).
@@ -97,8 +129,11 @@ public:
             else
                 deviceFree(data_);
         }
+        if (counter_ != nullptr)
+            counter_->currentBytes -= bytes();
         data_ = nullptr;
         size_ = 0;
+        counter_ = nullptr;
     }
 
     T* get() const { return data_; }
@@ -108,6 +143,7 @@ public:
 private:
     T* data_ = nullptr;
     std::size_t size_ = 0;
+    MemoryCounter* counter_ = nullptr; // where the bytes were counted, if anywhere
 };
 
 template <typename T> using DeviceBuffer = Buffer<T, false>;

@@ -60,15 +60,27 @@ public:
                               std::span<const int32_t> tokens) override;
     const StepStats& lastStats() const override;
     double measureReadBandwidthGbPerS(std::size_t bytes) override;
+    // cuBLAS BF16 GEMM of 8192^3 (gpu::measureMatmulRate): best of 10 after a warm-up; a smaller
+    // N when the free device memory lacks room for the operands (matmulN() says which).
+    double measureMatmulTflops() override;
     double kvBytesPerToken() const override;
+    // The high-water mark of the device memory this backend allocated itself: weights, KV caches
+    // (a growing cache's old and new blocks both count until the call ends), workspaces and
+    // attention scratch, counted at each cudaMalloc and cudaFree (gpu::MemoryCounter). Not
+    // counted: the CUDA context, cuBLAS's own workspace, instantiated graphs, and the transient
+    // buffers of measureReadBandwidthGbPerS and measureMatmulTflops.
+    std::optional<double> peakDeviceMemoryBytes() const override;
 
     void setUseGraphs(bool use);
     int capturedGraphs() const;
     void setGroupedGemmPath(GroupedGemmPath path);
     void setProfiling(bool on);
     const CudaProfile& lastProfile() const;
-    // Device memory this backend holds now (weights, caches, scratch).
+    // Device memory this backend holds now (weights, caches, scratch), counted as for
+    // peakDeviceMemoryBytes.
     std::size_t deviceBytes() const;
+    // The N of the last measureMatmulTflops (8192 unless the device lacked memory); 0 before.
+    int matmulN() const;
 
 private:
     struct State;

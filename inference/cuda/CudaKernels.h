@@ -240,4 +240,20 @@ ReadBandwidth measureDeviceReadBandwidth(std::size_t bytes, int repetitions, cud
 // The XOR the read kernel must find over the pattern it fills `words` 32-bit words with.
 uint32_t readChecksumReference(std::size_t words);
 
+// ---------------------------------------------------------------------------------------------
+// MatmulRate.cu: the dense BF16 matmul rate through cuBLAS (CudaBackend::measureMatmulTflops and
+// the crossroads-cublas-rate tool): cublasGemmEx of N x N x N, BF16 in and out, F32 accumulation,
+// random operands; a warm-up, then the best of `repetitions` timed products (CUDA events), in
+// TFLOP/s. When three N x N BF16 operands do not fit in the free device memory, N halves until
+// they do (n says which N was measured); below N = 256 it throws EngineError.
+
+struct MatmulRate {
+    int requestedN = 0;
+    int n = 0; // the N measured: requestedN, or smaller when the device lacked the memory
+    int repetitions = 0;
+    double bestTflops = 0;
+    double meanTflops = 0;
+};
+MatmulRate measureMatmulRate(cublasHandle_t cublas, int n, int repetitions, cudaStream_t stream);
+
 } // namespace crossroads::inference::gpu

@@ -51,7 +51,12 @@ __device__ void warpRoute(const float* __restrict__ row, int experts, int k, boo
 #pragma unroll
             for (int j = 0; j < kMaxTopK; ++j)
                 taken |= j < s && chosen[j] == e;
-            const float probability = expf(row[e] - maxLogit);
+            // A NaN (a diverged activation, an inf logit) counts as 0, so that every slot still
+            // names a real expert: an id past the experts would index the grouping's shared
+            // counts out of bounds and poison the CUDA context. Its weight stays NaN.
+            float probability = expf(row[e] - maxLogit);
+            if (!(probability >= 0.0f))
+                probability = 0.0f;
             if (!taken && probability > best) {
                 best = probability;
                 bestIndex = e;

@@ -77,10 +77,16 @@ void benchRunsAndReports() {
     CHECK(json["phases"].size() == 2);
     for (const char* key : {"phase", "batch", "tokens", "tokens_per_s", "tokens_per_s_per_sequence",
                             "tokens_per_s_stddev", "achieved_tflops", "achieved_gb_per_s",
-                            "fraction_of_measured_bandwidth", "fraction_of_spec_bandwidth",
-                            "fraction_of_spec_tflops"})
+                            "fraction_of_measured_bandwidth", "fraction_of_measured_tflops",
+                            "fraction_of_spec_bandwidth", "fraction_of_spec_tflops"})
         CHECK(json["phases"][1].contains(key));
     CHECK(json["phases"][1]["fraction_of_measured_bandwidth"].is_number());
+    // Measured ceilings: the FMA peak once, the read bandwidth around each of the repetitions.
+    CHECK(json["measured_tflops"].is_number() && json["measured_tflops"].get<double>() > 0);
+    CHECK(json["phases"][0]["fraction_of_measured_tflops"].is_number());
+    CHECK(json["measured_bandwidth_stddev_gb_per_s"].is_number());
+    CHECK(json["peak_host_memory_bytes"].get<double>() > 0);
+    CHECK(json["peak_memory_bytes"] == json["peak_host_memory_bytes"]);
     CHECK(json["phases"][1]["fraction_of_spec_bandwidth"].is_null());
     CHECK(json["phases"][1]["fraction_of_spec_tflops"].is_null());
     CHECK(benchResultTable(result).find("decode") != std::string::npos);
@@ -102,6 +108,7 @@ void benchWithSpecAndContext() {
     options.genTokens = 3;
     options.repetitions = 1;
     options.measuredBandwidthGbPerS = 10.0;
+    options.measuredTflops = 0.25;
     options.specBandwidthGbPerS = 20.0;
     options.specBf16Tflops = 0.5;
     options.specChipName = "Test chip";
@@ -114,6 +121,8 @@ void benchWithSpecAndContext() {
     CHECK_NEAR(*decode.fractionOfSpecBandwidth, decode.achievedGbPerS / 20.0, 1e-12);
     CHECK_NEAR(*decode.fractionOfSpecTflops, decode.achievedTflops / 0.5, 1e-12);
     CHECK_NEAR(*decode.fractionOfMeasuredBandwidth, decode.achievedGbPerS / 10.0, 1e-12);
+    CHECK_NEAR(*decode.fractionOfMeasuredTflops, decode.achievedTflops / 0.25, 1e-12);
+    CHECK(deep.measuredTflops == 0.25);
     const nlohmann::json json = benchResultToJson(deep);
     CHECK(json["spec"]["bandwidth_gb_per_s"] == 20.0 && json["spec"]["bf16_tflops"] == 0.5);
     CHECK(json["spec"]["chip"] == "Test chip");

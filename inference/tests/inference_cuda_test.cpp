@@ -269,6 +269,131 @@ struct Groups {
     }
 };
 
+// The small per-row kernels around the projections: embedding rows, bias, SwiGLU, the gather of
+// expert inputs, and the MoE combine (with and without a shared expert and the fused next norm).
+void rowKernelsMatchCpu() {
+    { // embedRows: an exact widening of the table's rows
+        const int vocab = 50, cols = 72;
+        const auto table = randomBf16(static_cast<std::size_t>(vocab * cols), 51);
+        const std::vector<int> tokens = {3, 0, 49, 3, 17};
+        const int rows = static_cast<int>(tokens.size());
+        auto dTable = toDevice(table);
+        auto dTokens = toDevice(tokens);
+        DeviceBuffer<float> out(rows * cols, "out");
+        gpu::embedRows(bf(dTable), cols, dTokens.get(), rows, out.get(), nullptr);
+        std::vector<double> expected;
+        for (const int token : tokens)
+            for (int i = 0; i < cols; ++i)
+                expected.push_back(asFloat(table[static_cast<std::size_t>(token * cols + i)]));
+        expectClose(relativeError(toHost(out.get(), out.size()), expected), 0.0, "embedRows");
+    }
+    { // addBiasRows
+        const int rows = 3, cols = 300;
+        const auto x = randomF32(static_cast<std::size_t>(rows * cols), 52);
+        const auto bias = randomF32(static_cast<std::size_t>(cols), 53);
+        auto dx = toDevice(x);
+        auto dBias = toDevice(bias);
+        gpu::addBiasRows(dx.get(), dBias.get(), rows, cols, nullptr);
+        std::vector<double> expected;
+        for (int r = 0; r < rows; ++r)
+            for (int i = 0; i < cols; ++i)
+                expected.push_back(double(x[r * cols + i]) + bias[i]);
+        expectClose(relativeError(toHost(dx.get(), dx.size()), expected), 1e-6, "addBiasRows");
+    }
+    { // siluMulRows: [rows x 2 inter], gate half first
+        const int rows = 7, inter = 40;
+        const auto gateUp = randomBf16(static_cast<std::size_t>(rows * 2 * inter), 54, 4.0f);
+        auto dGateUp = toDevice(gateUp);
+        DeviceBuffer<uint16_t> act(rows * inter, "act");
+        gpu::siluMulRows(bf(dGateUp), rows, inter, bf(act), nullptr);
+        std::vector<double> expected;
+        for (int r = 0; r < rows; ++r)
+            for (int i = 0; i < inter; ++i)
+                expected.push_back(silu(asFloat(gateUp[r * 2 * inter + i])) *
+                                   asFloat(gateUp[r * 2 * inter + inter + i]));
+        expectClose(relativeError(toHost(act.get(), act.size()), expected), kBf16Tolerance,
+                    "siluMulRows");
+    }
+    // A routing of 4 tokens to 2 of 5 experts each, grouped on the device, for the gather and
+    // the combine.
+    const int tokens = 4, k = 2, experts = 5, cols = 64, pairs = tokens * k;
+    const std::vector<int> ids = {4, 1, 1, 0, 2, 4, 1, 3};
+    auto dIds = toDevice(ids);
+    Groups groups(experts, pairs);
+    gpu::groupByExpert(dIds.get(), pairs, experts, groups.view(), nullptr, nullptr);
+    const auto sortedPair = toHost(groups.sortedPair.get(), pairs);
+    const auto pairRow = toHost(groups.pairRow.get(), pairs);
+    { // gatherRows: row r of the output is the input row of the token of sorted pair r
+        const auto x = randomBf16(static_cast<std::size_t>(tokens * cols), 55);
+        auto dx = toDevice(x);
+        DeviceBuffer<uint16_t> out(pairs * cols, "out");
+        gpu::gatherRows(bf(dx), cols, groups.sortedPair.get(), k, pairs, bf(out), nullptr);
+        const auto got = toHost(out.get(), out.size());
+        bool exact = true;
+        for (int row = 0; row < pairs; ++row)
+            for (int i = 0; i < cols; ++i)
+                exact = exact && got[row * cols + i] == x[(sortedPair[row] / k) * cols + i];
+        std::printf("  %-48s %s\n", "gatherRows", exact ? "ok" : "WRONG");
+        CHECK(exact);
+    }
+    for (const bool shared : {true, false}) { // combineExperts, fused next norm when shared
+        const auto hidden = randomF32(static_cast<std::size_t>(tokens * cols), 56);
+        const auto weight = randomF32(static_cast<std::size_t>(pairs), 57);
+        const auto expertOut = randomBf16(static_cast<std::size_t>(pairs * cols), 58);
+        const auto gate = randomF32(static_cast<std::size_t>(tokens), 59);
+        const auto sharedOut = randomF32(static_cast<std::size_t>(tokens * cols), 60);
+        const auto norm = randomF32(static_cast<std::size_t>(cols), 61);
+        auto dHidden = toDevice(hidden);
+        auto dWeight = toDevice(weight);
+        auto dExpertOut = toDevice(expertOut);
+        auto dGate = toDevice(gate);
+        auto dSharedOut = toDevice(sharedOut);
+        auto dNorm = toDevice(norm);
+        const std::vector<uint16_t> untouched(static_cast<std::size_t>(tokens * cols), 0x7fc0);
+        auto normed = toDevice(untouched);
+        gpu::CombineParams params;
+        params.k = k;
+        params.pairRow = groups.pairRow.get();
+        params.weight = dWeight.get();
+        params.expertOut = bf(dExpertOut);
+        if (shared) {
+            params.sharedGate = dGate.get();
+            params.sharedOut = dSharedOut.get();
+        }
+        gpu::combineExperts(dHidden.get(), tokens, cols, params, shared ? dNorm.get() : nullptr,
+                            1e-6f, bf(normed), nullptr);
+        std::vector<double> expectedHidden, expectedNormed;
+        for (int t = 0; t < tokens; ++t) {
+            double squares = 0.0;
+            std::vector<double> row(static_cast<std::size_t>(cols));
+            for (int i = 0; i < cols; ++i) {
+                double value = hidden[t * cols + i];
+                for (int slot = 0; slot < k; ++slot)
+                    value += double(weight[t * k + slot]) *
+                             asFloat(expertOut[pairRow[t * k + slot] * cols + i]);
+                if (shared)
+                    value += double(gate[t]) * sharedOut[t * cols + i];
+                row[i] = value;
+                squares += value * value;
+            }
+            const double scale = 1.0 / std::sqrt(squares / cols + 1e-6);
+            for (int i = 0; i < cols; ++i) {
+                expectedHidden.push_back(row[i]);
+                expectedNormed.push_back(row[i] * scale * norm[i]);
+            }
+        }
+        const std::string name = shared ? " (shared expert, next norm)" : " (routed only)";
+        expectClose(relativeError(toHost(dHidden.get(), dHidden.size()), expectedHidden), 1e-5,
+                    "combineExperts hidden" + name);
+        const auto gotNormed = toHost(normed.get(), normed.size());
+        if (shared)
+            expectClose(relativeError(gotNormed, expectedNormed), kBf16Tolerance,
+                        "combineExperts normed" + name);
+        else
+            CHECK(gotNormed == untouched); // no next norm: normed is left alone
+    }
+}
+
 // Router top-k against routeTopK (the CPU reference's routing), alone and fused with grouping.
 void routingMatchesCpu() {
     struct Case {
@@ -331,6 +456,28 @@ void routingMatchesCpu() {
     gpu::groupByExpert(dIds.get(), pairs, experts, groups.view(), record.get(), nullptr);
     checkGroups(ids, experts, groups.view(), "groupByExpert 32768 pairs");
     CHECK(toHost(record.get(), 1)[0] == 100);
+
+    // A row of NaN logits (a diverged activation) still routes to real experts, so the grouping
+    // stays in bounds and the NaN reaches the logits instead of a device fault.
+    {
+        const int nanExperts = 40, k = 4, rows = 2;
+        std::vector<float> logits = randomF32(static_cast<std::size_t>(rows * nanExperts), 14);
+        for (int e = 0; e < nanExperts; ++e)
+            logits[static_cast<std::size_t>(e)] = std::nanf("");
+        auto dLogits = toDevice(logits);
+        DeviceBuffer<int> nanIds(rows * k, "ids");
+        DeviceBuffer<float> nanWeights(rows * k, "weights");
+        Groups nanGroups(nanExperts, rows * k);
+        gpu::routeAndGroup(dLogits.get(), nanExperts, rows, nanExperts, k, true, nullptr,
+                           nanIds.get(), nanWeights.get(), nanGroups.view(), nullptr, nullptr);
+        const auto got = toHost(nanIds.get(), nanIds.size());
+        bool inRange = true;
+        for (const int id : got)
+            inRange = inRange && id >= 0 && id < nanExperts;
+        std::printf("  %-48s %s\n", "routeAndGroup with NaN logits", inRange ? "ok" : "WRONG");
+        CHECK(inRange);
+        checkGroups(got, nanExperts, nanGroups.view(), "with NaN logits");
+    }
 }
 
 // The cuBLAS expert GEMMs (grouped API and loop) against the naive grouped kernel.
@@ -597,6 +744,19 @@ void forwardMatchesReference(ModelFamily family, WeightType type) {
     expectClose(worst, kForwardTolerance, name + " prefill+decode vs reference");
     expectClose(againstPrefill, kForwardTolerance, name + " prefill+decode vs full prefill");
 
+    // 2b. Chunked prefill: 4 tokens, then the other 7 after them (RoPE positions, the causal
+    // mask over the cached positions), every position of the second chunk.
+    const SequenceId chunked = backend.newSequence();
+    backend.prefill(chunked, std::span(kTokens).first(4));
+    const auto rest = backend.prefill(chunked, std::span(kTokens).subspan(4), true);
+    CHECK(rest.size() == (kTokens.size() - 4) * static_cast<std::size_t>(vocab));
+    worst = 0.0;
+    for (std::size_t t = 4; t < kTokens.size(); ++t)
+        worst = std::max(worst, rowError(rest.data() + (t - 4) * vocab, reference[t]));
+    expectClose(worst, kForwardTolerance, name + " chunked prefill vs reference");
+    CHECK(backend.sequenceLength(chunked) == static_cast<int64_t>(kTokens.size()));
+    backend.releaseSequence(chunked);
+
     // 3. A decode batch of sequences at different lengths equals each one decoded alone, and
     // graphs change nothing.
     const std::vector<std::size_t> lengths = {2, 5, 3};
@@ -690,6 +850,51 @@ void statisticsMatchAnalytic() {
     CHECK(!info.name.empty() && info.memoryBytes > 0);
 }
 
+// The matmul rate (the library function the tool and the backend share) and the backend's own
+// device-memory accounting.
+void matmulRateAndMemory() {
+    cublasHandle_t cublas = nullptr;
+    CUBLAS_CHECK(cublasCreate(&cublas));
+    gpu::MatmulRate rate;
+    try {
+        rate = gpu::measureMatmulRate(cublas, 1024, 3, nullptr);
+    } catch (...) {
+        cublasDestroy(cublas);
+        throw;
+    }
+    cublasDestroy(cublas);
+    std::printf("  %-48s %.1f TFLOP/s best, %.1f mean\n", "matmul rate 1024^3", rate.bestTflops,
+                rate.meanTflops);
+    CHECK(rate.n == 1024 && rate.requestedN == 1024 && rate.repetitions == 3);
+    CHECK(rate.bestTflops > 0.0 && rate.meanTflops > 0.0 && rate.meanTflops <= rate.bestTflops);
+
+    const Model model =
+        synthesizeModel(check::tinyConfig(ModelFamily::Qwen2Moe), WeightType::BF16, 5);
+    CudaBackend backend(model);
+    const double tflops = backend.measureMatmulTflops();
+    std::printf("  %-48s %.1f TFLOP/s (N = %d)\n", "CudaBackend::measureMatmulTflops", tflops,
+                backend.matmulN());
+    CHECK(tflops > 0.0);
+    CHECK(backend.matmulN() >= 256 && backend.matmulN() <= 8192);
+
+    // Weights only; the measurement's scratch is not the backend's.
+    const double weightsPeak = backend.peakDeviceMemoryBytes().value_or(0.0);
+    CHECK(weightsPeak >= static_cast<double>(totalWeightBytes(model.weights)));
+    CHECK(static_cast<double>(backend.deviceBytes()) == weightsPeak);
+    const SequenceId sequence = backend.newSequence();
+    const auto withCache = static_cast<double>(backend.deviceBytes());
+    CHECK(withCache >= weightsPeak + 256 * backend.kvBytesPerToken()); // 256 positions to start
+    backend.prefill(sequence, std::vector<int32_t>(300, 7)); // grows the cache to 512 positions
+    const double peak = backend.peakDeviceMemoryBytes().value_or(0.0);
+    // During the call the old and the new cache were both held.
+    CHECK(peak >= withCache + 512 * backend.kvBytesPerToken());
+    backend.releaseSequence(sequence);
+    CHECK(static_cast<double>(backend.deviceBytes()) < peak);
+    CHECK(backend.peakDeviceMemoryBytes().value_or(0.0) == peak);
+    std::printf("  %-48s %.1f MiB (weights %.1f MiB)\n", "peak device memory", peak / (1 << 20),
+                weightsPeak / (1 << 20));
+}
+
 void errorsAreEngineErrors() {
     const Model model = synthesizeModel(check::tinyConfig(ModelFamily::Mixtral), WeightType::F32);
     auto backend = makeCudaBackend(model);
@@ -739,6 +944,7 @@ int main() {
     try {
         std::printf("kernels against their references:\n");
         rmsNormMatchesCpu();
+        rowKernelsMatchCpu();
         qkvPostprocessMatchesCpu();
         routingMatchesCpu();
         expertGemmMatchesReference();
@@ -751,6 +957,7 @@ int main() {
                 forwardMatchesReference(family, type);
         longContextMatchesReference();
         statisticsMatchAnalytic();
+        matmulRateAndMemory();
         errorsAreEngineErrors();
     } catch (const std::exception& error) {
         check::fail(__FILE__, __LINE__, std::string("unexpected exception: ") + error.what());
