@@ -65,6 +65,9 @@ public:
     // on every thread of the pool (the vector units' physical limit); GPU: cuBLAS BF16 GEMM of
     // 8192^3 (what the best library reaches on that device).
     virtual double measureMatmulTflops() = 0;
+    // What the last measureMatmulTflops measured, in words ("F32 FMA peak, 2 threads, avx2",
+    // "cuBLAS BF16 GEMM 8192^3").
+    virtual std::string matmulRateMethod() const = 0;
 
     // KV cache bytes stored per token of context (all layers, K and V).
     virtual double kvBytesPerToken() const = 0;

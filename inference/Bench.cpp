@@ -4,6 +4,7 @@
 #include "inference/CpuBackend.h"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -52,7 +53,8 @@ double seconds(Clock::time_point start) {
 
 struct PhaseSamples {
     std::vector<double> tokensPerS;
-    std::vector<double> gbPerS; // per repetition
+    std::vector<double> gbPerS;               // per repetition
+    std::vector<std::size_t> bandwidthBefore; // per repetition: the measurement before it
     double flops = 0, bytes = 0, seconds = 0;
 };
 
@@ -92,8 +94,11 @@ std::string utcNow() {
 } // namespace
 
 BenchResult runBench(Backend& backend, const BenchOptions& options) {
+    const bool negativeContext =
+        std::any_of(options.contextTokens.begin(), options.contextTokens.end(),
+                    [](int64_t context) { return context < 0; });
     if (options.batch <= 0 || options.genTokens < 0 || options.promptTokens < 0 ||
-        options.contextTokens < 0 || options.promptTokens + options.genTokens == 0)
+        negativeContext || options.promptTokens + options.genTokens == 0)
         throw EngineError("bench needs batch >= 1, a context >= 0 and some prompt or generated "
                           "tokens");
     const Model& model = backend.model();
@@ -115,10 +120,13 @@ BenchResult runBench(Backend& backend, const BenchOptions& options) {
     result.commit = CROSSROADS_GIT_COMMIT;
     result.buildType = CROSSROADS_BUILD_TYPE;
     result.cpu = cpuName();
-    if (options.measuredTflops)
+    if (options.measuredTflops) {
         result.measuredTflops = options.measuredTflops;
-    else if (options.measureCompute)
+        result.measuredTflopsMethod = "given";
+    } else if (options.measureCompute) {
         result.measuredTflops = backend.measureMatmulTflops();
+        result.measuredTflopsMethod = backend.matmulRateMethod();
+    }
     // Read bandwidth around every repetition (see BenchOptions); a given figure stands for all.
     std::vector<double> bandwidth;
     const auto measureBandwidth = [&] {
@@ -130,18 +138,25 @@ BenchResult runBench(Backend& backend, const BenchOptions& options) {
 
     // Deterministic token ids spread over the vocabulary: the prompt, then the untimed context.
     const int64_t promptTokens = std::max<int64_t>(options.promptTokens, 1);
-    const int64_t decodeContext = std::max(promptTokens, options.contextTokens);
-    std::vector<int32_t> text(static_cast<std::size_t>(decodeContext));
-    for (int64_t i = 0; i < decodeContext; ++i)
+    // The decode phase runs at each context of the sweep (in the cache when it starts: at least
+    // the prompt), in the order given.
+    std::vector<int64_t> decodeContexts;
+    for (const int64_t context :
+         options.contextTokens.empty() ? std::vector<int64_t>{0} : options.contextTokens)
+        decodeContexts.push_back(std::max(promptTokens, context));
+    const int64_t longest = *std::max_element(decodeContexts.begin(), decodeContexts.end());
+    std::vector<int32_t> text(static_cast<std::size_t>(longest));
+    for (int64_t i = 0; i < longest; ++i)
         text[static_cast<std::size_t>(i)] =
             static_cast<int32_t>((i * 7919 + 13) % config.vocabSize);
     const std::span<const int32_t> prompt =
         std::span<const int32_t>(text).first(static_cast<std::size_t>(promptTokens));
-    const std::span<const int32_t> contextTail =
-        std::span<const int32_t>(text).subspan(static_cast<std::size_t>(promptTokens));
 
-    const auto runOnce = [&](int64_t gen, bool fillContext, PhaseSamples* prefill,
+    const auto runOnce = [&](int64_t gen, int64_t decodeContext, PhaseSamples* prefill,
                              PhaseSamples* decode, double* ttftMs) {
+        const std::span<const int32_t> contextTail = std::span<const int32_t>(text).subspan(
+            static_cast<std::size_t>(promptTokens),
+            static_cast<std::size_t>(decodeContext - promptTokens));
         const SequenceBatch batch(backend, options.batch);
         std::vector<int32_t> next;
         double prefillFlops = 0, prefillBytes = 0;
@@ -159,11 +174,12 @@ BenchResult runBench(Backend& backend, const BenchOptions& options) {
             prefill->tokensPerS.push_back(static_cast<double>(promptTokens * options.batch) /
                                           prefillSeconds);
             prefill->gbPerS.push_back(prefillBytes / prefillSeconds / 1e9);
+            prefill->bandwidthBefore.push_back(bandwidth.size() - 1);
             prefill->flops += prefillFlops;
             prefill->bytes += prefillBytes;
             prefill->seconds += prefillSeconds;
         }
-        if (fillContext && !contextTail.empty())
+        if (!contextTail.empty())
             for (std::size_t b = 0; b < batch.ids().size(); ++b) {
                 const auto logits = backend.prefill(batch.ids()[b], contextTail);
                 next[b] = argmax(logits.data(), config.vocabSize);
@@ -182,6 +198,7 @@ BenchResult runBench(Backend& backend, const BenchOptions& options) {
         if (decode != nullptr && gen > 0) {
             decode->tokensPerS.push_back(static_cast<double>(gen * options.batch) / decodeSeconds);
             decode->gbPerS.push_back(bytes / decodeSeconds / 1e9);
+            decode->bandwidthBefore.push_back(bandwidth.size() - 1);
             decode->flops += flops;
             decode->bytes += bytes;
             decode->seconds += decodeSeconds;
@@ -190,30 +207,38 @@ BenchResult runBench(Backend& backend, const BenchOptions& options) {
 
     // Warm-up: faults in the weights and grows the scratch buffers. The context is left out: it
     // only costs time here, and its cache is allocated untimed in every repetition anyway.
-    runOnce(std::min<int64_t>(options.genTokens, 2), false, nullptr, nullptr, nullptr);
-    PhaseSamples prefill, decode;
+    runOnce(std::min<int64_t>(options.genTokens, 2), promptTokens, nullptr, nullptr, nullptr);
+    // The prefill phase and the time to first token come from the repetitions at the first
+    // context (prefill does not depend on it).
+    PhaseSamples prefill;
+    std::vector<PhaseSamples> decode(decodeContexts.size());
     std::vector<double> ttft;
     measureBandwidth();
-    for (int rep = 0; rep < std::max(1, options.repetitions); ++rep) {
-        double ttftMs = 0;
-        runOnce(options.genTokens, true, options.promptTokens > 0 ? &prefill : nullptr, &decode,
-                &ttftMs);
-        ttft.push_back(ttftMs);
-        measureBandwidth();
-    }
+    for (std::size_t c = 0; c < decodeContexts.size(); ++c)
+        for (int rep = 0; rep < std::max(1, options.repetitions); ++rep) {
+            double ttftMs = 0;
+            const bool first = c == 0;
+            runOnce(options.genTokens, decodeContexts[c],
+                    first && options.promptTokens > 0 ? &prefill : nullptr, &decode[c],
+                    first ? &ttftMs : nullptr);
+            if (first)
+                ttft.push_back(ttftMs);
+            measureBandwidth();
+        }
     result.timeToFirstTokenMs = summarize(ttft).mean;
     if (!bandwidth.empty()) {
         const TimingStats stats = summarize(bandwidth);
         result.measuredBandwidthGbPerS = stats.mean;
         result.measuredBandwidthStddevGbPerS = stats.stddev;
     }
-    // Repetition i ran between measurements i and i + 1.
+    // Each repetition against the mean of the measurements right before and after it.
     const auto fractionOfBandwidth = [&](const PhaseSamples& samples) -> std::optional<double> {
-        if (samples.gbPerS.empty() || bandwidth.size() != samples.gbPerS.size() + 1)
+        if (samples.gbPerS.empty() || bandwidth.empty())
             return std::nullopt;
         double sum = 0.0;
         for (std::size_t i = 0; i < samples.gbPerS.size(); ++i) {
-            const double around = 0.5 * (bandwidth[i] + bandwidth[i + 1]);
+            const std::size_t before = samples.bandwidthBefore[i];
+            const double around = 0.5 * (bandwidth[before] + bandwidth[before + 1]);
             if (around <= 0.0)
                 return std::nullopt;
             sum += samples.gbPerS[i] / around;
@@ -246,7 +271,8 @@ BenchResult runBench(Backend& backend, const BenchOptions& options) {
     if (options.promptTokens > 0)
         phase("prefill", prefill, options.promptTokens, 0);
     if (options.genTokens > 0)
-        phase("decode", decode, options.genTokens, decodeContext);
+        for (std::size_t c = 0; c < decodeContexts.size(); ++c)
+            phase("decode", decode[c], options.genTokens, decodeContexts[c]);
 
     struct rusage usage {};
     getrusage(RUSAGE_SELF, &usage);
@@ -254,6 +280,27 @@ BenchResult runBench(Backend& backend, const BenchOptions& options) {
     result.peakMemoryBytes = backend.peakDeviceMemoryBytes().value_or(result.peakHostMemoryBytes);
     result.date = utcNow();
     return result;
+}
+
+std::vector<int64_t> parseCountList(std::string_view text, std::string_view what) {
+    std::vector<int64_t> counts;
+    std::size_t start = 0;
+    for (;;) {
+        const std::size_t comma = text.find(',', start);
+        const std::string_view item = text.substr(
+            start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+        int64_t value = 0;
+        const auto [end, error] = std::from_chars(item.data(), item.data() + item.size(), value);
+        if (item.empty() || error != std::errc() || end != item.data() + item.size() || value < 0)
+            throw EngineError(std::string(what) +
+                              " takes non-negative whole numbers separated by "
+                              "commas, not \"" +
+                              std::string(item) + "\"");
+        counts.push_back(value);
+        if (comma == std::string_view::npos)
+            return counts;
+        start = comma + 1;
+    }
 }
 
 json benchResultToJson(const BenchResult& r) {
@@ -289,6 +336,7 @@ json benchResultToJson(const BenchResult& r) {
             {"measured_bandwidth_stddev_gb_per_s",
              r.measuredBandwidthGbPerS ? json(r.measuredBandwidthStddevGbPerS) : json(nullptr)},
             {"measured_tflops", optional(r.measuredTflops)},
+            {"measured_tflops_method", text(r.measuredTflopsMethod)},
             {"spec",
              {{"bandwidth_gb_per_s", optional(r.specBandwidthGbPerS)},
               {"bf16_tflops", optional(r.specBf16Tflops)},
@@ -330,7 +378,7 @@ std::string benchResultTable(const BenchResult& r) {
     }
     if (r.measuredTflops) {
         std::snprintf(line, sizeof line, "measured compute: %.3f TFLOP/s (%s)\n", *r.measuredTflops,
-                      r.backend == "cpu" ? "F32 FMA peak" : "cuBLAS BF16 GEMM 8192^3");
+                      r.measuredTflopsMethod.c_str());
         out << line;
     }
     if (r.specBandwidthGbPerS || r.specBf16Tflops) {

@@ -9,6 +9,7 @@
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace crossroads::inference {
@@ -26,9 +27,10 @@ struct BenchOptions {
     int64_t genTokens = 128;
     int64_t batch = 1;
     // Tokens in each sequence's KV cache when the decode phase starts (llama-bench -d/depth for
-    // tg). When larger than promptTokens, the missing tokens are prefilled untimed after the
-    // timed prompt; 0 or anything up to promptTokens leaves the prompt alone in the cache.
-    int64_t contextTokens = 0;
+    // tg), a sweep: one decode phase per value, in the order given (empty = {0}). When larger
+    // than promptTokens, the missing tokens are prefilled untimed after the timed prompt; 0 or
+    // anything up to promptTokens leaves the prompt alone in the cache.
+    std::vector<int64_t> contextTokens;
     int repetitions = 5;
     int threads = 0; // for callers that build the CPU backend; 0 = all hardware threads
     // The read bandwidth is measured before the first repetition and after each one, and each
@@ -74,6 +76,7 @@ struct BenchResult {
     std::optional<double> measuredBandwidthGbPerS; // mean of the measurements
     double measuredBandwidthStddevGbPerS = 0;
     std::optional<double> measuredTflops;
+    std::string measuredTflopsMethod; // Backend::matmulRateMethod, or "given"
     std::optional<double> specBandwidthGbPerS;
     std::optional<double> specBf16Tflops;
     std::string specChipName;
@@ -91,6 +94,9 @@ struct BenchResult {
 
 // Runs on the backend as it is (its threads, its device); sequences are created and released.
 BenchResult runBench(Backend& backend, const BenchOptions& options);
+// "0,1024,4096" -> {0, 1024, 4096}: non-negative integers separated by commas, as llama-bench
+// takes its lists. Throws EngineError naming `what` and the bad item.
+std::vector<int64_t> parseCountList(std::string_view text, std::string_view what);
 nlohmann::json benchResultToJson(const BenchResult& result);
 std::string benchResultTable(const BenchResult& result);
 

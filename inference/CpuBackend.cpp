@@ -127,6 +127,11 @@ double CpuBackend::measureMatmulTflops() {
     return measureFmaPeak(*pool_).tflops;
 }
 
+std::string CpuBackend::matmulRateMethod() const {
+    return "F32 FMA peak, " + std::to_string(pool_->size()) + " threads, " +
+           std::string(isaName(activeIsa()));
+}
+
 double CpuBackend::kvBytesPerToken() const {
     return inference::kvBytesPerToken(model_.config, sizeof(float));
 }

@@ -46,6 +46,7 @@ public:
     double measureReadBandwidthGbPerS(std::size_t bytes) override;
     // The FMA peak of the pool's threads (ComputePeak.h).
     double measureMatmulTflops() override;
+    std::string matmulRateMethod() const override;
     // The cache holds F32 keys and values.
     double kvBytesPerToken() const override;
 

@@ -50,7 +50,7 @@ constexpr std::array<Family, 4> kFamilies = {{
 // Fields are looked up in text_config first (multimodal wrappers nest the language model there),
 // then at the top level.
 class Fields {
-  public:
+public:
     explicit Fields(const json& root) : root_(root) {
         if (!root.is_object())
             throw EngineError("config.json: the top level is not a JSON object");
@@ -118,7 +118,7 @@ class Fields {
         return value->get<bool>();
     }
 
-  private:
+private:
     static int64_t checkedPositive(const json& value,
                                    std::initializer_list<std::string_view> names) {
         if (!value.is_number_integer() || value.get<int64_t>() <= 0 ||

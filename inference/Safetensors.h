@@ -40,14 +40,14 @@ SafetensorsHeader parseSafetensorsHeader(std::span<const std::byte> file, std::s
 
 // A read-only memory map of a whole file.
 class MappedFile {
-  public:
+public:
     explicit MappedFile(const std::filesystem::path& path);
     ~MappedFile();
     MappedFile(const MappedFile&) = delete;
     MappedFile& operator=(const MappedFile&) = delete;
     std::span<const std::byte> bytes() const { return {data_, size_}; }
 
-  private:
+private:
     const std::byte* data_ = nullptr;
     std::size_t size_ = 0;
 };
@@ -60,14 +60,14 @@ struct TensorView {
 };
 
 class SafetensorsFile {
-  public:
+public:
     explicit SafetensorsFile(const std::filesystem::path& path);
     const SafetensorsHeader& header() const { return header_; }
     const TensorInfo* find(std::string_view name) const;
     TensorView view(const TensorInfo& info) const;
     const std::string& name() const { return name_; }
 
-  private:
+private:
     std::string name_;
     std::shared_ptr<MappedFile> map_;
     SafetensorsHeader header_;
@@ -76,14 +76,14 @@ class SafetensorsFile {
 
 // A checkpoint folder: model.safetensors, or shards listed by model.safetensors.index.json.
 class Checkpoint {
-  public:
+public:
     explicit Checkpoint(const std::filesystem::path& folder);
     // nullopt-like: view.info == nullptr when absent.
     TensorView find(std::string_view name) const;
     std::vector<std::string> tensorNames() const;
     const std::filesystem::path& folder() const { return folder_; }
 
-  private:
+private:
     std::filesystem::path folder_;
     std::vector<std::unique_ptr<SafetensorsFile>> files_;
     std::map<std::string, std::size_t, std::less<>> fileOfTensor_;

@@ -13,7 +13,7 @@ namespace crossroads::inference {
 
 // Every engine error is one of these: a message that names the problem (file, tensor, field).
 class EngineError : public std::runtime_error {
-  public:
+public:
     using std::runtime_error::runtime_error;
 };
 

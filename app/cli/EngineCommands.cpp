@@ -141,8 +141,9 @@ int benchCommand(const QStringList& arguments, const QString& storePath) {
                                    QStringLiteral("B"));
     const QCommandLineOption context(
         QStringLiteral("context"),
-        QStringLiteral("Tokens already in the KV cache when decode is timed (llama-bench depth)."),
-        QStringLiteral("N"));
+        QStringLiteral("Tokens already in the KV cache when decode is timed (llama-bench depth); "
+                       "a sweep as a list, e.g. 0,1024,4096: one decode row each."),
+        QStringLiteral("N[,N...]"));
     const QCommandLineOption repetitions(QStringLiteral("repetitions"),
                                          QStringLiteral("Timed repetitions, default 5."),
                                          QStringLiteral("R"));
@@ -159,7 +160,14 @@ int benchCommand(const QStringList& arguments, const QString& storePath) {
     options.promptTokens = integer(parser, prompt, options.promptTokens, 0);
     options.genTokens = integer(parser, gen, options.genTokens, 0);
     options.batch = integer(parser, batch, options.batch, 1);
-    options.contextTokens = integer(parser, context, options.contextTokens, 0);
+    if (parser.isSet(context)) {
+        try {
+            options.contextTokens =
+                parseCountList(parser.value(context).toStdString(), "--context");
+        } catch (const EngineError& error) {
+            throw UsageFailure(error.what());
+        }
+    }
     options.repetitions = static_cast<int>(integer(parser, repetitions, options.repetitions, 1));
     options.threads = static_cast<int>(integer(parser, kThreads, 0, 1));
     const BackendKind kind = backendKind(parser, kBackend);

@@ -1018,6 +1018,11 @@ std::optional<double> CudaBackend::peakDeviceMemoryBytes() const {
     return static_cast<double>(state_->memory.peakBytes);
 }
 
+std::string CudaBackend::matmulRateMethod() const {
+    const int n = state_->matmulN > 0 ? state_->matmulN : 8192;
+    return "cuBLAS BF16 GEMM " + std::to_string(n) + "^3";
+}
+
 int CudaBackend::matmulN() const {
     return state_->matmulN;
 }

@@ -63,6 +63,8 @@ public:
     // cuBLAS BF16 GEMM of 8192^3 (gpu::measureMatmulRate): best of 10 after a warm-up; a smaller
     // N when the free device memory lacks room for the operands (matmulN() says which).
     double measureMatmulTflops() override;
+    // "cuBLAS BF16 GEMM N^3" with the N of the last measurement.
+    std::string matmulRateMethod() const override;
     double kvBytesPerToken() const override;
     // The high-water mark of the device memory this backend allocated itself: weights, KV caches
     // (a growing cache's old and new blocks both count until the call ends), workspaces and

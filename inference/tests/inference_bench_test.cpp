@@ -2,6 +2,7 @@
 #include "inference/Analytic.h"
 #include "inference/Bench.h"
 #include "inference/CpuBackend.h"
+#include "inference/Kernels.h"
 #include "inference/Presets.h"
 
 #include <nlohmann/json.hpp>
@@ -83,6 +84,8 @@ void benchRunsAndReports() {
     CHECK(json["phases"][1]["fraction_of_measured_bandwidth"].is_number());
     // Measured ceilings: the FMA peak once, the read bandwidth around each of the repetitions.
     CHECK(json["measured_tflops"].is_number() && json["measured_tflops"].get<double>() > 0);
+    CHECK(json["measured_tflops_method"] ==
+          "F32 FMA peak, 2 threads, " + std::string(isaName(activeIsa())));
     CHECK(json["phases"][0]["fraction_of_measured_tflops"].is_number());
     CHECK(json["measured_bandwidth_stddev_gb_per_s"].is_number());
     CHECK(json["peak_host_memory_bytes"].get<double>() > 0);
@@ -94,7 +97,7 @@ void benchRunsAndReports() {
     options.batch = 0;
     CHECK_THROWS_WITH(runBench(backend, options), "batch >= 1");
     options.batch = 1;
-    options.contextTokens = -1;
+    options.contextTokens = {-1};
     CHECK_THROWS_WITH(runBench(backend, options), "context >= 0");
 }
 
@@ -112,7 +115,7 @@ void benchWithSpecAndContext() {
     options.specBandwidthGbPerS = 20.0;
     options.specBf16Tflops = 0.5;
     options.specChipName = "Test chip";
-    options.contextTokens = 40;
+    options.contextTokens = {40};
     const BenchResult deep = runBench(backend, options);
     CHECK(deep.phases.size() == 2);
     const PhaseResult& decode = deep.phases[1];
@@ -133,7 +136,7 @@ void benchWithSpecAndContext() {
 
     // The same decode over a shallow cache reads fewer KV bytes per token: the bytes and FLOPs
     // per step follow the context (same weights, same tokens per step).
-    options.contextTokens = 0;
+    options.contextTokens = {0};
     const BenchResult shallow = runBench(backend, options);
     CHECK(shallow.phases[1].contextTokens == 4);
     const double deepBytesPerToken = decode.achievedGbPerS / decode.tokensPerS;
@@ -141,8 +144,36 @@ void benchWithSpecAndContext() {
         shallow.phases[1].achievedGbPerS / shallow.phases[1].tokensPerS;
     CHECK(deepBytesPerToken > shallowBytesPerToken);
     // A context no deeper than the prompt changes nothing.
-    options.contextTokens = 2;
+    options.contextTokens = {2};
     CHECK(runBench(backend, options).phases[1].contextTokens == 4);
+
+    // A sweep: one decode phase per context, in the order given, each with its own KV reads;
+    // one prefill phase. The bandwidth measured around each repetition (given here: 10 GB/s)
+    // still makes each phase's fraction.
+    options.contextTokens = {40, 0, 17};
+    options.repetitions = 2;
+    const BenchResult sweep = runBench(backend, options);
+    CHECK(sweep.phases.size() == 4 && sweep.phases[0].phase == "prefill");
+    CHECK(sweep.phases[1].contextTokens == 40 && sweep.phases[2].contextTokens == 4 &&
+          sweep.phases[3].contextTokens == 17);
+    const auto bytesPerToken = [&](std::size_t i) {
+        return sweep.phases[i].achievedGbPerS / sweep.phases[i].tokensPerS;
+    };
+    CHECK(bytesPerToken(1) > bytesPerToken(3) && bytesPerToken(3) > bytesPerToken(2));
+    for (std::size_t i = 1; i < 4; ++i) {
+        CHECK(sweep.phases[i].phase == "decode");
+        // The mean of the repetitions' ratios, near the ratio of the totals.
+        const double overall = sweep.phases[i].achievedGbPerS / 10.0;
+        CHECK_NEAR(*sweep.phases[i].fractionOfMeasuredBandwidth, overall, 0.5 * overall);
+    }
+}
+
+// llama-bench style lists for the sweep options.
+void countLists() {
+    CHECK(parseCountList("0,1024,4096", "--context") == (std::vector<int64_t>{0, 1024, 4096}));
+    CHECK(parseCountList("7", "--context") == std::vector<int64_t>{7});
+    for (const char* bad : {"", "1,,2", "-1", "4,x", "3 ", ",5", "5,", "99999999999999999999"})
+        CHECK_THROWS_WITH(parseCountList(bad, "--context"), "--context takes non-negative");
 }
 
 } // namespace
@@ -153,6 +184,7 @@ int main() {
         timingStatistics();
         benchRunsAndReports();
         benchWithSpecAndContext();
+        countLists();
     } catch (const std::exception& error) {
         check::fail(__FILE__, __LINE__, std::string("unexpected exception: ") + error.what());
     }

@@ -28,8 +28,9 @@ constexpr const char* kUsage =
     "                             --max-new-tokens N [--backend auto|cpu|cuda]\n"
     "                             [--logits-out FILE] [--threads T]\n"
     "       crossroads-engine bench --model M [--backend auto|cpu|cuda] [--prompt N]\n"
-    "                             [--gen N] [--batch B] [--context N] [--repetitions R]\n"
-    "                             [--threads T] [--bandwidth-mib M] [--json]\n"
+    "                             [--gen N] [--batch B] [--context N[,N...]]\n"
+    "                             [--repetitions R] [--threads T] [--bandwidth-mib M]\n"
+    "                             [--json]\n"
     "       crossroads-engine presets\n";
 
 // --name value pairs; flags listed in `flags` take no value.
@@ -146,7 +147,7 @@ int bench(int argc, char** argv) {
     if (options.count("--batch"))
         bench.batch = toInt(options.at("--batch"), "--batch", 1);
     if (options.count("--context"))
-        bench.contextTokens = toInt(options.at("--context"), "--context", 0);
+        bench.contextTokens = parseCountList(options.at("--context"), "--context");
     if (options.count("--repetitions"))
         bench.repetitions =
             static_cast<int>(toInt(options.at("--repetitions"), "--repetitions", 1));

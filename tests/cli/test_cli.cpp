@@ -254,6 +254,24 @@ private slots:
         QSqlDatabase::removeDatabase(QStringLiteral("check"));
     }
 
+    // --context takes a llama-bench list: one decode row per context; a bad item is a usage
+    // error naming it.
+    void benchSweepsContexts() {
+        const Run r = crossroads({"bench", "--model", "preset:olmoe-1b-7b?layers=1", "--backend",
+                                  "cpu", "--prompt", "4", "--gen", "2", "--repetitions", "1",
+                                  "--context", "16,4", "--no-save", "--json"});
+        QVERIFY2(r.code == 0, r.err.constData());
+        const json out = json::parse(r.out.toStdString());
+        QCOMPARE(out["phases"].size(), size_t(3));
+        QCOMPARE(out["phases"][1]["context_tokens"].get<int>(), 16);
+        QCOMPARE(out["phases"][2]["context_tokens"].get<int>(), 4);
+        const Run bad = crossroads(
+            {"bench", "--model", "preset:olmoe-1b-7b?layers=1", "--context", "16,x", "--no-save"});
+        QCOMPARE(bad.code, 2);
+        QVERIFY2(bad.err.contains("--context takes non-negative whole numbers"),
+                 bad.err.constData());
+    }
+
     void cudaWithoutDeviceIsAClearError() {
         const Run r = crossroads({"run", "--model", "preset:olmoe-1b-7b?layers=1", "--prompt-ids",
                                   "1", "--max-new-tokens", "1", "--backend", "cuda"});
