@@ -345,32 +345,11 @@ void CpuBackend::attentionLayer(std::size_t layerIndex, const std::vector<Row>& 
         for (int64_t t = 0; t < tokens; ++t)
             prepare(t);
 
-    // Causal attention, one task per (token, head).
-    attention_.assign(static_cast<std::size_t>(tokens * qDim), 0.0f);
-    const int64_t group = config.numHeads / config.numKvHeads;
-    const auto scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(headDim)));
-    pool_->parallelFor(tokens * config.numHeads, [&](int64_t task) {
-        const int64_t t = task / config.numHeads;
-        const int64_t head = task % config.numHeads;
-        const Row& row = rows[static_cast<std::size_t>(t)];
-        const int64_t context = row.position + 1;
-        const float* q = &q_[static_cast<std::size_t>(t * qDim + head * headDim)];
-        const float* keys = row.sequence->keys[layerIndex].data() + (head / group) * headDim;
-        const float* values = row.sequence->values[layerIndex].data() + (head / group) * headDim;
-        thread_local std::vector<float> scores;
-        scores.resize(static_cast<std::size_t>(context));
-        float maxScore = -INFINITY;
-        for (int64_t j = 0; j < context; ++j) {
-            scores[static_cast<std::size_t>(j)] = dotF32(q, keys + j * kvDim, headDim) * scale;
-            maxScore = std::max(maxScore, scores[static_cast<std::size_t>(j)]);
-        }
-        float total = 0.0f;
-        for (auto& score : scores)
-            total += score = std::exp(score - maxScore);
-        float* out = &attention_[static_cast<std::size_t>(t * qDim + head * headDim)];
-        for (int64_t j = 0; j < context; ++j)
-            axpyF32(scores[static_cast<std::size_t>(j)] / total, values + j * kvDim, out, headDim);
-    });
+    attention_.resize(static_cast<std::size_t>(tokens * qDim));
+    if (isPrefillOfOneSequence(rows))
+        prefillAttention(layerIndex, rows);
+    else
+        decodeAttention(layerIndex, rows);
 
     projected_.resize(static_cast<std::size_t>(tokens * hidden));
     matmul(layer.o, attention_.data(), qDim, tokens, projected_.data(), hidden);
@@ -388,6 +367,180 @@ void CpuBackend::attentionLayer(std::size_t layerIndex, const std::vector<Row>& 
         stats_.kvBytes += 2.0 * static_cast<double>((row.position + 1) * kvDim) * sizeof(float);
         stats_.flops += 4.0 * static_cast<double>((row.position + 1) * qDim);
     }
+}
+
+// Rows that are consecutive positions of one sequence, enough of them for GEMMs to pay.
+bool CpuBackend::isPrefillOfOneSequence(const std::vector<Row>& rows) const {
+    constexpr std::size_t kMinTokens = 32;
+    if (rows.size() < kMinTokens)
+        return false;
+    for (std::size_t i = 1; i < rows.size(); ++i)
+        if (rows[i].sequence != rows[0].sequence ||
+            rows[i].position != rows[0].position + static_cast<int64_t>(i))
+            return false;
+    return true;
+}
+
+// Prefill attention as two products per (KV head, block of query tokens) on the packed GEMM
+// (Kernels.h): scores = Q K^T over the keys the block can see, a causal softmax per row, then
+// P V. A dot product per (token, position) instead ran at a tenth of the FMA rate: 105 s for
+// an 8192-token prompt of two Qwen3 layers on the 2-core EPYC.
+void CpuBackend::prefillAttention(std::size_t layerIndex, const std::vector<Row>& rows) {
+    const ModelConfig& config = model_.config;
+    const int64_t tokens = static_cast<int64_t>(rows.size());
+    const int64_t qDim = config.qDim();
+    const int64_t kvDim = config.kvDim();
+    const int64_t headDim = config.headDim;
+    const int64_t group = config.numHeads / config.numKvHeads;
+    const int64_t kvHeads = config.numKvHeads;
+    const int64_t first = rows.front().position;
+    const int64_t context = first + tokens; // cached positions, the prompt's included
+    const Sequence& sequence = *rows.front().sequence;
+    const float* keys = sequence.keys[layerIndex].data();
+    const float* values = sequence.values[layerIndex].data();
+    const auto scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(headDim)));
+
+    // Per KV head: its keys [context x headDim] and its values transposed [headDim x context].
+    const auto perHead = static_cast<std::size_t>(2 * context * headDim);
+    kvScratch_.resize(static_cast<std::size_t>(kvHeads) * perHead);
+    pool_->parallelFor(kvHeads, [&](int64_t h) {
+        float* k = &kvScratch_[static_cast<std::size_t>(h) * perHead];
+        float* vt = k + context * headDim;
+        for (int64_t j = 0; j < context; ++j) {
+            std::copy_n(keys + j * kvDim + h * headDim, headDim, k + j * headDim);
+            for (int64_t d = 0; d < headDim; ++d)
+                vt[d * context + j] = values[j * kvDim + h * headDim + d];
+        }
+    });
+
+    constexpr int64_t kQueryBlock = 32;
+    const int64_t blocks = (tokens + kQueryBlock - 1) / kQueryBlock;
+    pool_->parallelFor(kvHeads * blocks, [&](int64_t task) {
+        // Later blocks see more keys: hand them out first.
+        const int64_t h = task % kvHeads;
+        const int64_t b = blocks - 1 - task / kvHeads;
+        const int64_t t0 = b * kQueryBlock;
+        const int64_t n = std::min(tokens, t0 + kQueryBlock) - t0;
+        const int64_t span = first + t0 + n; // keys the block's last token sees
+        const int64_t queries = n * group;   // rows (token, head of the group)
+        const float* k = &kvScratch_[static_cast<std::size_t>(h) * perHead];
+        const float* vt = k + context * headDim;
+        thread_local std::vector<float> qs, scores, outT;
+        qs.resize(static_cast<std::size_t>(queries * headDim));
+        for (int64_t i = 0; i < n; ++i)
+            std::copy_n(&q_[static_cast<std::size_t>((t0 + i) * qDim + h * group * headDim)],
+                        group * headDim, &qs[static_cast<std::size_t>(i * group * headDim)]);
+        scores.resize(static_cast<std::size_t>(queries * span));
+        matmulRows(Matrix{WeightType::F32, span, headDim, k}, 0, span, qs.data(), headDim, queries,
+                   scores.data(), span);
+        std::vector<float> inverse(static_cast<std::size_t>(queries));
+        for (int64_t r = 0; r < queries; ++r) {
+            float* row = &scores[static_cast<std::size_t>(r * span)];
+            const int64_t visible = first + t0 + r / group + 1;
+            float best = -INFINITY;
+            for (int64_t j = 0; j < visible; ++j)
+                best = std::max(best, row[j] *= scale);
+            float total = 0.0f;
+            for (int64_t j = 0; j < visible; ++j)
+                total += row[j] = std::exp(row[j] - best);
+            std::fill(row + visible, row + span, 0.0f);
+            inverse[static_cast<std::size_t>(r)] = 1.0f / total;
+        }
+        // out^T [headDim x queries] = P V as W = P (rows: queries) against x = V^T rows.
+        outT.resize(static_cast<std::size_t>(headDim * queries));
+        matmulRows(Matrix{WeightType::F32, queries, span, scores.data()}, 0, queries, vt, context,
+                   headDim, outT.data(), queries);
+        for (int64_t r = 0; r < queries; ++r) {
+            float* out = &attention_[static_cast<std::size_t>((t0 + r / group) * qDim +
+                                                              (h * group + r % group) * headDim)];
+            const float factor = inverse[static_cast<std::size_t>(r)];
+            for (int64_t d = 0; d < headDim; ++d)
+                out[d] = outT[static_cast<std::size_t>(d * queries + r)] * factor;
+        }
+    });
+}
+
+// Attention a row at a time (decode, or a few tokens).
+void CpuBackend::decodeAttention(std::size_t layerIndex, const std::vector<Row>& rows) {
+    const ModelConfig& config = model_.config;
+    const int64_t tokens = static_cast<int64_t>(rows.size());
+    const int64_t qDim = config.qDim();
+    const int64_t kvDim = config.kvDim();
+    const int64_t headDim = config.headDim;
+    // One task per (token, KV head): the group of query heads sharing a KV head reads each cached
+    // key and value row once (attendPart). When that leaves threads idle (decode of few sequences),
+    // each row's context is also split into parts (split-K, as flash-decoding does), combined below
+    // from their maxima and sums.
+    const int64_t group = config.numHeads / config.numKvHeads;
+    const int64_t units = tokens * config.numKvHeads;
+    int64_t longest = 0;
+    for (const Row& row : rows)
+        longest = std::max(longest, row.position + 1);
+    constexpr int64_t kMinPartPositions = 256;
+    const int64_t threads = pool_->size();
+    const int64_t parts = std::clamp<int64_t>((2 * threads + units - 1) / units, 1,
+                                              std::max<int64_t>(1, longest / kMinPartPositions));
+    const auto scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(headDim)));
+    // Per (unit, part): the group's maxima and sums, and its unnormalised outputs when split.
+    partMax_.resize(static_cast<std::size_t>(units * parts * group));
+    partSum_.resize(partMax_.size());
+    if (parts > 1)
+        partOut_.resize(static_cast<std::size_t>(units * parts * group * headDim));
+    pool_->parallelFor(units * parts, [&](int64_t task) {
+        const int64_t unit = task / parts;
+        const int64_t part = task % parts;
+        const int64_t t = unit / config.numKvHeads;
+        const int64_t kvHead = unit % config.numKvHeads;
+        const Row& row = rows[static_cast<std::size_t>(t)];
+        const int64_t context = row.position + 1;
+        const int64_t chunk = (context + parts - 1) / parts;
+        const int64_t begin = std::min(context, part * chunk);
+        const int64_t end = std::min(context, begin + chunk);
+        const float* q = &q_[static_cast<std::size_t>(t * qDim + kvHead * group * headDim)];
+        float* out =
+            parts > 1 ? &partOut_[static_cast<std::size_t>(task * group * headDim)]
+                      : &attention_[static_cast<std::size_t>(t * qDim + kvHead * group * headDim)];
+        thread_local std::vector<float> scores;
+        scores.resize(static_cast<std::size_t>(group * (end - begin)));
+        attendPart(q, group, headDim, row.sequence->keys[layerIndex].data() + kvHead * headDim,
+                   row.sequence->values[layerIndex].data() + kvHead * headDim, kvDim, begin, end,
+                   scale, scores.data(), &partMax_[static_cast<std::size_t>(task * group)],
+                   &partSum_[static_cast<std::size_t>(task * group)], out);
+        if (parts == 1)
+            for (int64_t g = 0; g < group; ++g) {
+                const float inverse = 1.0f / partSum_[static_cast<std::size_t>(task * group + g)];
+                for (int64_t d = 0; d < headDim; ++d)
+                    out[g * headDim + d] *= inverse;
+            }
+    });
+    if (parts > 1)
+        pool_->parallelFor(units, [&](int64_t unit) {
+            const int64_t t = unit / config.numKvHeads;
+            const int64_t kvHead = unit % config.numKvHeads;
+            for (int64_t g = 0; g < group; ++g) {
+                float best = -INFINITY;
+                for (int64_t part = 0; part < parts; ++part)
+                    best = std::max(
+                        best,
+                        partMax_[static_cast<std::size_t>((unit * parts + part) * group + g)]);
+                float* out = &attention_[static_cast<std::size_t>(t * qDim +
+                                                                  (kvHead * group + g) * headDim)];
+                std::fill(out, out + headDim, 0.0f);
+                float total = 0.0f;
+                for (int64_t part = 0; part < parts; ++part) {
+                    const auto index = static_cast<std::size_t>((unit * parts + part) * group + g);
+                    if (partSum_[index] == 0.0f)
+                        continue; // an empty part (a context shorter than the parts)
+                    const float weight = std::exp(partMax_[index] - best);
+                    total += weight * partSum_[index];
+                    axpyF32(weight, &partOut_[index * static_cast<std::size_t>(headDim)], out,
+                            headDim);
+                }
+                const float inverse = 1.0f / total;
+                for (int64_t d = 0; d < headDim; ++d)
+                    out[d] *= inverse;
+            }
+        });
 }
 
 void CpuBackend::mlpLayer(std::size_t layerIndex, int64_t tokens) {

@@ -59,6 +59,9 @@ private:
     Sequence& sequence(SequenceId id);
     std::vector<float> forward(const std::vector<Row>& rows, const std::vector<int64_t>& logitRows);
     void attentionLayer(std::size_t layerIndex, const std::vector<Row>& rows);
+    bool isPrefillOfOneSequence(const std::vector<Row>& rows) const;
+    void prefillAttention(std::size_t layerIndex, const std::vector<Row>& rows);
+    void decodeAttention(std::size_t layerIndex, const std::vector<Row>& rows);
     void mlpLayer(std::size_t layerIndex, int64_t tokens);
     // y = W x for `tokens` rows, split over the pool.
     void matmul(const Matrix& w, const float* x, int64_t xStride, int64_t tokens, float* y,
@@ -72,6 +75,8 @@ private:
     StepStats stats_;
     // Scratch, reused between calls.
     std::vector<float> hidden_, normed_, q_, k_, v_, attention_, projected_;
+    std::vector<float> partMax_, partSum_, partOut_; // attention parts (split context)
+    std::vector<float> kvScratch_; // prefill attention: keys and transposed values per KV head
 };
 
 // The CPU's model name from /proc/cpuinfo ("unknown CPU" when it cannot be read).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 
 // GCC 12's AVX-512 headers build results from _mm512_undefined_*() and then warn about it
 // (GCC PR 105593) wherever they are inlined; the warning is about the header, not this code.
@@ -559,7 +560,124 @@ CROSSROADS_AVX2 void axpyAvx2(float alpha, const float* x, float* y, int64_t n) 
         y[i] += alpha * x[i];
 }
 
+// Scores of every head of the group against one key row: the key stays in L1 for the group.
+CROSSROADS_AVX2 inline float dotRowAvx2(const float* a, const float* b, int64_t n) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
+    }
+    float sum = horizontalSum(_mm256_add_ps(acc0, acc1));
+    for (; i < n; ++i)
+        sum += a[i] * b[i];
+    return sum;
+}
+
+CROSSROADS_AVX2 void attendPartAvx2(const float* q, int64_t group, int64_t headDim,
+                                    const float* keys, const float* values, int64_t stride,
+                                    int64_t begin, int64_t end, float scale, float* scores,
+                                    float* maxScore, float* sumExp, float* out) {
+    const int64_t count = end - begin;
+    for (int64_t j = 0; j < count; ++j) {
+        const float* key = keys + (begin + j) * stride;
+        for (int64_t g = 0; g < group; ++g)
+            scores[g * count + j] = dotRowAvx2(q + g * headDim, key, headDim) * scale;
+    }
+    for (int64_t g = 0; g < group; ++g) {
+        float* row = scores + g * count;
+        float best = -INFINITY;
+        for (int64_t j = 0; j < count; ++j)
+            best = std::max(best, row[j]);
+        float total = 0.0f;
+        for (int64_t j = 0; j < count; ++j)
+            total += row[j] = std::exp(row[j] - best);
+        maxScore[g] = best;
+        sumExp[g] = total;
+    }
+    std::fill(out, out + group * headDim, 0.0f);
+    // Each value row once, added into every head's sums (in L1).
+    for (int64_t j = 0; j < count; ++j) {
+        const float* value = values + (begin + j) * stride;
+        for (int64_t g = 0; g < group; ++g) {
+            const __m256 p = _mm256_set1_ps(scores[g * count + j]);
+            float* o = out + g * headDim;
+            int64_t d = 0;
+            for (; d + 8 <= headDim; d += 8)
+                _mm256_storeu_ps(
+                    o + d, _mm256_fmadd_ps(p, _mm256_loadu_ps(value + d), _mm256_loadu_ps(o + d)));
+            for (; d < headDim; ++d)
+                o[d] += scores[g * count + j] * value[d];
+        }
+    }
+}
+
+void attendPartScalar(const float* q, int64_t group, int64_t headDim, const float* keys,
+                      const float* values, int64_t stride, int64_t begin, int64_t end, float scale,
+                      float* scores, float* maxScore, float* sumExp, float* out) {
+    const int64_t count = end - begin;
+    for (int64_t g = 0; g < group; ++g) {
+        float* row = scores + g * count;
+        float best = -INFINITY;
+        for (int64_t j = 0; j < count; ++j) {
+            float dot = 0.0f;
+            for (int64_t d = 0; d < headDim; ++d)
+                dot += q[g * headDim + d] * keys[(begin + j) * stride + d];
+            row[j] = dot * scale;
+            best = std::max(best, row[j]);
+        }
+        float total = 0.0f;
+        for (int64_t j = 0; j < count; ++j)
+            total += row[j] = std::exp(row[j] - best);
+        maxScore[g] = best;
+        sumExp[g] = total;
+        float* o = out + g * headDim;
+        std::fill(o, o + headDim, 0.0f);
+        for (int64_t j = 0; j < count; ++j)
+            for (int64_t d = 0; d < headDim; ++d)
+                o[d] += row[j] * values[(begin + j) * stride + d];
+    }
+}
+
 } // namespace
+
+void attendPart(const float* q, int64_t group, int64_t headDim, const float* keys,
+                const float* values, int64_t stride, int64_t begin, int64_t end, float scale,
+                float* scores, float* maxScore, float* sumExp, float* out) {
+    if (activeIsa() != Isa::Scalar)
+        return attendPartAvx2(q, group, headDim, keys, values, stride, begin, end, scale, scores,
+                              maxScore, sumExp, out);
+    attendPartScalar(q, group, headDim, keys, values, stride, begin, end, scale, scores, maxScore,
+                     sumExp, out);
+}
+
+void attendPartReference(const float* q, int64_t group, int64_t headDim, const float* keys,
+                         const float* values, int64_t stride, int64_t begin, int64_t end,
+                         float scale, float* maxScore, float* sumExp, float* out) {
+    for (int64_t g = 0; g < group; ++g) {
+        std::vector<double> score;
+        double best = -INFINITY;
+        for (int64_t j = begin; j < end; ++j) {
+            double dot = 0.0;
+            for (int64_t d = 0; d < headDim; ++d)
+                dot += static_cast<double>(q[g * headDim + d]) * keys[j * stride + d];
+            score.push_back(dot * scale);
+            best = std::max(best, score.back());
+        }
+        double total = 0.0;
+        std::vector<double> sums(static_cast<std::size_t>(headDim), 0.0);
+        for (int64_t j = begin; j < end; ++j) {
+            const double weight = std::exp(score[static_cast<std::size_t>(j - begin)] - best);
+            total += weight;
+            for (int64_t d = 0; d < headDim; ++d)
+                sums[static_cast<std::size_t>(d)] += weight * values[j * stride + d];
+        }
+        maxScore[g] = static_cast<float>(best);
+        sumExp[g] = static_cast<float>(total);
+        for (int64_t d = 0; d < headDim; ++d)
+            out[g * headDim + d] = static_cast<float>(sums[static_cast<std::size_t>(d)]);
+    }
+}
 
 std::string_view isaName(Isa isa) {
     switch (isa) {

@@ -32,6 +32,22 @@ void matmulRowsReference(const Matrix& w, int64_t rowBegin, int64_t rowEnd, cons
 // Whether matmulRows rounds x to BF16 for this call (so a test knows which reference to use).
 bool matmulRoundsInputsToBf16(const Matrix& w, int64_t tokens);
 
+// One part of the attention of `group` query heads that share a KV head (GQA), over cached
+// positions [begin, end) whose key and value rows lie `stride` floats apart from keys/values:
+// per head g (q + g * headDim), with s_j = scale * q_g . k_j,
+//   maxScore[g] = max_j s_j, sumExp[g] = sum_j exp(s_j - maxScore[g]),
+//   out[g * headDim + d] = sum_j exp(s_j - maxScore[g]) v_j[d]   (not yet divided by sumExp).
+// Parts over disjoint ranges combine exactly (split-K, as flash-decoding does). Each key and
+// value row is read once for all heads of the group. `scores` is scratch of group x (end - begin)
+// floats. An empty range gives maxScore -inf, sumExp 0 and out 0.
+void attendPart(const float* q, int64_t group, int64_t headDim, const float* keys,
+                const float* values, int64_t stride, int64_t begin, int64_t end, float scale,
+                float* scores, float* maxScore, float* sumExp, float* out);
+// The plain reference: the same definition in double, one head and one position at a time.
+void attendPartReference(const float* q, int64_t group, int64_t headDim, const float* keys,
+                         const float* values, int64_t stride, int64_t begin, int64_t end,
+                         float scale, float* maxScore, float* sumExp, float* out);
+
 // Attention helpers over F32 vectors.
 float dotF32(const float* a, const float* b, int64_t n);
 double dotF32Reference(const float* a, const float* b, int64_t n);

@@ -95,6 +95,40 @@ void longPromptMatchesReference(ModelFamily family, Isa isa) {
                         std::to_string(worst));
 }
 
+// Decode after a context long enough that attention splits each row's context into parts
+// (CpuBackend: from 256 positions a part, when there are fewer (token, KV head) pairs than
+// threads), combined from their maxima and sums; then batched with a short sequence.
+void longContextDecodeMatchesReference(ModelFamily family) {
+    const Model model = synthesizeModel(check::tinyConfig(family), WeightType::BF16, 44);
+    const int64_t vocab = model.config.vocabSize;
+    std::vector<int32_t> text;
+    for (int32_t i = 0; i < 701; ++i)
+        text.push_back(static_cast<int32_t>((i * 53 + 7) % vocab));
+    const auto reference = referenceForward(model, text);
+    const auto shortReference = referenceForward(model, std::span(text).first(4));
+    CpuBackend backend(model, 4);
+    const SequenceId longOne = backend.newSequence();
+    const SequenceId shortOne = backend.newSequence();
+    backend.prefill(longOne, std::span(text).first(700));
+    backend.prefill(shortOne, std::span(text).first(3));
+    const double tolerance = activeIsa() == Isa::Avx512Bf16 ? 3e-2 : 2e-4;
+    const auto alone =
+        backend.decode(std::span<const SequenceId>(&longOne, 1), std::span(text).subspan(700, 1));
+    double worst = rowError(alone.data(), reference[700]);
+    // Both again, one step back: a batch of two (fewer parts), at 700 and 3 positions.
+    const SequenceId again = backend.newSequence();
+    backend.prefill(again, std::span(text).first(700));
+    const SequenceId ids[] = {again, shortOne};
+    const int32_t next[] = {text[700], text[3]};
+    const auto batched = backend.decode(ids, next);
+    worst = std::max({worst, rowError(batched.data(), reference[700]),
+                      rowError(batched.data() + vocab, shortReference[3])});
+    if (worst > tolerance)
+        check::fail(__FILE__, __LINE__,
+                    std::string(familyName(family)) + " long-context decode error " +
+                        std::to_string(worst));
+}
+
 // Decode reads the chosen experts' weights and nothing else of the MoE layers.
 void decodeTouchesOnlyActiveExperts() {
     const ModelConfig config = check::tinyConfig(ModelFamily::Qwen3Moe);
@@ -158,6 +192,8 @@ int main() {
             }
         }
         setActiveIsa(original);
+        for (const auto family : kFamilies)
+            longContextDecodeMatchesReference(family);
         decodeTouchesOnlyActiveExperts();
         badInputsAreErrors();
     } catch (const std::exception& error) {

@@ -112,6 +112,56 @@ void matmulMatchesReference() {
     std::printf("\n");
 }
 
+// attendPart holds to its reference on every ISA: maxima, sums and outputs of a part, for
+// groups of 1 to 8 heads, head sizes with and without a vector tail, and empty parts.
+void attentionMatchesReference() {
+    std::mt19937 random(5);
+    std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+    const Isa original = activeIsa();
+    for (const Isa isa : supportedIsas()) {
+        setActiveIsa(isa);
+        for (const int64_t group : {1, 4, 8})
+            for (const int64_t headDim : {64, 128, 72}) {
+                const int64_t kvHeads = 2, stride = kvHeads * headDim + 5, positions = 300;
+                std::vector<float> q(static_cast<std::size_t>(group * headDim));
+                std::vector<float> keys(static_cast<std::size_t>(positions * stride));
+                std::vector<float> values(keys.size());
+                for (auto* v : {&q, &keys, &values})
+                    for (auto& x : *v)
+                        x = 3.0f * uniform(random);
+                const float scale = 1.0f / std::sqrt(static_cast<float>(headDim));
+                for (const auto& [begin, end] : std::vector<std::pair<int64_t, int64_t>>{
+                         {0, 1}, {0, 300}, {17, 160}, {40, 40}}) {
+                    const auto g = static_cast<std::size_t>(group);
+                    std::vector<float> scores(g * static_cast<std::size_t>(end - begin + 1));
+                    std::vector<float> maxScore(g), sumExp(g), out(g * headDim, 9.0f);
+                    std::vector<float> refMax(g), refSum(g), refOut(g * headDim);
+                    // The second KV head: rows start headDim floats in.
+                    attendPart(q.data(), group, headDim, keys.data() + headDim,
+                               values.data() + headDim, stride, begin, end, scale, scores.data(),
+                               maxScore.data(), sumExp.data(), out.data());
+                    attendPartReference(q.data(), group, headDim, keys.data() + headDim,
+                                        values.data() + headDim, stride, begin, end, scale,
+                                        refMax.data(), refSum.data(), refOut.data());
+                    for (std::size_t h = 0; h < g; ++h) {
+                        if (begin == end) {
+                            CHECK(std::isinf(maxScore[h]) && sumExp[h] == 0.0f);
+                            for (int64_t d = 0; d < headDim; ++d)
+                                CHECK(out[h * headDim + d] == 0.0f);
+                            continue;
+                        }
+                        CHECK_NEAR(maxScore[h], refMax[h], 1e-5);
+                        CHECK_NEAR(sumExp[h] / refSum[h], 1.0, 1e-5);
+                        for (int64_t d = 0; d < headDim; ++d)
+                            CHECK_NEAR(out[h * headDim + d] / sumExp[h],
+                                       refOut[h * headDim + d] / refSum[h], 1e-5);
+                    }
+                }
+            }
+    }
+    setActiveIsa(original);
+}
+
 void threadPoolRunsEveryTaskOnce() {
     ThreadPool pool(3);
     CHECK(pool.size() == 3);
@@ -225,6 +275,7 @@ void largeBuffers() {
 int main() {
     try {
         matmulMatchesReference();
+        attentionMatchesReference();
         threadPoolRunsEveryTaskOnce();
         threadPoolPassesExceptionsOn();
         threadPoolUnderOversubscription();
