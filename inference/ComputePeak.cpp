@@ -1,18 +1,13 @@
 #include "inference/ComputePeak.h"
 
 #include "inference/Kernels.h"
+#include "inference/Simd.h"
 #include "inference/ThreadPool.h"
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
-
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
 
 namespace crossroads::inference {
 

@@ -1,16 +1,10 @@
 #include "inference/Kernels.h"
 
+#include "inference/Simd.h"
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-
-// GCC 12's AVX-512 headers build results from _mm512_undefined_*() and then warn about it
-// (GCC PR 105593) wherever they are inlined; the warning is about the header, not this code.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
 
 namespace crossroads::inference {
 
@@ -337,27 +331,14 @@ CROSSROADS_AVX2 void gemmPackedAvx2(const Matrix& w, int64_t rowBegin, int64_t r
         for (; t + kTileTokens <= tokens; t += kTileTokens)
             tileStripsAvx2<kTileTokens>(panels, strips, depth, xs + t * xStride, xStride,
                                         ys + t * yStride, yStride, rows);
-        xs += t * xStride;
-        ys += t * yStride;
-        switch (tokens - t) {
-        case 5:
-            tileStripsAvx2<5>(panels, strips, depth, xs, xStride, ys, yStride, rows);
-            break;
-        case 4:
-            tileStripsAvx2<4>(panels, strips, depth, xs, xStride, ys, yStride, rows);
-            break;
-        case 3:
-            tileStripsAvx2<3>(panels, strips, depth, xs, xStride, ys, yStride, rows);
-            break;
-        case 2:
-            tileStripsAvx2<2>(panels, strips, depth, xs, xStride, ys, yStride, rows);
-            break;
-        case 1:
-            tileStripsAvx2<1>(panels, strips, depth, xs, xStride, ys, yStride, rows);
-            break;
-        default:
-            break;
-        }
+        using Tail = void (*)(const float*, int64_t, int64_t, const float*, int64_t, float*,
+                              int64_t, int64_t);
+        static constexpr Tail kTails[kTileTokens] = {nullptr,           tileStripsAvx2<1>,
+                                                     tileStripsAvx2<2>, tileStripsAvx2<3>,
+                                                     tileStripsAvx2<4>, tileStripsAvx2<5>};
+        if (t < tokens)
+            kTails[tokens - t](panels, strips, depth, xs + t * xStride, xStride, ys + t * yStride,
+                               yStride, rows);
     }
 }
 

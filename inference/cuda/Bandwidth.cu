@@ -44,15 +44,6 @@ __global__ void readKernel(const uint4* __restrict__ data, std::size_t vectors,
         atomicXor(result, x);
 }
 
-// Events destroy themselves, also when a CUDA call throws between creating and using them.
-struct Event {
-    cudaEvent_t event = nullptr;
-    Event() { CUDA_CHECK(cudaEventCreate(&event)); }
-    ~Event() { cudaEventDestroy(event); }
-    Event(const Event&) = delete;
-    Event& operator=(const Event&) = delete;
-};
-
 } // namespace
 
 uint32_t readChecksumReference(std::size_t words) {

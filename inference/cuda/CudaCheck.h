@@ -77,6 +77,15 @@ private:
 // The counter of the innermost CountDeviceMemory alive on this thread, or null.
 MemoryCounter* activeMemoryCounter() noexcept;
 
+// A timing event (cudaEventCreate); destroyed also when a CUDA call throws in between.
+struct Event {
+    cudaEvent_t event = nullptr;
+    Event() { CUDA_CHECK(cudaEventCreate(&event)); }
+    ~Event() { cudaEventDestroy(event); }
+    Event(const Event&) = delete;
+    Event& operator=(const Event&) = delete;
+};
+
 // An owning, move-only array in device (or pinned host) memory. Resizing discards the contents.
 template <typename T, bool Pinned = false> class Buffer {
 public:

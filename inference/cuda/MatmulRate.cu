@@ -36,15 +36,6 @@ void fillRandom(bf16* data, std::size_t count, uint32_t seed, cudaStream_t strea
     CUDA_CHECK_LAUNCH("fillRandomKernel");
 }
 
-// Events destroy themselves, also when a CUDA call throws between creating and using them.
-struct Event {
-    cudaEvent_t event = nullptr;
-    Event() { CUDA_CHECK(cudaEventCreate(&event)); }
-    ~Event() { cudaEventDestroy(event); }
-    Event(const Event&) = delete;
-    Event& operator=(const Event&) = delete;
-};
-
 std::size_t operandBytes(int n) {
     return static_cast<std::size_t>(n) * static_cast<std::size_t>(n) * sizeof(bf16);
 }
