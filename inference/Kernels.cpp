@@ -541,18 +541,54 @@ CROSSROADS_AVX2 void axpyAvx2(float alpha, const float* x, float* y, int64_t n) 
         y[i] += alpha * x[i];
 }
 
-// Scores of every head of the group against one key row: the key stays in L1 for the group.
-CROSSROADS_AVX2 inline float dotRowAvx2(const float* a, const float* b, int64_t n) {
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
+// e^x in F32 for 8 lanes: 2^n e^r with n = round(x / ln 2) and |r| <= ln(2) / 2, ln 2 split in
+// two so r is exact, e^r by the usual degree-7 polynomial (Cephes' expf coefficients): within
+// 2 ulp of expf over the range used. Below -87 the result is 0 (softmax weights that small are).
+CROSSROADS_AVX2 inline __m256 expAvx2(__m256 x) {
+    const __m256 underflow = _mm256_cmp_ps(x, _mm256_set1_ps(-87.0f), _CMP_LT_OQ);
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
+    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    const __m256i scale =
+        _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_andnot_ps(underflow, _mm256_mul_ps(p, _mm256_castsi256_ps(scale)));
+}
+
+// Four dot products of one query head against four key rows, sharing the query's loads.
+CROSSROADS_AVX2 inline __m128 dot4Avx2(const float* q, const float* k0, const float* k1,
+                                       const float* k2, const float* k3, int64_t n) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    int64_t d = 0;
+    for (; d + 8 <= n; d += 8) {
+        const __m256 x = _mm256_loadu_ps(q + d);
+        a0 = _mm256_fmadd_ps(x, _mm256_loadu_ps(k0 + d), a0);
+        a1 = _mm256_fmadd_ps(x, _mm256_loadu_ps(k1 + d), a1);
+        a2 = _mm256_fmadd_ps(x, _mm256_loadu_ps(k2 + d), a2);
+        a3 = _mm256_fmadd_ps(x, _mm256_loadu_ps(k3 + d), a3);
     }
-    float sum = horizontalSum(_mm256_add_ps(acc0, acc1));
-    for (; i < n; ++i)
-        sum += a[i] * b[i];
-    return sum;
+    // [a0 a1 a2 a3] lanes summed: two horizontal adds, then the 128-bit halves.
+    const __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
+    __m128 sums = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+    if (d < n) {
+        alignas(16) float tail[4] = {0, 0, 0, 0};
+        for (; d < n; ++d) {
+            tail[0] += q[d] * k0[d];
+            tail[1] += q[d] * k1[d];
+            tail[2] += q[d] * k2[d];
+            tail[3] += q[d] * k3[d];
+        }
+        sums = _mm_add_ps(sums, _mm_load_ps(tail));
+    }
+    return sums;
 }
 
 CROSSROADS_AVX2 void attendPartAvx2(const float* q, int64_t group, int64_t headDim,
@@ -560,35 +596,79 @@ CROSSROADS_AVX2 void attendPartAvx2(const float* q, int64_t group, int64_t headD
                                     int64_t begin, int64_t end, float scale, float* scores,
                                     float* maxScore, float* sumExp, float* out) {
     const int64_t count = end - begin;
-    for (int64_t j = 0; j < count; ++j) {
-        const float* key = keys + (begin + j) * stride;
+    const float* base = keys + begin * stride;
+    // Scores, four keys at a time for every head of the group (the keys stay in L1).
+    int64_t j = 0;
+    for (; j + 4 <= count; j += 4) {
+        const float* k = base + j * stride;
         for (int64_t g = 0; g < group; ++g)
-            scores[g * count + j] = dotRowAvx2(q + g * headDim, key, headDim) * scale;
+            _mm_storeu_ps(scores + g * count + j,
+                          _mm_mul_ps(dot4Avx2(q + g * headDim, k, k + stride, k + 2 * stride,
+                                              k + 3 * stride, headDim),
+                                     _mm_set1_ps(scale)));
     }
+    for (; j < count; ++j)
+        for (int64_t g = 0; g < group; ++g) {
+            float dot = 0.0f;
+            for (int64_t d = 0; d < headDim; ++d)
+                dot += q[g * headDim + d] * base[j * stride + d];
+            scores[g * count + j] = dot * scale;
+        }
+    // Softmax numerators and their sums, 8 scores at a time.
     for (int64_t g = 0; g < group; ++g) {
         float* row = scores + g * count;
         float best = -INFINITY;
-        for (int64_t j = 0; j < count; ++j)
-            best = std::max(best, row[j]);
-        float total = 0.0f;
-        for (int64_t j = 0; j < count; ++j)
-            total += row[j] = std::exp(row[j] - best);
+        for (int64_t i = 0; i < count; ++i)
+            best = std::max(best, row[i]);
+        const __m256 shift = _mm256_set1_ps(best);
+        __m256 sums = _mm256_setzero_ps();
+        int64_t i = 0;
+        for (; i + 8 <= count; i += 8) {
+            const __m256 e = expAvx2(_mm256_sub_ps(_mm256_loadu_ps(row + i), shift));
+            _mm256_storeu_ps(row + i, e);
+            sums = _mm256_add_ps(sums, e);
+        }
+        float total = horizontalSum(sums);
+        for (; i < count; ++i)
+            total += row[i] = std::exp(row[i] - best);
         maxScore[g] = best;
         sumExp[g] = total;
     }
+    // Weighted values, four rows at a time into every head's sums (in L1): a load and a store
+    // of the sums per four FMAs.
     std::fill(out, out + group * headDim, 0.0f);
-    // Each value row once, added into every head's sums (in L1).
-    for (int64_t j = 0; j < count; ++j) {
-        const float* value = values + (begin + j) * stride;
+    const float* vbase = values + begin * stride;
+    j = 0;
+    for (; j + 4 <= count; j += 4) {
+        const float* v0 = vbase + j * stride;
+        const float* v1 = v0 + stride;
+        const float* v2 = v1 + stride;
+        const float* v3 = v2 + stride;
         for (int64_t g = 0; g < group; ++g) {
-            const __m256 p = _mm256_set1_ps(scores[g * count + j]);
+            const float* p = scores + g * count + j;
+            const __m256 p0 = _mm256_set1_ps(p[0]), p1 = _mm256_set1_ps(p[1]),
+                         p2 = _mm256_set1_ps(p[2]), p3 = _mm256_set1_ps(p[3]);
             float* o = out + g * headDim;
             int64_t d = 0;
-            for (; d + 8 <= headDim; d += 8)
-                _mm256_storeu_ps(
-                    o + d, _mm256_fmadd_ps(p, _mm256_loadu_ps(value + d), _mm256_loadu_ps(o + d)));
+            for (; d + 8 <= headDim; d += 8) {
+                __m256 sum = _mm256_loadu_ps(o + d);
+                sum = _mm256_fmadd_ps(p0, _mm256_loadu_ps(v0 + d), sum);
+                sum = _mm256_fmadd_ps(p1, _mm256_loadu_ps(v1 + d), sum);
+                sum = _mm256_fmadd_ps(p2, _mm256_loadu_ps(v2 + d), sum);
+                sum = _mm256_fmadd_ps(p3, _mm256_loadu_ps(v3 + d), sum);
+                _mm256_storeu_ps(o + d, sum);
+            }
             for (; d < headDim; ++d)
-                o[d] += scores[g * count + j] * value[d];
+                o[d] += p[0] * v0[d] + p[1] * v1[d] + p[2] * v2[d] + p[3] * v3[d];
+        }
+    }
+    for (; j < count; ++j) {
+        const float* value = vbase + j * stride;
+        for (int64_t g = 0; g < group; ++g) {
+            const float weight = scores[g * count + j];
+            float* o = out + g * headDim;
+            for (int64_t d = 0; d < headDim; ++d)
+                o[d] += weight * value[d];
         }
     }
 }

@@ -121,7 +121,7 @@ void attentionMatchesReference() {
     for (const Isa isa : supportedIsas()) {
         setActiveIsa(isa);
         for (const int64_t group : {1, 4, 8})
-            for (const int64_t headDim : {64, 128, 72}) {
+            for (const int64_t headDim : {64, 128, 72, 36}) {
                 const int64_t kvHeads = 2, stride = kvHeads * headDim + 5, positions = 300;
                 std::vector<float> q(static_cast<std::size_t>(group * headDim));
                 std::vector<float> keys(static_cast<std::size_t>(positions * stride));
