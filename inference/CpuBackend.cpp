@@ -425,7 +425,7 @@ void CpuBackend::prefillAttention(std::size_t layerIndex, const std::vector<Row>
         const int64_t queries = n * group;   // rows (token, head of the group)
         const float* k = &kvScratch_[static_cast<std::size_t>(h) * perHead];
         const float* vt = k + context * headDim;
-        thread_local std::vector<float> qs, scores, outT;
+        thread_local std::vector<float> qs, scores, outT, inverse;
         qs.resize(static_cast<std::size_t>(queries * headDim));
         for (int64_t i = 0; i < n; ++i)
             std::copy_n(&q_[static_cast<std::size_t>((t0 + i) * qDim + h * group * headDim)],
@@ -433,7 +433,7 @@ void CpuBackend::prefillAttention(std::size_t layerIndex, const std::vector<Row>
         scores.resize(static_cast<std::size_t>(queries * span));
         matmulRows(Matrix{WeightType::F32, span, headDim, k}, 0, span, qs.data(), headDim, queries,
                    scores.data(), span);
-        std::vector<float> inverse(static_cast<std::size_t>(queries));
+        inverse.resize(static_cast<std::size_t>(queries));
         for (int64_t r = 0; r < queries; ++r) {
             float* row = &scores[static_cast<std::size_t>(r * span)];
             const int64_t visible = first + t0 + r / group + 1;
