@@ -186,6 +186,7 @@ std::vector<float> CpuBackend::forward(const std::vector<Row>& rows,
     const int64_t tokens = static_cast<int64_t>(rows.size());
     const int64_t hidden = config.hiddenSize;
     stats_ = {};
+    routing_.assign(weights.layers.size(), {});
 
     int64_t maxPosition = 0;
     for (const Row& row : rows) {
@@ -568,12 +569,15 @@ void CpuBackend::mlpLayer(std::size_t layerIndex, int64_t tokens) {
         stats_.flops += 2.0 * static_cast<double>(tokens * experts * hidden);
         std::vector<ExpertJob> byExpert(static_cast<std::size_t>(experts));
         std::vector<double> logits(static_cast<std::size_t>(experts));
+        auto& routing = routing_[layerIndex];
+        routing.assign(static_cast<std::size_t>(tokens), {});
         for (int64_t t = 0; t < tokens; ++t) {
             for (int64_t e = 0; e < experts; ++e)
                 logits[static_cast<std::size_t>(e)] =
                     routerLogits[static_cast<std::size_t>(t * experts + e)];
             for (const auto& [expert, weight] :
                  routeTopK(logits, config.numExpertsPerToken, config.normTopkProb)) {
+                routing[static_cast<std::size_t>(t)].push_back(static_cast<int32_t>(expert));
                 auto& job = byExpert[static_cast<std::size_t>(expert)];
                 job.weights = &layer.experts[static_cast<std::size_t>(expert)];
                 job.rows.push_back(t);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "inference/Backend.h"
+#include "inference/ReferenceForward.h"
 #include "inference/ThreadPool.h"
 #include "inference/Weights.h"
 
@@ -43,6 +44,9 @@ public:
                               std::span<const int32_t> tokens) override;
 
     const StepStats& lastStats() const override { return stats_; }
+    // The experts each row of the last call was routed to ([layer][row], rows in call order):
+    // tests hold the reference to the same discrete choices (ReferenceOptions::forcedExperts).
+    const ExpertChoices& lastRouting() const { return routing_; }
     double measureReadBandwidthGbPerS(std::size_t bytes) override;
     // The FMA peak of the pool's threads (ComputePeak.h).
     double measureMatmulTflops() override;
@@ -73,6 +77,7 @@ private:
     SequenceId nextSequence_ = 1;
     std::vector<float> cos_, sin_; // RoPE tables [position x headDim/2], grown on demand
     StepStats stats_;
+    ExpertChoices routing_;
     // Scratch, reused between calls.
     std::vector<float> hidden_, normed_, q_, k_, v_, attention_, projected_;
     std::vector<float> partMax_, partSum_, partOut_; // attention parts (split context)

@@ -453,8 +453,10 @@ void matmulAvx512(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float
 
 // ---------------------------------------------------------------------------------------------
 // AVX-512-BF16: vdpbf16ps multiplies BF16 pairs into F32 accumulators, doubling the multiply
-// rate for prefill. x is rounded to BF16 once per call; decode (few tokens) keeps the F32 path,
-// which is memory-bound anyway and keeps x exact.
+// rate and reading BF16 weights without widening them. x is rounded to BF16 once per call, for
+// every number of tokens: were decode kept in F32 (it is memory-bound either way), prefill and
+// decode of one sequence would compute different functions, and a routing decision near a tie
+// could differ between them (matmulActivationRounding).
 
 #define CROSSROADS_AVX512BF16                                                                      \
     __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma")))
@@ -500,6 +502,36 @@ CROSSROADS_AVX512BF16 void rowsBf16(const Matrix& w, int64_t rowBegin, int64_t r
         microBf16<1, T>(w, r, x, xStride, y, yStride);
 }
 
+// One token against BF16 rows r0, r0 + rowStride, ... (decode): one load and one dot-product
+// instruction per 32 weights and row, the row tail by a masked load (zeros add nothing), in
+// kDecodeStreams sequential streams as on AVX2.
+template <int R>
+CROSSROADS_AVX512BF16 void decodeBf16(const Matrix& w, int64_t r0, int64_t rowStride,
+                                      const uint16_t* x, float* y) {
+    __m512 acc[R];
+    const uint16_t* rows[R];
+    for (int i = 0; i < R; ++i) {
+        acc[i] = _mm512_setzero_ps();
+        rows[i] = reinterpret_cast<const uint16_t*>(w.row(r0 + i * rowStride));
+    }
+    const int64_t cols = w.cols;
+    const int64_t vectorCols = cols & ~int64_t{31};
+    for (int64_t c = 0; c < vectorCols; c += 32) {
+        const auto xs = (__m512bh)_mm512_loadu_si512(x + c);
+        for (int i = 0; i < R; ++i)
+            acc[i] = _mm512_dpbf16_ps(acc[i], (__m512bh)_mm512_loadu_si512(rows[i] + c), xs);
+    }
+    if (vectorCols < cols) {
+        const auto mask = static_cast<__mmask32>((uint64_t{1} << (cols - vectorCols)) - 1);
+        const auto xs = (__m512bh)_mm512_maskz_loadu_epi16(mask, x + vectorCols);
+        for (int i = 0; i < R; ++i)
+            acc[i] = _mm512_dpbf16_ps(
+                acc[i], (__m512bh)_mm512_maskz_loadu_epi16(mask, rows[i] + vectorCols), xs);
+    }
+    for (int i = 0; i < R; ++i)
+        y[r0 + i * rowStride] = reduce512(acc[i]);
+}
+
 CROSSROADS_AVX512BF16 void matmulAvx512Bf16(const Matrix& w, int64_t rowBegin, int64_t rowEnd,
                                             const float* x, int64_t xStride, int64_t tokens,
                                             float* y, int64_t yStride) {
@@ -508,6 +540,14 @@ CROSSROADS_AVX512BF16 void matmulAvx512Bf16(const Matrix& w, int64_t rowBegin, i
     for (int64_t t = 0; t < tokens; ++t)
         for (int64_t c = 0; c < w.cols; ++c)
             rounded[static_cast<std::size_t>(t * w.cols + c)] = floatToBf16(x[t * xStride + c]);
+    if (tokens == 1) {
+        const int64_t run = (rowEnd - rowBegin) / kDecodeStreams;
+        for (int64_t k = 0; k < run; ++k)
+            decodeBf16<kDecodeStreams>(w, rowBegin + k, run, rounded.data(), y);
+        for (int64_t r = rowBegin + kDecodeStreams * run; r < rowEnd; ++r)
+            decodeBf16<1>(w, r, 1, rounded.data(), y);
+        return;
+    }
     for (int64_t rb = rowBegin; rb < rowEnd; rb += kRowBlock) {
         const int64_t re = std::min(rowEnd, rb + kRowBlock);
         int64_t t = 0;
@@ -780,15 +820,16 @@ void setActiveIsa(Isa isa) {
     g_activeIsa.store(static_cast<int>(isa), std::memory_order_relaxed);
 }
 
-bool matmulRoundsInputsToBf16(const Matrix& w, int64_t tokens) {
-    return activeIsa() == Isa::Avx512Bf16 && w.type == WeightType::BF16 && tokens >= 4;
+ActivationRounding matmulActivationRounding(WeightType type) {
+    return activeIsa() == Isa::Avx512Bf16 && type == WeightType::BF16 ? ActivationRounding::Bf16
+                                                                      : ActivationRounding::None;
 }
 
 void matmulRows(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x, int64_t xStride,
                 int64_t tokens, float* y, int64_t yStride) {
     switch (activeIsa()) {
     case Isa::Avx512Bf16:
-        if (matmulRoundsInputsToBf16(w, tokens))
+        if (matmulActivationRounding(w.type) == ActivationRounding::Bf16)
             return matmulAvx512Bf16(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
         [[fallthrough]];
     case Isa::Avx512:

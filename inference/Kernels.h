@@ -22,15 +22,16 @@ Isa activeIsa();
 void setActiveIsa(Isa isa); // throws EngineError when this CPU lacks it
 
 // y[t * yStride + r] = sum_c W[r][c] * x[t * xStride + c] for rows [rowBegin, rowEnd) and
-// tokens [0, tokens). F32 accumulation; on Avx512Bf16 with BF16 weights and tokens >= 4 the
-// inputs x are rounded to BF16 first (the dot-product instruction takes BF16 pairs).
+// tokens [0, tokens). F32 accumulation; x is rounded to BF16 first where
+// matmulActivationRounding says so (Avx512Bf16 with BF16 weights, for any number of tokens).
 void matmulRows(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x, int64_t xStride,
                 int64_t tokens, float* y, int64_t yStride);
 // The plain reference: straightforward loops, double accumulation.
 void matmulRowsReference(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
                          int64_t xStride, int64_t tokens, float* y, int64_t yStride);
-// Whether matmulRows rounds x to BF16 for this call (so a test knows which reference to use).
-bool matmulRoundsInputsToBf16(const Matrix& w, int64_t tokens);
+// What matmulRows does to x for weights of this type on the active ISA: the rule the whole CPU
+// forward pass follows, so referenceForward(..., rounding) computes the same function.
+ActivationRounding matmulActivationRounding(WeightType type);
 
 // One part of the attention of `group` query heads that share a KV head (GQA), over cached
 // positions [begin, end) whose key and value rows lie `stride` floats apart from keys/values:

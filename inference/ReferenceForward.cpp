@@ -10,7 +10,16 @@ namespace {
 
 using Vec = std::vector<double>;
 
-Vec linear(const Matrix& w, const Vec& x) {
+Vec linearOf(const Matrix& w, const Vec& input, ActivationRounding rounding) {
+    Vec rounded;
+    const Vec* source = &input;
+    if (rounding == ActivationRounding::Bf16 && w.type == WeightType::BF16) {
+        rounded.resize(input.size());
+        for (std::size_t i = 0; i < input.size(); ++i)
+            rounded[i] = bf16ToFloat(floatToBf16(static_cast<float>(input[i])));
+        source = &rounded;
+    }
+    const Vec& x = *source;
     Vec y(static_cast<std::size_t>(w.rows), 0.0);
     for (int64_t r = 0; r < w.rows; ++r) {
         double sum = 0.0;
@@ -54,13 +63,13 @@ double silu(double x) {
     return x / (1.0 + std::exp(-x));
 }
 
-Vec mlp(const MlpWeights& w, const Vec& x) {
-    const Vec gate = linear(w.gate, x);
-    const Vec up = linear(w.up, x);
+Vec mlpOf(const MlpWeights& w, const Vec& x, ActivationRounding rounding) {
+    const Vec gate = linearOf(w.gate, x, rounding);
+    const Vec up = linearOf(w.up, x, rounding);
     Vec act(gate.size());
     for (std::size_t i = 0; i < act.size(); ++i)
         act[i] = silu(gate[i]) * up[i];
-    return linear(w.down, act);
+    return linearOf(w.down, act, rounding);
 }
 
 } // namespace
@@ -73,15 +82,43 @@ std::vector<double> ropeInverseFrequencies(int64_t headDim, double theta) {
     return inverse;
 }
 
-std::vector<std::pair<int64_t, double>> routeTopK(std::span<const double> routerLogits, int64_t k,
-                                                  bool normTopk) {
-    const double maxLogit = *std::max_element(routerLogits.begin(), routerLogits.end());
-    std::vector<double> probs(routerLogits.size());
+namespace {
+
+std::vector<double> softmax(std::span<const double> logits) {
+    const double maxLogit = *std::max_element(logits.begin(), logits.end());
+    std::vector<double> probs(logits.size());
     double total = 0.0;
     for (std::size_t e = 0; e < probs.size(); ++e)
-        total += probs[e] = std::exp(routerLogits[e] - maxLogit);
+        total += probs[e] = std::exp(logits[e] - maxLogit);
     for (auto& p : probs)
         p /= total;
+    return probs;
+}
+
+// The given experts with the weights routeTopK would give them.
+std::vector<std::pair<int64_t, double>>
+routeTo(std::span<const double> routerLogits, const std::vector<int32_t>& experts, bool normTopk) {
+    const std::vector<double> probs = softmax(routerLogits);
+    std::vector<std::pair<int64_t, double>> chosen;
+    double chosenTotal = 0.0;
+    for (const int32_t e : experts) {
+        if (e < 0 || static_cast<std::size_t>(e) >= probs.size())
+            throw EngineError("forced routing names expert " + std::to_string(e) +
+                              ", outside the layer's " + std::to_string(probs.size()));
+        chosen.emplace_back(e, probs[static_cast<std::size_t>(e)]);
+        chosenTotal += probs[static_cast<std::size_t>(e)];
+    }
+    if (normTopk)
+        for (auto& [e, weight] : chosen)
+            weight /= chosenTotal;
+    return chosen;
+}
+
+} // namespace
+
+std::vector<std::pair<int64_t, double>> routeTopK(std::span<const double> routerLogits, int64_t k,
+                                                  bool normTopk) {
+    const std::vector<double> probs = softmax(routerLogits);
     std::vector<int64_t> order(probs.size());
     std::iota(order.begin(), order.end(), 0);
     std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](int64_t a, int64_t b) {
@@ -103,7 +140,15 @@ std::vector<std::pair<int64_t, double>> routeTopK(std::span<const double> router
 }
 
 std::vector<std::vector<float>> referenceForward(const Model& model,
-                                                 std::span<const int32_t> tokens) {
+                                                 std::span<const int32_t> tokens,
+                                                 const ReferenceOptions& options) {
+    const ActivationRounding rounding = options.rounding;
+    const auto linear = [rounding](const Matrix& w, const Vec& x) {
+        return linearOf(w, x, rounding);
+    };
+    const auto mlp = [rounding](const MlpWeights& w, const Vec& x) {
+        return mlpOf(w, x, rounding);
+    };
     const ModelConfig& config = model.config;
     const ModelWeights& weights = model.weights;
     const auto hidden = static_cast<std::size_t>(config.hiddenSize);
@@ -121,7 +166,10 @@ std::vector<std::vector<float>> referenceForward(const Model& model,
             h[t][i] = weights.embed.at(tokens[t], static_cast<int64_t>(i));
     }
 
-    for (const LayerWeights& layer : weights.layers) {
+    if (options.routerProbabilities)
+        options.routerProbabilities->assign(weights.layers.size(), {});
+    for (std::size_t layerIndex = 0; layerIndex < weights.layers.size(); ++layerIndex) {
+        const LayerWeights& layer = weights.layers[layerIndex];
         std::vector<Vec> q(n), k(n), v(n);
         for (std::size_t t = 0; t < n; ++t) {
             Vec x = h[t];
@@ -184,8 +232,20 @@ std::vector<std::vector<float>> referenceForward(const Model& model,
                 out = mlp(layer.denseMlp, x);
             } else {
                 const Vec logits = linear(layer.router, x);
-                for (const auto& [expert, weight] :
-                     routeTopK(logits, config.numExpertsPerToken, config.normTopkProb)) {
+                std::vector<std::pair<int64_t, double>> chosen;
+                if (options.forcedExperts) {
+                    const ExpertChoices& forced = *options.forcedExperts;
+                    if (layerIndex >= forced.size() || t >= forced[layerIndex].size())
+                        throw EngineError("forced routing has no experts for layer " +
+                                          std::to_string(layerIndex) + ", position " +
+                                          std::to_string(t));
+                    chosen = routeTo(logits, forced[layerIndex][t], config.normTopkProb);
+                } else {
+                    chosen = routeTopK(logits, config.numExpertsPerToken, config.normTopkProb);
+                }
+                if (options.routerProbabilities)
+                    (*options.routerProbabilities)[layerIndex].push_back(softmax(logits));
+                for (const auto& [expert, weight] : chosen) {
                     const Vec y = mlp(layer.experts[static_cast<std::size_t>(expert)], x);
                     for (std::size_t i = 0; i < hidden; ++i)
                         out[i] += weight * y[i];

@@ -74,6 +74,12 @@ inline std::string_view weightTypeName(WeightType type) {
     return type == WeightType::F32 ? "f32" : "bf16";
 }
 
+// What a product with BF16 weights does to its activations: keeps them in F32, or rounds them to
+// BF16 first (the AVX-512-BF16 dot product and BF16 GEMM libraries take BF16 pairs). One rule per
+// ISA, whatever the batch, so prefill and decode of a sequence compute the same function, and the
+// reference forward can compute it too.
+enum class ActivationRounding { None, Bf16 };
+
 // A row-major [rows x cols] matrix, HF Linear orientation (rows = outputs, cols = inputs).
 // A view: the storage belongs to the ModelWeights that hands it out.
 struct Matrix {

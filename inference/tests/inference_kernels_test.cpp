@@ -14,14 +14,6 @@ using namespace crossroads::inference;
 
 namespace {
 
-std::vector<Isa> supportedIsas() {
-    std::vector<Isa> isas;
-    for (const Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Avx512Bf16})
-        if (isaSupported(isa))
-            isas.push_back(isa);
-    return isas;
-}
-
 struct TestMatrix {
     std::vector<float> f32;
     std::vector<uint16_t> bf16;
@@ -32,12 +24,12 @@ struct TestMatrix {
 };
 
 // matmulRows holds to its double-accumulating reference on every ISA, dtype, tail and stride.
+// Runs under the ISA the caller made active.
 void matmulMatchesReference() {
     std::mt19937 random(3);
     std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
-    const Isa original = activeIsa();
-    for (const Isa isa : supportedIsas()) {
-        setActiveIsa(isa);
+    const Isa isa = activeIsa();
+    {
         for (const auto type : {WeightType::F32, WeightType::BF16}) {
             for (const auto& [rows, cols] : std::vector<std::pair<int64_t, int64_t>>{{1, 1},
                                                                                      {5, 7},
@@ -62,7 +54,7 @@ void matmulMatchesReference() {
                     for (auto& value : x)
                         value = uniform(random);
                     std::vector<float> rounded = x;
-                    if (matmulRoundsInputsToBf16(w, tokens))
+                    if (matmulActivationRounding(w.type) == ActivationRounding::Bf16)
                         for (auto& value : rounded)
                             value = bf16ToFloat(floatToBf16(value));
                     std::vector<float> y(static_cast<std::size_t>(tokens * yStride), -7.0f);
@@ -105,11 +97,7 @@ void matmulMatchesReference() {
         // The FMA-peak chains compute what their scalar reference computes, bit for bit.
         CHECK(fmaChains(1000) == fmaChainsReference(1000, fmaLanes()));
     }
-    setActiveIsa(original);
-    std::printf("kernels checked on:");
-    for (const Isa isa : supportedIsas())
-        std::printf(" %s", std::string(isaName(isa)).c_str());
-    std::printf("\n");
+    std::printf("kernels checked on %s\n", std::string(isaName(isa)).c_str());
 }
 
 // attendPart holds to its reference on every ISA: maxima, sums and outputs of a part, for
@@ -117,9 +105,7 @@ void matmulMatchesReference() {
 void attentionMatchesReference() {
     std::mt19937 random(5);
     std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
-    const Isa original = activeIsa();
-    for (const Isa isa : supportedIsas()) {
-        setActiveIsa(isa);
+    {
         for (const int64_t group : {1, 4, 8})
             for (const int64_t headDim : {64, 128, 72, 36}) {
                 const int64_t kvHeads = 2, stride = kvHeads * headDim + 5, positions = 300;
@@ -159,7 +145,6 @@ void attentionMatchesReference() {
                 }
             }
     }
-    setActiveIsa(original);
 }
 
 void threadPoolRunsEveryTaskOnce() {
@@ -272,24 +257,50 @@ void largeBuffers() {
 
 } // namespace
 
-int main() {
+// inference_kernels_test ISA: the kernels of one instruction set against their references;
+// exits 77 (CTest: skipped) with the reason when this CPU lacks it. inference_kernels_test
+// common: thread pool, probes and buffers. No argument: all of it, on every ISA this CPU has.
+int main(int argc, char** argv) {
+    const std::string what = argc > 1 ? argv[1] : "";
     try {
-        matmulMatchesReference();
-        attentionMatchesReference();
-        threadPoolRunsEveryTaskOnce();
-        threadPoolPassesExceptionsOn();
-        threadPoolUnderOversubscription();
-        computePeakRuns();
-        bandwidthKernelRuns();
-        largeBuffers();
-        CHECK_THROWS_WITH(
-            [] {
-                for (const Isa isa : {Isa::Avx512Bf16, Isa::Avx512, Isa::Avx2})
-                    if (!isaSupported(isa))
-                        setActiveIsa(isa);
-                throw EngineError("this CPU does not support anything missing");
-            }(),
-            "this CPU does not support");
+        std::vector<Isa> isas;
+        if (what.empty()) {
+            for (const Isa isa : check::kIsas)
+                if (isaSupported(isa))
+                    isas.push_back(isa);
+        } else if (what != "common") {
+            const auto isa = check::isaFromName(what);
+            if (!isa) {
+                std::fprintf(stderr, "unknown ISA %s\n", what.c_str());
+                return 2;
+            }
+            if (!isaSupported(*isa))
+                return check::skip("this CPU lacks " + what);
+            isas.push_back(*isa);
+        }
+        const Isa original = activeIsa();
+        for (const Isa isa : isas) {
+            setActiveIsa(isa);
+            matmulMatchesReference();
+            attentionMatchesReference();
+        }
+        setActiveIsa(original);
+        if (what.empty() || what == "common") {
+            threadPoolRunsEveryTaskOnce();
+            threadPoolPassesExceptionsOn();
+            threadPoolUnderOversubscription();
+            computePeakRuns();
+            bandwidthKernelRuns();
+            largeBuffers();
+            CHECK_THROWS_WITH(
+                [] {
+                    for (const Isa isa : {Isa::Avx512Bf16, Isa::Avx512, Isa::Avx2})
+                        if (!isaSupported(isa))
+                            setActiveIsa(isa);
+                    throw EngineError("this CPU does not support anything missing");
+                }(),
+                "this CPU does not support");
+        }
     } catch (const std::exception& error) {
         check::fail(__FILE__, __LINE__, std::string("unexpected exception: ") + error.what());
     }
