@@ -26,3 +26,25 @@ else()
 endif()
 
 include(CTest)
+
+# crossroads_include_root(TARGET SPELLING DIR): TARGET's headers are included as "SPELLING/X.h"
+# from an include root of its own, ${CMAKE_BINARY_DIR}/include-roots/TARGET, that holds only a
+# link SPELLING -> DIR. A library sees the roots of what it links and nothing else, so an include
+# the layering of docs/DESIGN.md does not allow (cpu/ naming cuda/, analysis/ naming data/)
+# fails to compile instead of passing unnoticed.
+function(crossroads_include_root target spelling dir)
+  set(root ${CMAKE_BINARY_DIR}/include-roots/${target})
+  get_filename_component(parent ${root}/${spelling} DIRECTORY)
+  file(MAKE_DIRECTORY ${parent})
+  if(NOT IS_SYMLINK ${root}/${spelling})
+    file(CREATE_LINK ${dir} ${root}/${spelling} SYMBOLIC)
+  endif()
+  get_target_property(type ${target} TYPE)
+  if(type STREQUAL "INTERFACE_LIBRARY")
+    target_include_directories(${target} INTERFACE ${root})
+  elseif(type MATCHES "LIBRARY")
+    target_include_directories(${target} PUBLIC ${root})
+  else()
+    target_include_directories(${target} PRIVATE ${root})
+  endif()
+endfunction()

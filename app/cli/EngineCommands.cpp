@@ -3,9 +3,9 @@
 #include "analysis/DeviceMatch.h"
 #include "app/cli/Commands.h"
 #include "data/Store.h"
-#include "inference/Backend.h"
-#include "inference/Bench.h"
-#include "inference/Weights.h"
+#include "inference/bench/Bench.h"
+#include "inference/engine/Engine.h"
+#include "inference/model/Weights.h"
 
 #include <nlohmann/json.hpp>
 

@@ -2,7 +2,7 @@
 // the engine was built with nvcc (CROSSROADS_HAVE_CUDA).
 #pragma once
 
-#include "inference/Backend.h"
+#include "inference/backend/Backend.h"
 
 #include <memory>
 #include <string>

@@ -3,7 +3,7 @@
 // the backend's host code and the GPU test include it without nvcc.
 #pragma once
 
-#include "inference/Tensor.h"
+#include "inference/model/Tensor.h"
 
 #include <algorithm>
 #include <cstddef>

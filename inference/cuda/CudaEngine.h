@@ -18,7 +18,7 @@
 //    inputs in, launches the graph and copies the logits out, then synchronises once.
 #pragma once
 
-#include "inference/Backend.h"
+#include "inference/backend/Backend.h"
 
 #include <memory>
 #include <string>

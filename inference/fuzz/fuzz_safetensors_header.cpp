@@ -1,7 +1,7 @@
 // libFuzzer target for the safetensors header parser: any input is a file image; the parser
 // must accept it or throw EngineError, never crash, leak, overflow or read out of bounds
 // (built with -fsanitize=fuzzer,address,undefined; configure with -DCROSSROADS_FUZZ=ON, clang).
-#include "inference/Safetensors.h"
+#include "inference/model/Safetensors.h"
 
 #include <cstddef>
 #include <cstdint>

@@ -2,16 +2,14 @@
 // it). Failures print file:line and the expression; main returns checkFinish().
 #pragma once
 
-#include "inference/Kernels.h"
-#include "inference/ModelConfig.h"
-#include "inference/Tensor.h"
+#include "inference/model/ModelConfig.h"
+#include "inference/model/Tensor.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
-#include <optional>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -32,17 +30,6 @@ inline double rowError(const float* a, const std::vector<float>& b) {
         scale = std::max(scale, std::fabs(static_cast<double>(b[i])));
     }
     return worst / scale;
-}
-
-// Every CPU instruction set the kernels have a path for, and the names the tests take.
-inline constexpr crossroads::inference::Isa kIsas[] = {
-    crossroads::inference::Isa::Scalar, crossroads::inference::Isa::Avx2,
-    crossroads::inference::Isa::Avx512, crossroads::inference::Isa::Avx512Bf16};
-inline std::optional<crossroads::inference::Isa> isaFromName(std::string_view name) {
-    for (const auto isa : kIsas)
-        if (crossroads::inference::isaName(isa) == name)
-            return isa;
-    return std::nullopt;
 }
 
 // A test that cannot run here says why and exits with the code CTest counts as skipped.

@@ -1,10 +1,11 @@
 // The Backend seam: kind names, the choice makeBackend makes on a machine with or without CUDA,
 // the CPU backend's device description, and greedy generation on any backend.
 #include "Check.h"
-#include "inference/Analytic.h"
-#include "inference/Backend.h"
-#include "inference/CpuBackend.h"
-#include "inference/Kernels.h"
+#include "inference/base/Host.h"
+#include "inference/cpu/CpuBackend.h"
+#include "inference/cpu/Kernels.h"
+#include "inference/engine/Engine.h"
+#include "inference/model/Cost.h"
 
 #include <algorithm>
 

@@ -1,9 +1,9 @@
 #include "Check.h"
-#include "inference/Analytic.h"
-#include "inference/Bench.h"
-#include "inference/CpuBackend.h"
-#include "inference/Kernels.h"
-#include "inference/Presets.h"
+#include "inference/bench/Bench.h"
+#include "inference/cpu/CpuBackend.h"
+#include "inference/cpu/Kernels.h"
+#include "inference/model/Cost.h"
+#include "inference/model/Presets.h"
 
 #include <nlohmann/json.hpp>
 

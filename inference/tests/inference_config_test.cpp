@@ -1,6 +1,6 @@
 #include "Check.h"
-#include "inference/Analytic.h"
-#include "inference/Presets.h"
+#include "inference/model/Cost.h"
+#include "inference/model/Presets.h"
 
 #include <nlohmann/json.hpp>
 

@@ -8,12 +8,12 @@
 // attention probabilities, against a double-precision reference); paths that compute the same
 // sums in the same order (batched vs single decode: 1e-5; graphs vs plain launches: 0).
 #include "Check.h"
-#include "inference/Analytic.h"
-#include "inference/ReferenceForward.h"
 #include "inference/cuda/CudaBackend.h"
 #include "inference/cuda/CudaCheck.h"
 #include "inference/cuda/CudaEngine.h"
 #include "inference/cuda/CudaKernels.h"
+#include "inference/model/Cost.h"
+#include "inference/model/ReferenceForward.h"
 
 #include <algorithm>
 #include <cmath>

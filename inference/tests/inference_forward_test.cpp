@@ -1,10 +1,12 @@
 #include "Check.h"
-#include "inference/Analytic.h"
-#include "inference/CpuBackend.h"
-#include "inference/Kernels.h"
-#include "inference/ReferenceForward.h"
+#include "IsaCheck.h"
+#include "inference/cpu/CpuBackend.h"
+#include "inference/cpu/Kernels.h"
+#include "inference/model/Cost.h"
+#include "inference/model/ReferenceForward.h"
 
 #include <numeric>
+#include <set>
 
 using namespace crossroads::inference;
 
@@ -237,24 +239,65 @@ void longContextDecodeMatchesReference(ModelFamily family, Isa isa) {
     errors.check(what, __FILE__, __LINE__);
 }
 
-// Decode reads the chosen experts' weights and nothing else of the MoE layers.
-void decodeTouchesOnlyActiveExperts() {
-    const ModelConfig config = check::tinyConfig(ModelFamily::Qwen3Moe);
+// The cost a step reports is the weights it actually reads, summed here from the matrices
+// themselves: the embedding rows, every layer's projections and router, the experts its
+// routing chose (and nothing else of the MoE layers), the shared expert, the LM head; and the
+// KV rows each row attends to. Batched (rows sharing an expert read it once) and alone, on a
+// family with dense layers and a shared expert.
+void statsCountWhatIsRead(ModelFamily family) {
+    const ModelConfig config = check::tinyConfig(family);
     const Model model = synthesizeModel(config, WeightType::BF16, 2);
+    const ModelWeights& w = model.weights;
     CpuBackend backend(model, 1);
-    const SequenceId sequence = backend.newSequence();
-    backend.prefill(sequence, std::span(kTokens).first(3));
-    const int32_t token = 9;
-    backend.decode(std::span<const SequenceId>(&sequence, 1), std::span<const int32_t>(&token, 1));
-    const StepStats stats = backend.lastStats();
-    const StepCost analytic = decodeStepCost(config, 2.0, 1, 4);
-    // Batch 1 touches exactly k experts per layer, so the analytic count is exact here.
-    CHECK_NEAR(stats.weightBytes, analytic.weightBytes, 1.0);
-    CHECK_NEAR(stats.kvBytes, analytic.kvBytes, 1.0);
-    CHECK_NEAR(stats.flops, analytic.flops, analytic.flops * 1e-9);
-    const double allExperts = static_cast<double>(config.numLayers * config.numExperts) *
-                              static_cast<double>(model.weights.layers[0].experts[0].bytes());
-    CHECK(stats.weightBytes < allExperts);
+    std::vector<SequenceId> sequences;
+    for (const std::size_t length : {3u, 6u}) {
+        sequences.push_back(backend.newSequence());
+        backend.prefill(sequences.back(), std::span(kTokens).first(length));
+    }
+    const std::vector<int32_t> next = {9, 4};
+    for (const std::size_t batch : {1u, 2u}) {
+        backend.decode(std::span(sequences).first(batch), std::span(next).first(batch));
+        const StepStats stats = backend.lastStats();
+        const ExpertChoices& routing = backend.lastRouting();
+        double bytes = static_cast<double>(batch * w.embed.rowBytes() + w.lmHead.bytes());
+        double kv = 0.0;
+        int64_t expertsRead = 0;
+        for (std::size_t l = 0; l < w.layers.size(); ++l) {
+            const LayerWeights& layer = w.layers[l];
+            bytes += static_cast<double>(layer.q.bytes() + layer.k.bytes() + layer.v.bytes() +
+                                         layer.o.bytes());
+            if (!layer.moe) {
+                bytes += static_cast<double>(layer.denseMlp.bytes());
+                continue;
+            }
+            std::set<int32_t> chosen;
+            for (const auto& row : routing[l])
+                chosen.insert(row.begin(), row.end());
+            CHECK(routing[l].size() == batch);
+            expertsRead += static_cast<int64_t>(chosen.size());
+            for (const int32_t e : chosen)
+                bytes += static_cast<double>(layer.experts[static_cast<std::size_t>(e)].bytes());
+            bytes += static_cast<double>(layer.router.bytes());
+            if (!layer.sharedExpert.gate.empty())
+                bytes += static_cast<double>(layer.sharedExpert.bytes() +
+                                             layer.sharedExpertGate.bytes());
+        }
+        for (std::size_t b = 0; b < batch; ++b)
+            kv += static_cast<double>(backend.sequenceLength(sequences[b]) * 2 * config.kvDim() *
+                                      config.numLayers) *
+                  sizeof(float);
+        CHECK_NEAR(stats.weightBytes, bytes, 0.5);
+        CHECK_NEAR(stats.kvBytes, kv, 0.5);
+        // Batch 1 reads exactly k experts a MoE layer; the analytic expectation says so too.
+        if (batch == 1) {
+            int64_t moeLayers = 0;
+            for (const auto& layer : w.layers)
+                moeLayers += layer.moe ? 1 : 0;
+            CHECK(expertsRead == moeLayers * config.numExpertsPerToken);
+            const StepCost analytic = decodeStepCost(config, 2.0, 1, 4);
+            CHECK_NEAR(stats.flops, analytic.flops, analytic.flops * 1e-12);
+        }
+    }
 }
 
 void badInputsAreErrors() {
@@ -320,7 +363,8 @@ int main(int argc, char** argv) {
         }
         setActiveIsa(original);
         if (what.empty() || what == "common") {
-            decodeTouchesOnlyActiveExperts();
+            for (const auto family : kFamilies)
+                statsCountWhatIsRead(family);
             badInputsAreErrors();
         }
     } catch (const std::exception& error) {

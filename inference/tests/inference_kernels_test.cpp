@@ -1,9 +1,10 @@
 #include "Check.h"
-#include "inference/Bandwidth.h"
-#include "inference/ComputePeak.h"
-#include "inference/Kernels.h"
-#include "inference/LargeBuffer.h"
-#include "inference/ThreadPool.h"
+#include "IsaCheck.h"
+#include "inference/base/LargeBuffer.h"
+#include "inference/base/ThreadPool.h"
+#include "inference/cpu/Bandwidth.h"
+#include "inference/cpu/ComputePeak.h"
+#include "inference/cpu/Kernels.h"
 
 #include <atomic>
 #include <chrono>

@@ -1,5 +1,5 @@
 #include "Check.h"
-#include "inference/Safetensors.h"
+#include "inference/model/Safetensors.h"
 
 #include <fstream>
 #include <random>

@@ -1,8 +1,8 @@
 #include "Check.h"
-#include "inference/Presets.h"
-#include "inference/Safetensors.h"
-#include "inference/ThreadPool.h"
-#include "inference/Weights.h"
+#include "inference/base/ThreadPool.h"
+#include "inference/model/Presets.h"
+#include "inference/model/Safetensors.h"
+#include "inference/model/Weights.h"
 
 #include <fstream>
 #include <nlohmann/json.hpp>

@@ -1,9 +1,9 @@
 // crossroads-engine: the engine's Qt-free driver (the `crossroads run` / `crossroads bench`
 // verbs of DESIGN.md, for machines without Qt). Exit codes: 0 ok, 1 runtime error, 2 usage.
-#include "inference/Backend.h"
-#include "inference/Bench.h"
-#include "inference/Presets.h"
-#include "inference/Weights.h"
+#include "inference/bench/Bench.h"
+#include "inference/engine/Engine.h"
+#include "inference/model/Presets.h"
+#include "inference/model/Weights.h"
 
 #include <algorithm>
 #include <charconv>

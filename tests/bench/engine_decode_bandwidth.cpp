@@ -7,10 +7,10 @@
 // the bandwidth kernel right before it and reports the median of the per-pair ratios: both
 // figures of a pair see the same machine. Prints the ratios; never fails on them (a benchmark,
 // not a test).
-#include "inference/Bandwidth.h"
-#include "inference/CpuBackend.h"
-#include "inference/Kernels.h"
-#include "inference/ThreadPool.h"
+#include "inference/base/ThreadPool.h"
+#include "inference/cpu/Bandwidth.h"
+#include "inference/cpu/CpuBackend.h"
+#include "inference/cpu/Kernels.h"
 
 #include <algorithm>
 #include <chrono>

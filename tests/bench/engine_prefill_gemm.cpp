@@ -8,10 +8,10 @@
 //  - the whole prefill of an N-token prompt through the CPU backend on presets (attention,
 //    routing, gathers and all), analytic FLOPs over wall time.
 // Prints the ratios; never fails on them (a benchmark, not a test).
-#include "inference/ComputePeak.h"
-#include "inference/CpuBackend.h"
-#include "inference/Kernels.h"
-#include "inference/ThreadPool.h"
+#include "inference/base/ThreadPool.h"
+#include "inference/cpu/ComputePeak.h"
+#include "inference/cpu/CpuBackend.h"
+#include "inference/cpu/Kernels.h"
 
 #include <algorithm>
 #include <chrono>

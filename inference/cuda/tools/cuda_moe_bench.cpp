@@ -10,10 +10,10 @@
 // Both print the backend's measured matmul rate (prefill) or peak device memory (both), the
 // figures `crossroads bench` reports.
 // Lines starting with RATIO are the results; benchmarks, never failing on the goal.
-#include "inference/ThreadPool.h"
-#include "inference/Weights.h"
+#include "inference/base/ThreadPool.h"
 #include "inference/cuda/CudaBackend.h"
 #include "inference/cuda/CudaEngine.h"
+#include "inference/model/Weights.h"
 
 #include <algorithm>
 #include <chrono>

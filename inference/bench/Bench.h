@@ -1,0 +1,103 @@
+// llama-bench-like measurement of a model on any Backend: prefill and decode phases, repeated,
+// with achieved TFLOP/s and GB/s (bytes the engine actually touched) against the device's
+// measured read bandwidth and, when the caller knows them, its datasheet peaks. JSON follows
+// DESIGN.md `crossroads bench --json` (extra keys allowed).
+#pragma once
+
+#include "inference/backend/Backend.h"
+
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace crossroads::inference {
+
+struct TimingStats {
+    double mean = 0;
+    double stddev = 0; // sample standard deviation, 0 for one repetition
+};
+TimingStats summarize(const std::vector<double>& samples);
+
+struct BenchOptions {
+    // Each repetition, per sequence of the batch: a timed prefill of promptTokens on an empty
+    // cache (llama-bench pp), then genTokens timed decode steps (llama-bench tg).
+    int64_t promptTokens = 512;
+    int64_t genTokens = 128;
+    int64_t batch = 1;
+    // Tokens in each sequence's KV cache when the decode phase starts (llama-bench -d/depth for
+    // tg), a sweep: one decode phase per value, in the order given (empty = {0}). When larger
+    // than promptTokens, the missing tokens are prefilled untimed after the timed prompt; 0 or
+    // anything up to promptTokens leaves the prompt alone in the cache.
+    std::vector<int64_t> contextTokens;
+    int repetitions = 5;
+    int threads = 0; // for callers that build the CPU backend; 0 = all hardware threads
+    // The read bandwidth is measured before the first repetition and after each one, and each
+    // repetition is compared with the mean of the two measurements around it: a shared
+    // machine's bandwidth drifts by tens of percent within seconds.
+    bool measureBandwidth = true;
+    std::size_t bandwidthBytes = std::size_t{1} << 30;
+    std::optional<double> measuredBandwidthGbPerS; // skip the measurements when given
+    bool measureCompute = true;                    // the backend's measureMatmulTflops, once
+    std::optional<double> measuredTflops;          // skip that measurement when given
+    // Datasheet peaks of the device (the app looks them up in the store); when given, the
+    // phases report fractions of them.
+    std::optional<double> specBandwidthGbPerS;
+    std::optional<double> specBf16Tflops;
+    std::string specChipName; // the store's chip the spec figures belong to, for the record
+};
+
+struct PhaseResult {
+    std::string phase; // "prefill" | "decode"
+    int64_t batch = 0;
+    int64_t tokens = 0;        // per repetition, whole batch
+    int64_t contextTokens = 0; // per sequence, in the KV cache when the phase starts
+    double tokensPerS = 0;
+    double tokensPerSPerSequence = 0;
+    double tokensPerSStddev = 0;
+    double achievedTflops = 0;
+    double achievedGbPerS = 0;
+    std::optional<double> fractionOfMeasuredBandwidth; // mean of the repetitions' ratios
+    std::optional<double> fractionOfMeasuredTflops;
+    std::optional<double> fractionOfSpecBandwidth;
+    std::optional<double> fractionOfSpecTflops;
+};
+
+struct BenchResult {
+    std::string model;
+    std::string backend; // DeviceInfo::backend
+    std::string device;  // DeviceInfo::name
+    std::string driver;  // DeviceInfo::driver (empty on the CPU)
+    std::string dtype;
+    std::string isa;
+    bool truncated = false;
+    int threads = 0;
+    std::optional<double> measuredBandwidthGbPerS; // mean of the measurements
+    double measuredBandwidthStddevGbPerS = 0;
+    std::optional<double> measuredTflops;
+    std::string measuredTflopsMethod; // Backend::matmulRateMethod, or "given"
+    std::optional<double> specBandwidthGbPerS;
+    std::optional<double> specBf16Tflops;
+    std::string specChipName;
+    double kvBytesPerToken = 0;
+    double peakMemoryBytes = 0;     // device memory on a GPU, else the process's peak RSS
+    double peakHostMemoryBytes = 0; // the process's peak RSS
+    double timeToFirstTokenMs = 0;
+    // Metadata of the run, so a saved row says where it came from.
+    std::string commit;    // the build's git commit ("unknown" outside a git tree)
+    std::string buildType; // CMAKE_BUILD_TYPE
+    std::string cpu;       // the host CPU, whatever the backend
+    std::string date;      // UTC, ISO 8601, when the run finished
+    std::vector<PhaseResult> phases;
+};
+
+// Runs on the backend as it is (its threads, its device); sequences are created and released.
+BenchResult runBench(Backend& backend, const BenchOptions& options);
+// "0,1024,4096" -> {0, 1024, 4096}: non-negative integers separated by commas, as llama-bench
+// takes its lists. Throws EngineError naming `what` and the bad item.
+std::vector<int64_t> parseCountList(std::string_view text, std::string_view what);
+nlohmann::json benchResultToJson(const BenchResult& result);
+std::string benchResultTable(const BenchResult& result);
+
+} // namespace crossroads::inference

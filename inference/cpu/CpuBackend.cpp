@@ -1,0 +1,663 @@
+#include "inference/cpu/CpuBackend.h"
+
+#include "inference/base/Host.h"
+#include "inference/cpu/Bandwidth.h"
+#include "inference/cpu/ComputePeak.h"
+#include "inference/cpu/Kernels.h"
+#include "inference/model/Cost.h"
+#include "inference/model/ReferenceForward.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+namespace crossroads::inference {
+
+namespace {
+
+// One matrix product y = W x over `tokens` input rows, split into row blocks across the pool.
+struct MatmulJob {
+    const Matrix* w;
+    const float* x;
+    int64_t xStride;
+    int64_t tokens;
+    float* y;
+    int64_t yStride;
+};
+
+struct RowTask {
+    std::size_t job;
+    int64_t rowBegin, rowEnd;
+};
+
+// Rows per task of a product with `tokens` input rows. Enough tasks for dynamic balancing (a
+// worker may be descheduled on a shared machine), each big enough to outweigh its dispatch. For
+// few tokens the product streams the weights, and the decode kernel reads a task as eight
+// sequential runs of rows: longer runs keep the prefetchers going, and 1024-row tasks (runs of
+// 128 rows) read ~3-5% faster than 64-row ones on the 2-core EPYC (paired steps, Qwen3 and
+// OLMoE presets); more tokens per task are more work, so the cap shrinks with them.
+int64_t rowBlock(int64_t rows, int threads, int64_t tokens) {
+    const int64_t cap = std::clamp<int64_t>(1024 / std::max<int64_t>(tokens, 1), 64, 1024);
+    const int64_t block = rows / (4 * static_cast<int64_t>(threads));
+    return std::clamp<int64_t>(block & ~int64_t{7}, 16, cap);
+}
+
+void rmsNormRow(const float* x, const std::vector<float>& w, double eps, int64_t n, float* out) {
+    double squares = 0.0;
+    for (int64_t i = 0; i < n; ++i)
+        squares += static_cast<double>(x[i]) * x[i];
+    const auto scale = static_cast<float>(1.0 / std::sqrt(squares / static_cast<double>(n) + eps));
+    for (int64_t i = 0; i < n; ++i)
+        out[i] = x[i] * scale * w[static_cast<std::size_t>(i)];
+}
+
+float silu(float x) {
+    return x / (1.0f + std::exp(-x));
+}
+
+// An expert (or the shared expert, or a dense MLP) and the token rows routed to it.
+struct ExpertJob {
+    const MlpWeights* weights;
+    std::vector<int64_t> rows;
+    std::vector<float> gates;
+    int64_t firstRow = 0;  // in the gathered buffers
+    int64_t actOffset = 0; // floats into the activation buffer
+};
+
+} // namespace
+
+CpuBackend::CpuBackend(const Model& model, int threads)
+    : model_(model), pool_(std::make_unique<ThreadPool>(threads)) {}
+
+CpuBackend::~CpuBackend() = default;
+
+DeviceInfo CpuBackend::device() const {
+    DeviceInfo info;
+    info.backend = "cpu";
+    info.name = cpuName();
+    info.isa = std::string(isaName(activeIsa()));
+    info.threads = pool_->size();
+    return info;
+}
+
+SequenceId CpuBackend::newSequence() {
+    Sequence sequence;
+    sequence.keys.resize(static_cast<std::size_t>(model_.config.numLayers));
+    sequence.values.resize(static_cast<std::size_t>(model_.config.numLayers));
+    const SequenceId id = nextSequence_++;
+    sequences_.emplace(id, std::move(sequence));
+    return id;
+}
+
+void CpuBackend::releaseSequence(SequenceId id) {
+    if (sequences_.erase(id) == 0)
+        throw EngineError("unknown sequence id " + std::to_string(id));
+}
+
+int64_t CpuBackend::sequenceLength(SequenceId id) const {
+    const auto found = sequences_.find(id);
+    if (found == sequences_.end())
+        throw EngineError("unknown sequence id " + std::to_string(id));
+    return found->second.length;
+}
+
+Sequence& CpuBackend::sequence(SequenceId id) {
+    const auto found = sequences_.find(id);
+    if (found == sequences_.end())
+        throw EngineError("unknown sequence id " + std::to_string(id));
+    return found->second;
+}
+
+double CpuBackend::measureReadBandwidthGbPerS(std::size_t bytes) {
+    return measureReadBandwidth(*pool_, bytes).gbPerS;
+}
+
+double CpuBackend::measureMatmulTflops() {
+    return measureFmaPeak(*pool_).tflops;
+}
+
+std::string CpuBackend::matmulRateMethod() const {
+    return "F32 FMA peak, " + std::to_string(pool_->size()) + " threads, " +
+           std::string(isaName(activeIsa()));
+}
+
+double CpuBackend::kvBytesPerToken() const {
+    return inference::kvBytesPerToken(model_.config, sizeof(float));
+}
+
+void CpuBackend::matmul(const Matrix& w, const float* x, int64_t xStride, int64_t tokens, float* y,
+                        int64_t yStride) {
+    const int64_t block = rowBlock(w.rows, pool_->size(), tokens);
+    const int64_t tasks = (w.rows + block - 1) / block;
+    pool_->parallelFor(tasks, [&](int64_t task) {
+        const int64_t begin = task * block;
+        matmulRows(w, begin, std::min(w.rows, begin + block), x, xStride, tokens, y, yStride);
+    });
+}
+
+std::vector<float> CpuBackend::prefill(SequenceId id, std::span<const int32_t> tokens,
+                                       bool allPositions) {
+    Sequence& sequence = this->sequence(id);
+    if (tokens.empty())
+        throw EngineError("prefill needs at least one token");
+    std::vector<Row> rows;
+    for (std::size_t i = 0; i < tokens.size(); ++i)
+        rows.push_back({&sequence, sequence.length + static_cast<int64_t>(i), tokens[i]});
+    std::vector<int64_t> logitRows;
+    if (allPositions)
+        for (std::size_t i = 0; i < tokens.size(); ++i)
+            logitRows.push_back(static_cast<int64_t>(i));
+    else
+        logitRows.push_back(static_cast<int64_t>(tokens.size()) - 1);
+    return forward(rows, logitRows);
+}
+
+std::vector<float> CpuBackend::decode(std::span<const SequenceId> ids,
+                                      std::span<const int32_t> tokens) {
+    if (ids.size() != tokens.size() || ids.empty())
+        throw EngineError("decode needs one token per sequence");
+    if (std::set<SequenceId>(ids.begin(), ids.end()).size() != ids.size())
+        throw EngineError("decode got the same sequence twice in one batch");
+    std::vector<Row> rows;
+    std::vector<int64_t> logitRows;
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+        Sequence& sequence = this->sequence(ids[i]);
+        rows.push_back({&sequence, sequence.length, tokens[i]});
+        logitRows.push_back(static_cast<int64_t>(i));
+    }
+    return forward(rows, logitRows);
+}
+
+std::vector<float> CpuBackend::forward(const std::vector<Row>& rows,
+                                       const std::vector<int64_t>& logitRows) {
+    const ModelConfig& config = model_.config;
+    const ModelWeights& weights = model_.weights;
+    const int64_t tokens = static_cast<int64_t>(rows.size());
+    const int64_t hidden = config.hiddenSize;
+    stats_ = {};
+    routing_.assign(weights.layers.size(), {});
+
+    int64_t maxPosition = 0;
+    for (const Row& row : rows) {
+        if (row.token < 0 || row.token >= config.vocabSize)
+            throw EngineError("token id " + std::to_string(row.token) +
+                              " is outside the vocabulary (" + std::to_string(config.vocabSize) +
+                              ")");
+        maxPosition = std::max(maxPosition, row.position);
+    }
+    // RoPE tables in double, rounded once.
+    const int64_t half = config.headDim / 2;
+    const int64_t tablePositions = static_cast<int64_t>(cos_.size()) / half;
+    if (maxPosition >= tablePositions) {
+        const int64_t wanted = std::max<int64_t>(maxPosition + 1, 2 * tablePositions);
+        const auto inverse = ropeInverseFrequencies(config.headDim, config.ropeTheta);
+        cos_.resize(static_cast<std::size_t>(wanted * half));
+        sin_.resize(static_cast<std::size_t>(wanted * half));
+        for (int64_t p = tablePositions; p < wanted; ++p)
+            for (int64_t i = 0; i < half; ++i) {
+                const double angle = static_cast<double>(p) * inverse[static_cast<std::size_t>(i)];
+                cos_[static_cast<std::size_t>(p * half + i)] = static_cast<float>(std::cos(angle));
+                sin_[static_cast<std::size_t>(p * half + i)] = static_cast<float>(std::sin(angle));
+            }
+    }
+    // Room in each sequence's cache for the positions written now.
+    for (const Row& row : rows) {
+        const auto needed = static_cast<std::size_t>((row.position + 1) * config.kvDim());
+        for (std::size_t l = 0; l < row.sequence->keys.size(); ++l) {
+            if (row.sequence->keys[l].size() < needed) {
+                row.sequence->keys[l].resize(needed);
+                row.sequence->values[l].resize(needed);
+            }
+        }
+    }
+
+    hidden_.resize(static_cast<std::size_t>(tokens * hidden));
+    for (int64_t t = 0; t < tokens; ++t)
+        for (int64_t i = 0; i < hidden; ++i)
+            hidden_[static_cast<std::size_t>(t * hidden + i)] =
+                weights.embed.at(rows[static_cast<std::size_t>(t)].token, i);
+
+    for (std::size_t l = 0; l < weights.layers.size(); ++l) {
+        attentionLayer(l, rows);
+        mlpLayer(l, tokens);
+    }
+    for (const Row& row : rows)
+        row.sequence->length = std::max(row.sequence->length, row.position + 1);
+
+    const auto outputs = static_cast<int64_t>(logitRows.size());
+    normed_.resize(static_cast<std::size_t>(outputs * hidden));
+    for (int64_t i = 0; i < outputs; ++i)
+        rmsNormRow(
+            &hidden_[static_cast<std::size_t>(logitRows[static_cast<std::size_t>(i)] * hidden)],
+            weights.finalNorm, config.rmsNormEps, hidden,
+            &normed_[static_cast<std::size_t>(i * hidden)]);
+    std::vector<float> logits(static_cast<std::size_t>(outputs * config.vocabSize));
+    matmul(weights.lmHead, normed_.data(), hidden, outputs, logits.data(), config.vocabSize);
+
+    // The call's cost, from its shape and the experts its routing read (model/Cost.h). A
+    // checkpoint that mixes F32 and BF16 tensors counts at the size of its large matrices.
+    StepShape shape;
+    for (const Row& row : rows)
+        shape.contexts.push_back(row.position + 1);
+    for (const auto& layerRouting : routing_) {
+        std::set<int32_t> read;
+        for (const auto& chosen : layerRouting)
+            read.insert(chosen.begin(), chosen.end());
+        shape.expertsRead.push_back(static_cast<double>(read.size()));
+    }
+    shape.logitRows = outputs;
+    stats_ =
+        stepCost(config, shape, static_cast<double>(weightTypeBytes(weights.type)), sizeof(float));
+    return logits;
+}
+
+void CpuBackend::attentionLayer(std::size_t layerIndex, const std::vector<Row>& rows) {
+    const ModelConfig& config = model_.config;
+    const LayerWeights& layer = model_.weights.layers[layerIndex];
+    const int64_t tokens = static_cast<int64_t>(rows.size());
+    const int64_t hidden = config.hiddenSize;
+    const int64_t qDim = config.qDim();
+    const int64_t kvDim = config.kvDim();
+    const int64_t headDim = config.headDim;
+    const int64_t half = headDim / 2;
+    const auto eps = config.rmsNormEps;
+
+    normed_.resize(static_cast<std::size_t>(tokens * hidden));
+    q_.resize(static_cast<std::size_t>(tokens * qDim));
+    k_.resize(static_cast<std::size_t>(tokens * kvDim));
+    v_.resize(static_cast<std::size_t>(tokens * kvDim));
+    for (int64_t t = 0; t < tokens; ++t)
+        rmsNormRow(&hidden_[static_cast<std::size_t>(t * hidden)], layer.inputNorm, eps, hidden,
+                   &normed_[static_cast<std::size_t>(t * hidden)]);
+
+    // q, k and v in one dispatch.
+    const MatmulJob jobs[] = {
+        {&layer.q, normed_.data(), hidden, tokens, q_.data(), qDim},
+        {&layer.k, normed_.data(), hidden, tokens, k_.data(), kvDim},
+        {&layer.v, normed_.data(), hidden, tokens, v_.data(), kvDim},
+    };
+    std::vector<RowTask> tasks;
+    for (std::size_t j = 0; j < std::size(jobs); ++j) {
+        const int64_t block = rowBlock(jobs[j].w->rows, pool_->size(), tokens);
+        for (int64_t r = 0; r < jobs[j].w->rows; r += block)
+            tasks.push_back({j, r, std::min(jobs[j].w->rows, r + block)});
+    }
+    pool_->parallelFor(static_cast<int64_t>(tasks.size()), [&](int64_t index) {
+        const RowTask& task = tasks[static_cast<std::size_t>(index)];
+        const MatmulJob& job = jobs[task.job];
+        matmulRows(*job.w, task.rowBegin, task.rowEnd, job.x, job.xStride, job.tokens, job.y,
+                   job.yStride);
+    });
+
+    // Bias, q/k norms, clipping and RoPE per token, then the keys and values go to the cache.
+    const auto prepare = [&](int64_t t) {
+        float* q = &q_[static_cast<std::size_t>(t * qDim)];
+        float* k = &k_[static_cast<std::size_t>(t * kvDim)];
+        float* v = &v_[static_cast<std::size_t>(t * kvDim)];
+        for (std::size_t i = 0; i < layer.qBias.size(); ++i)
+            q[i] += layer.qBias[i];
+        for (std::size_t i = 0; i < layer.kBias.size(); ++i)
+            k[i] += layer.kBias[i];
+        for (std::size_t i = 0; i < layer.vBias.size(); ++i)
+            v[i] += layer.vBias[i];
+        if (config.qkNorm == QkNorm::WholeProj) {
+            rmsNormRow(q, layer.qNorm, eps, qDim, q);
+            rmsNormRow(k, layer.kNorm, eps, kvDim, k);
+        } else if (config.qkNorm == QkNorm::PerHead) {
+            for (int64_t h = 0; h < config.numHeads; ++h)
+                rmsNormRow(q + h * headDim, layer.qNorm, eps, headDim, q + h * headDim);
+            for (int64_t h = 0; h < config.numKvHeads; ++h)
+                rmsNormRow(k + h * headDim, layer.kNorm, eps, headDim, k + h * headDim);
+        }
+        if (config.clipQkv > 0.0) {
+            const auto clip = static_cast<float>(config.clipQkv);
+            for (int64_t i = 0; i < qDim; ++i)
+                q[i] = std::clamp(q[i], -clip, clip);
+            for (int64_t i = 0; i < kvDim; ++i) {
+                k[i] = std::clamp(k[i], -clip, clip);
+                v[i] = std::clamp(v[i], -clip, clip);
+            }
+        }
+        const int64_t position = rows[static_cast<std::size_t>(t)].position;
+        const float* cosines = &cos_[static_cast<std::size_t>(position * half)];
+        const float* sines = &sin_[static_cast<std::size_t>(position * half)];
+        const auto rotate = [&](float* x, int64_t heads) {
+            for (int64_t h = 0; h < heads; ++h) {
+                float* head = x + h * headDim;
+                for (int64_t i = 0; i < half; ++i) {
+                    const float x1 = head[i], x2 = head[i + half];
+                    head[i] = x1 * cosines[i] - x2 * sines[i];
+                    head[i + half] = x2 * cosines[i] + x1 * sines[i];
+                }
+            }
+        };
+        rotate(q, config.numHeads);
+        rotate(k, config.numKvHeads);
+        Sequence& sequence = *rows[static_cast<std::size_t>(t)].sequence;
+        std::copy(k, k + kvDim,
+                  &sequence.keys[layerIndex][static_cast<std::size_t>(position * kvDim)]);
+        std::copy(v, v + kvDim,
+                  &sequence.values[layerIndex][static_cast<std::size_t>(position * kvDim)]);
+    };
+    if (tokens >= 8)
+        pool_->parallelFor(tokens, prepare);
+    else
+        for (int64_t t = 0; t < tokens; ++t)
+            prepare(t);
+
+    attention_.resize(static_cast<std::size_t>(tokens * qDim));
+    if (isPrefillOfOneSequence(rows))
+        prefillAttention(layerIndex, rows);
+    else
+        decodeAttention(layerIndex, rows);
+
+    projected_.resize(static_cast<std::size_t>(tokens * hidden));
+    matmul(layer.o, attention_.data(), qDim, tokens, projected_.data(), hidden);
+    for (int64_t t = 0; t < tokens; ++t)
+        for (int64_t i = 0; i < hidden; ++i)
+            hidden_[static_cast<std::size_t>(t * hidden + i)] +=
+                projected_[static_cast<std::size_t>(t * hidden + i)] +
+                (layer.oBias.empty() ? 0.0f : layer.oBias[static_cast<std::size_t>(i)]);
+}
+
+// Rows that are consecutive positions of one sequence, enough of them for GEMMs to pay.
+bool CpuBackend::isPrefillOfOneSequence(const std::vector<Row>& rows) const {
+    constexpr std::size_t kMinTokens = 32;
+    if (rows.size() < kMinTokens)
+        return false;
+    for (std::size_t i = 1; i < rows.size(); ++i)
+        if (rows[i].sequence != rows[0].sequence ||
+            rows[i].position != rows[0].position + static_cast<int64_t>(i))
+            return false;
+    return true;
+}
+
+// Prefill attention as two products per (KV head, block of query tokens) on the packed GEMM
+// (Kernels.h): scores = Q K^T over the keys the block can see, a causal softmax per row, then
+// P V. A dot product per (token, position) instead ran at a tenth of the FMA rate: 105 s for
+// an 8192-token prompt of two Qwen3 layers on the 2-core EPYC.
+void CpuBackend::prefillAttention(std::size_t layerIndex, const std::vector<Row>& rows) {
+    const ModelConfig& config = model_.config;
+    const int64_t tokens = static_cast<int64_t>(rows.size());
+    const int64_t qDim = config.qDim();
+    const int64_t kvDim = config.kvDim();
+    const int64_t headDim = config.headDim;
+    const int64_t group = config.numHeads / config.numKvHeads;
+    const int64_t kvHeads = config.numKvHeads;
+    const int64_t first = rows.front().position;
+    const int64_t context = first + tokens; // cached positions, the prompt's included
+    const Sequence& sequence = *rows.front().sequence;
+    const float* keys = sequence.keys[layerIndex].data();
+    const float* values = sequence.values[layerIndex].data();
+    const auto scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(headDim)));
+
+    // Per KV head: its keys [context x headDim] and its values transposed [headDim x context].
+    const auto perHead = static_cast<std::size_t>(2 * context * headDim);
+    kvScratch_.resize(static_cast<std::size_t>(kvHeads) * perHead);
+    pool_->parallelFor(kvHeads, [&](int64_t h) {
+        float* k = &kvScratch_[static_cast<std::size_t>(h) * perHead];
+        float* vt = k + context * headDim;
+        for (int64_t j = 0; j < context; ++j) {
+            std::copy_n(keys + j * kvDim + h * headDim, headDim, k + j * headDim);
+            for (int64_t d = 0; d < headDim; ++d)
+                vt[d * context + j] = values[j * kvDim + h * headDim + d];
+        }
+    });
+
+    constexpr int64_t kQueryBlock = 32;
+    const int64_t blocks = (tokens + kQueryBlock - 1) / kQueryBlock;
+    pool_->parallelFor(kvHeads * blocks, [&](int64_t task) {
+        // Later blocks see more keys: hand them out first.
+        const int64_t h = task % kvHeads;
+        const int64_t b = blocks - 1 - task / kvHeads;
+        const int64_t t0 = b * kQueryBlock;
+        const int64_t n = std::min(tokens, t0 + kQueryBlock) - t0;
+        const int64_t span = first + t0 + n; // keys the block's last token sees
+        const int64_t queries = n * group;   // rows (token, head of the group)
+        const float* k = &kvScratch_[static_cast<std::size_t>(h) * perHead];
+        const float* vt = k + context * headDim;
+        thread_local std::vector<float> qs, scores, outT, inverse;
+        qs.resize(static_cast<std::size_t>(queries * headDim));
+        for (int64_t i = 0; i < n; ++i)
+            std::copy_n(&q_[static_cast<std::size_t>((t0 + i) * qDim + h * group * headDim)],
+                        group * headDim, &qs[static_cast<std::size_t>(i * group * headDim)]);
+        scores.resize(static_cast<std::size_t>(queries * span));
+        matmulRows(Matrix{WeightType::F32, span, headDim, k}, 0, span, qs.data(), headDim, queries,
+                   scores.data(), span);
+        inverse.resize(static_cast<std::size_t>(queries));
+        for (int64_t r = 0; r < queries; ++r) {
+            float* row = &scores[static_cast<std::size_t>(r * span)];
+            const int64_t visible = first + t0 + r / group + 1;
+            float best = -INFINITY;
+            for (int64_t j = 0; j < visible; ++j)
+                best = std::max(best, row[j] *= scale);
+            float total = 0.0f;
+            for (int64_t j = 0; j < visible; ++j)
+                total += row[j] = std::exp(row[j] - best);
+            std::fill(row + visible, row + span, 0.0f);
+            inverse[static_cast<std::size_t>(r)] = 1.0f / total;
+        }
+        // out^T [headDim x queries] = P V as W = P (rows: queries) against x = V^T rows.
+        outT.resize(static_cast<std::size_t>(headDim * queries));
+        matmulRows(Matrix{WeightType::F32, queries, span, scores.data()}, 0, queries, vt, context,
+                   headDim, outT.data(), queries);
+        for (int64_t r = 0; r < queries; ++r) {
+            float* out = &attention_[static_cast<std::size_t>((t0 + r / group) * qDim +
+                                                              (h * group + r % group) * headDim)];
+            const float factor = inverse[static_cast<std::size_t>(r)];
+            for (int64_t d = 0; d < headDim; ++d)
+                out[d] = outT[static_cast<std::size_t>(d * queries + r)] * factor;
+        }
+    });
+}
+
+// Attention a row at a time (decode, or a few tokens).
+void CpuBackend::decodeAttention(std::size_t layerIndex, const std::vector<Row>& rows) {
+    const ModelConfig& config = model_.config;
+    const int64_t tokens = static_cast<int64_t>(rows.size());
+    const int64_t qDim = config.qDim();
+    const int64_t kvDim = config.kvDim();
+    const int64_t headDim = config.headDim;
+    // One task per (token, KV head): the group of query heads sharing a KV head reads each cached
+    // key and value row once (attendPart). When that leaves threads idle (decode of few sequences),
+    // each row's context is also split into parts (split-K, as flash-decoding does), combined below
+    // from their maxima and sums.
+    const int64_t group = config.numHeads / config.numKvHeads;
+    const int64_t units = tokens * config.numKvHeads;
+    int64_t longest = 0;
+    for (const Row& row : rows)
+        longest = std::max(longest, row.position + 1);
+    constexpr int64_t kMinPartPositions = 256;
+    const int64_t threads = pool_->size();
+    const int64_t parts = std::clamp<int64_t>((2 * threads + units - 1) / units, 1,
+                                              std::max<int64_t>(1, longest / kMinPartPositions));
+    const auto scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(headDim)));
+    // Per (unit, part): the group's maxima and sums, and its unnormalised outputs when split.
+    partMax_.resize(static_cast<std::size_t>(units * parts * group));
+    partSum_.resize(partMax_.size());
+    if (parts > 1)
+        partOut_.resize(static_cast<std::size_t>(units * parts * group * headDim));
+    pool_->parallelFor(units * parts, [&](int64_t task) {
+        const int64_t unit = task / parts;
+        const int64_t part = task % parts;
+        const int64_t t = unit / config.numKvHeads;
+        const int64_t kvHead = unit % config.numKvHeads;
+        const Row& row = rows[static_cast<std::size_t>(t)];
+        const int64_t context = row.position + 1;
+        const int64_t chunk = (context + parts - 1) / parts;
+        const int64_t begin = std::min(context, part * chunk);
+        const int64_t end = std::min(context, begin + chunk);
+        const float* q = &q_[static_cast<std::size_t>(t * qDim + kvHead * group * headDim)];
+        float* out =
+            parts > 1 ? &partOut_[static_cast<std::size_t>(task * group * headDim)]
+                      : &attention_[static_cast<std::size_t>(t * qDim + kvHead * group * headDim)];
+        thread_local std::vector<float> scores;
+        scores.resize(static_cast<std::size_t>(group * (end - begin)));
+        attendPart(q, group, headDim, row.sequence->keys[layerIndex].data() + kvHead * headDim,
+                   row.sequence->values[layerIndex].data() + kvHead * headDim, kvDim, begin, end,
+                   scale, scores.data(), &partMax_[static_cast<std::size_t>(task * group)],
+                   &partSum_[static_cast<std::size_t>(task * group)], out);
+        if (parts == 1)
+            for (int64_t g = 0; g < group; ++g) {
+                const float inverse = 1.0f / partSum_[static_cast<std::size_t>(task * group + g)];
+                for (int64_t d = 0; d < headDim; ++d)
+                    out[g * headDim + d] *= inverse;
+            }
+    });
+    if (parts > 1)
+        pool_->parallelFor(units, [&](int64_t unit) {
+            const int64_t t = unit / config.numKvHeads;
+            const int64_t kvHead = unit % config.numKvHeads;
+            for (int64_t g = 0; g < group; ++g) {
+                float best = -INFINITY;
+                for (int64_t part = 0; part < parts; ++part)
+                    best = std::max(
+                        best,
+                        partMax_[static_cast<std::size_t>((unit * parts + part) * group + g)]);
+                float* out = &attention_[static_cast<std::size_t>(t * qDim +
+                                                                  (kvHead * group + g) * headDim)];
+                std::fill(out, out + headDim, 0.0f);
+                float total = 0.0f;
+                for (int64_t part = 0; part < parts; ++part) {
+                    const auto index = static_cast<std::size_t>((unit * parts + part) * group + g);
+                    if (partSum_[index] == 0.0f)
+                        continue; // an empty part (a context shorter than the parts)
+                    const float weight = std::exp(partMax_[index] - best);
+                    total += weight * partSum_[index];
+                    axpyF32(weight, &partOut_[index * static_cast<std::size_t>(headDim)], out,
+                            headDim);
+                }
+                const float inverse = 1.0f / total;
+                for (int64_t d = 0; d < headDim; ++d)
+                    out[d] *= inverse;
+            }
+        });
+}
+
+void CpuBackend::mlpLayer(std::size_t layerIndex, int64_t tokens) {
+    const ModelConfig& config = model_.config;
+    const LayerWeights& layer = model_.weights.layers[layerIndex];
+    const int64_t hidden = config.hiddenSize;
+    normed_.resize(static_cast<std::size_t>(tokens * hidden));
+    for (int64_t t = 0; t < tokens; ++t)
+        rmsNormRow(&hidden_[static_cast<std::size_t>(t * hidden)], layer.postAttentionNorm,
+                   config.rmsNormEps, hidden, &normed_[static_cast<std::size_t>(t * hidden)]);
+
+    std::vector<ExpertJob> jobs;
+    if (!layer.moe) {
+        ExpertJob job{&layer.denseMlp, {}, {}};
+        for (int64_t t = 0; t < tokens; ++t) {
+            job.rows.push_back(t);
+            job.gates.push_back(1.0f);
+        }
+        jobs.push_back(std::move(job));
+    } else {
+        const int64_t experts = config.numExperts;
+        std::vector<float> routerLogits(static_cast<std::size_t>(tokens * experts));
+        matmul(layer.router, normed_.data(), hidden, tokens, routerLogits.data(), experts);
+        std::vector<ExpertJob> byExpert(static_cast<std::size_t>(experts));
+        std::vector<double> logits(static_cast<std::size_t>(experts));
+        auto& routing = routing_[layerIndex];
+        routing.assign(static_cast<std::size_t>(tokens), {});
+        for (int64_t t = 0; t < tokens; ++t) {
+            for (int64_t e = 0; e < experts; ++e)
+                logits[static_cast<std::size_t>(e)] =
+                    routerLogits[static_cast<std::size_t>(t * experts + e)];
+            for (const auto& [expert, weight] :
+                 routeTopK(logits, config.numExpertsPerToken, config.normTopkProb)) {
+                routing[static_cast<std::size_t>(t)].push_back(static_cast<int32_t>(expert));
+                auto& job = byExpert[static_cast<std::size_t>(expert)];
+                job.weights = &layer.experts[static_cast<std::size_t>(expert)];
+                job.rows.push_back(t);
+                job.gates.push_back(static_cast<float>(weight));
+            }
+        }
+        // Only experts some token chose are read: the point of MoE decode.
+        for (auto& job : byExpert)
+            if (!job.rows.empty())
+                jobs.push_back(std::move(job));
+        if (!layer.sharedExpert.gate.empty()) {
+            std::vector<float> gateLogits(static_cast<std::size_t>(tokens));
+            matmulRows(layer.sharedExpertGate, 0, 1, normed_.data(), hidden, tokens,
+                       gateLogits.data(), 1);
+            ExpertJob job{&layer.sharedExpert, {}, {}};
+            for (int64_t t = 0; t < tokens; ++t) {
+                job.rows.push_back(t);
+                job.gates.push_back(1.0f /
+                                    (1.0f + std::exp(-gateLogits[static_cast<std::size_t>(t)])));
+            }
+            jobs.push_back(std::move(job));
+        }
+    }
+
+    // Gather each job's token rows so an expert's weights are read once for all its tokens.
+    int64_t gatheredRows = 0;
+    int64_t actFloats = 0;
+    for (auto& job : jobs) {
+        job.firstRow = gatheredRows;
+        job.actOffset = actFloats;
+        gatheredRows += static_cast<int64_t>(job.rows.size());
+        actFloats += static_cast<int64_t>(job.rows.size()) * job.weights->gate.rows;
+    }
+    thread_local std::vector<float> gathered, gateOut, upOut, downOut;
+    gathered.resize(static_cast<std::size_t>(gatheredRows * hidden));
+    gateOut.resize(static_cast<std::size_t>(actFloats));
+    upOut.resize(static_cast<std::size_t>(actFloats));
+    downOut.resize(static_cast<std::size_t>(gatheredRows * hidden));
+    for (const auto& job : jobs)
+        for (std::size_t i = 0; i < job.rows.size(); ++i)
+            std::copy_n(&normed_[static_cast<std::size_t>(job.rows[i] * hidden)], hidden,
+                        &gathered[static_cast<std::size_t>(
+                            (job.firstRow + static_cast<int64_t>(i)) * hidden)]);
+
+    // gate and up of every job in one dispatch; each task finishes SwiGLU for its rows.
+    std::vector<RowTask> tasks;
+    for (std::size_t j = 0; j < jobs.size(); ++j) {
+        const int64_t rows = jobs[j].weights->gate.rows;
+        const int64_t block =
+            rowBlock(rows, pool_->size(), static_cast<int64_t>(jobs[j].rows.size()));
+        for (int64_t r = 0; r < rows; r += block)
+            tasks.push_back({j, r, std::min(rows, r + block)});
+    }
+    float* gatheredData = gathered.data();
+    float* gateData = gateOut.data();
+    float* upData = upOut.data();
+    float* downData = downOut.data();
+    pool_->parallelFor(static_cast<int64_t>(tasks.size()), [&](int64_t index) {
+        const RowTask& task = tasks[static_cast<std::size_t>(index)];
+        const ExpertJob& job = jobs[task.job];
+        const int64_t inter = job.weights->gate.rows;
+        const auto count = static_cast<int64_t>(job.rows.size());
+        const float* x = gatheredData + job.firstRow * hidden;
+        float* gate = gateData + job.actOffset;
+        float* up = upData + job.actOffset;
+        matmulRows(job.weights->gate, task.rowBegin, task.rowEnd, x, hidden, count, gate, inter);
+        matmulRows(job.weights->up, task.rowBegin, task.rowEnd, x, hidden, count, up, inter);
+        for (int64_t t = 0; t < count; ++t)
+            for (int64_t r = task.rowBegin; r < task.rowEnd; ++r)
+                gate[t * inter + r] = silu(gate[t * inter + r]) * up[t * inter + r];
+    });
+    tasks.clear();
+    for (std::size_t j = 0; j < jobs.size(); ++j) {
+        const int64_t block =
+            rowBlock(hidden, pool_->size(), static_cast<int64_t>(jobs[j].rows.size()));
+        for (int64_t r = 0; r < hidden; r += block)
+            tasks.push_back({j, r, std::min(hidden, r + block)});
+    }
+    pool_->parallelFor(static_cast<int64_t>(tasks.size()), [&](int64_t index) {
+        const RowTask& task = tasks[static_cast<std::size_t>(index)];
+        const ExpertJob& job = jobs[task.job];
+        const int64_t inter = job.weights->gate.rows;
+        matmulRows(job.weights->down, task.rowBegin, task.rowEnd, gateData + job.actOffset, inter,
+                   static_cast<int64_t>(job.rows.size()), downData + job.firstRow * hidden, hidden);
+    });
+    for (const auto& job : jobs) {
+        for (std::size_t i = 0; i < job.rows.size(); ++i) {
+            float* target = &hidden_[static_cast<std::size_t>(job.rows[i] * hidden)];
+            const float* source = downData + (job.firstRow + static_cast<int64_t>(i)) * hidden;
+            axpyF32(job.gates[i], source, target, hidden);
+        }
+    }
+}
+
+} // namespace crossroads::inference

@@ -1,0 +1,87 @@
+// The optimised CPU forward pass: multi-threaded, vectorised kernels (Kernels.h), a KV cache per
+// sequence, prefill of a prompt and decode of a batch of sequences. MoE layers group the tokens
+// by expert and read only the experts some token chose.
+#pragma once
+
+#include "inference/backend/Backend.h"
+#include "inference/base/ThreadPool.h"
+#include "inference/model/ReferenceForward.h"
+#include "inference/model/Weights.h"
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace crossroads::inference {
+
+// One sequence's KV cache (F32): per layer, [positions x kv width] for keys and for values.
+struct Sequence {
+    std::vector<std::vector<float>> keys, values;
+    int64_t length = 0; // positions cached so far (= the next position)
+};
+
+class CpuBackend final : public Backend {
+public:
+    // threads <= 0: one per hardware thread.
+    explicit CpuBackend(const Model& model, int threads = 0);
+    ~CpuBackend() override;
+
+    const Model& model() const override { return model_; }
+    // backend "cpu", the CPU's model name, the kernels' active ISA and the pool's threads.
+    DeviceInfo device() const override;
+    ThreadPool& pool() { return *pool_; }
+
+    SequenceId newSequence() override;
+    void releaseSequence(SequenceId id) override;
+    int64_t sequenceLength(SequenceId id) const override;
+
+    std::vector<float> prefill(SequenceId id, std::span<const int32_t> tokens,
+                               bool allPositions = false) override;
+    std::vector<float> decode(std::span<const SequenceId> ids,
+                              std::span<const int32_t> tokens) override;
+
+    const StepStats& lastStats() const override { return stats_; }
+    // The experts each row of the last call was routed to ([layer][row], rows in call order):
+    // tests hold the reference to the same discrete choices (ReferenceOptions::forcedExperts).
+    const ExpertChoices& lastRouting() const { return routing_; }
+    double measureReadBandwidthGbPerS(std::size_t bytes) override;
+    // The FMA peak of the pool's threads (ComputePeak.h).
+    double measureMatmulTflops() override;
+    std::string matmulRateMethod() const override;
+    // The cache holds F32 keys and values.
+    double kvBytesPerToken() const override;
+
+private:
+    struct Row {
+        Sequence* sequence;
+        int64_t position;
+        int32_t token;
+    };
+    Sequence& sequence(SequenceId id);
+    std::vector<float> forward(const std::vector<Row>& rows, const std::vector<int64_t>& logitRows);
+    void attentionLayer(std::size_t layerIndex, const std::vector<Row>& rows);
+    bool isPrefillOfOneSequence(const std::vector<Row>& rows) const;
+    void prefillAttention(std::size_t layerIndex, const std::vector<Row>& rows);
+    void decodeAttention(std::size_t layerIndex, const std::vector<Row>& rows);
+    void mlpLayer(std::size_t layerIndex, int64_t tokens);
+    // y = W x for `tokens` rows, split over the pool.
+    void matmul(const Matrix& w, const float* x, int64_t xStride, int64_t tokens, float* y,
+                int64_t yStride);
+
+    const Model& model_;
+    std::unique_ptr<ThreadPool> pool_;
+    std::unordered_map<SequenceId, Sequence> sequences_;
+    SequenceId nextSequence_ = 1;
+    std::vector<float> cos_, sin_; // RoPE tables [position x headDim/2], grown on demand
+    StepStats stats_;
+    ExpertChoices routing_;
+    // Scratch, reused between calls.
+    std::vector<float> hidden_, normed_, q_, k_, v_, attention_, projected_;
+    std::vector<float> partMax_, partSum_, partOut_; // attention parts (split context)
+    std::vector<float> kvScratch_; // prefill attention: keys and transposed values per KV head
+};
+
+} // namespace crossroads::inference

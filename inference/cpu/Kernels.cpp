@@ -1,0 +1,174 @@
+#include "inference/cpu/Kernels.h"
+
+#include "inference/cpu/KernelsIsa.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+
+namespace crossroads::inference {
+
+using namespace kernels;
+
+namespace {
+
+std::atomic<int> g_activeIsa{-1};
+
+bool cpuHas(Isa isa) {
+    __builtin_cpu_init();
+    switch (isa) {
+    case Isa::Scalar:
+        return true;
+    case Isa::Avx2:
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case Isa::Avx512:
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512vl");
+    case Isa::Avx512Bf16:
+        return cpuHas(Isa::Avx512) && __builtin_cpu_supports("avx512bf16");
+    }
+    return false;
+}
+
+} // namespace
+
+void attendPart(const float* q, int64_t group, int64_t headDim, const float* keys,
+                const float* values, int64_t stride, int64_t begin, int64_t end, float scale,
+                float* scores, float* maxScore, float* sumExp, float* out) {
+    if (activeIsa() != Isa::Scalar)
+        return attendPartAvx2(q, group, headDim, keys, values, stride, begin, end, scale, scores,
+                              maxScore, sumExp, out);
+    attendPartScalar(q, group, headDim, keys, values, stride, begin, end, scale, scores, maxScore,
+                     sumExp, out);
+}
+
+void attendPartReference(const float* q, int64_t group, int64_t headDim, const float* keys,
+                         const float* values, int64_t stride, int64_t begin, int64_t end,
+                         float scale, float* maxScore, float* sumExp, float* out) {
+    for (int64_t g = 0; g < group; ++g) {
+        std::vector<double> score;
+        double best = -INFINITY;
+        for (int64_t j = begin; j < end; ++j) {
+            double dot = 0.0;
+            for (int64_t d = 0; d < headDim; ++d)
+                dot += static_cast<double>(q[g * headDim + d]) * keys[j * stride + d];
+            score.push_back(dot * scale);
+            best = std::max(best, score.back());
+        }
+        double total = 0.0;
+        std::vector<double> sums(static_cast<std::size_t>(headDim), 0.0);
+        for (int64_t j = begin; j < end; ++j) {
+            const double weight = std::exp(score[static_cast<std::size_t>(j - begin)] - best);
+            total += weight;
+            for (int64_t d = 0; d < headDim; ++d)
+                sums[static_cast<std::size_t>(d)] += weight * values[j * stride + d];
+        }
+        maxScore[g] = static_cast<float>(best);
+        sumExp[g] = static_cast<float>(total);
+        for (int64_t d = 0; d < headDim; ++d)
+            out[g * headDim + d] = static_cast<float>(sums[static_cast<std::size_t>(d)]);
+    }
+}
+
+std::string_view isaName(Isa isa) {
+    switch (isa) {
+    case Isa::Scalar:
+        return "scalar";
+    case Isa::Avx2:
+        return "avx2";
+    case Isa::Avx512:
+        return "avx512";
+    case Isa::Avx512Bf16:
+        return "avx512-bf16";
+    }
+    return "?";
+}
+
+bool isaSupported(Isa isa) {
+    return cpuHas(isa);
+}
+
+Isa bestSupportedIsa() {
+    for (const Isa isa : {Isa::Avx512Bf16, Isa::Avx512, Isa::Avx2})
+        if (cpuHas(isa))
+            return isa;
+    return Isa::Scalar;
+}
+
+Isa activeIsa() {
+    int isa = g_activeIsa.load(std::memory_order_relaxed);
+    if (isa < 0) {
+        isa = static_cast<int>(bestSupportedIsa());
+        g_activeIsa.store(isa, std::memory_order_relaxed);
+    }
+    return static_cast<Isa>(isa);
+}
+
+void setActiveIsa(Isa isa) {
+    if (!cpuHas(isa))
+        throw EngineError("this CPU does not support " + std::string(isaName(isa)));
+    g_activeIsa.store(static_cast<int>(isa), std::memory_order_relaxed);
+}
+
+ActivationRounding matmulActivationRounding(WeightType type) {
+    return activeIsa() == Isa::Avx512Bf16 && type == WeightType::BF16 ? ActivationRounding::Bf16
+                                                                      : ActivationRounding::None;
+}
+
+void matmulRows(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x, int64_t xStride,
+                int64_t tokens, float* y, int64_t yStride) {
+    switch (activeIsa()) {
+    case Isa::Avx512Bf16:
+        if (matmulActivationRounding(w.type) == ActivationRounding::Bf16)
+            return matmulAvx512Bf16(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
+        [[fallthrough]];
+    case Isa::Avx512:
+        return matmulAvx512(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
+    case Isa::Avx2:
+        return matmulAvx2(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
+    case Isa::Scalar:
+        break;
+    }
+    matmulScalar(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
+}
+
+void matmulRowsReference(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
+                         int64_t xStride, int64_t tokens, float* y, int64_t yStride) {
+    for (int64_t t = 0; t < tokens; ++t)
+        for (int64_t r = rowBegin; r < rowEnd; ++r) {
+            double sum = 0.0;
+            for (int64_t c = 0; c < w.cols; ++c)
+                sum += static_cast<double>(w.at(r, c)) * x[t * xStride + c];
+            y[t * yStride + r] = static_cast<float>(sum);
+        }
+}
+
+float dotF32(const float* a, const float* b, int64_t n) {
+    if (activeIsa() != Isa::Scalar)
+        return dotAvx2(a, b, n);
+    float sum = 0.0f;
+    for (int64_t i = 0; i < n; ++i)
+        sum += a[i] * b[i];
+    return sum;
+}
+
+double dotF32Reference(const float* a, const float* b, int64_t n) {
+    double sum = 0.0;
+    for (int64_t i = 0; i < n; ++i)
+        sum += static_cast<double>(a[i]) * b[i];
+    return sum;
+}
+
+void axpyF32(float alpha, const float* x, float* y, int64_t n) {
+    if (activeIsa() != Isa::Scalar)
+        return axpyAvx2(alpha, x, y, n);
+    for (int64_t i = 0; i < n; ++i)
+        y[i] += alpha * x[i];
+}
+
+void axpyF32Reference(float alpha, const float* x, float* y, int64_t n) {
+    for (int64_t i = 0; i < n; ++i)
+        y[i] = static_cast<float>(static_cast<double>(y[i]) + static_cast<double>(alpha) * x[i]);
+}
+
+} // namespace crossroads::inference

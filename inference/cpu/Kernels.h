@@ -1,0 +1,58 @@
+// The CPU kernels behind the optimised forward pass, each with its plain reference beside it
+// (inference_kernels_test holds them together on every instruction set this CPU has).
+// Instruction sets are chosen at run time (__builtin_cpu_supports), so one binary runs
+// everywhere and uses AVX-512 / AVX-512-BF16 where present.
+#pragma once
+
+#include "inference/model/Tensor.h"
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace crossroads::inference {
+
+enum class Isa { Scalar, Avx2, Avx512, Avx512Bf16 };
+
+std::string_view isaName(Isa isa);
+Isa bestSupportedIsa();
+bool isaSupported(Isa isa);
+// The ISA the kernels use now (default: the best supported). Tests lower it to cover each path.
+Isa activeIsa();
+void setActiveIsa(Isa isa); // throws EngineError when this CPU lacks it
+
+// y[t * yStride + r] = sum_c W[r][c] * x[t * xStride + c] for rows [rowBegin, rowEnd) and
+// tokens [0, tokens). F32 accumulation; x is rounded to BF16 first where
+// matmulActivationRounding says so (Avx512Bf16 with BF16 weights, for any number of tokens).
+void matmulRows(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x, int64_t xStride,
+                int64_t tokens, float* y, int64_t yStride);
+// The plain reference: straightforward loops, double accumulation.
+void matmulRowsReference(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
+                         int64_t xStride, int64_t tokens, float* y, int64_t yStride);
+// What matmulRows does to x for weights of this type on the active ISA: the rule the whole CPU
+// forward pass follows, so referenceForward(..., rounding) computes the same function.
+ActivationRounding matmulActivationRounding(WeightType type);
+
+// One part of the attention of `group` query heads that share a KV head (GQA), over cached
+// positions [begin, end) whose key and value rows lie `stride` floats apart from keys/values:
+// per head g (q + g * headDim), with s_j = scale * q_g . k_j,
+//   maxScore[g] = max_j s_j, sumExp[g] = sum_j exp(s_j - maxScore[g]),
+//   out[g * headDim + d] = sum_j exp(s_j - maxScore[g]) v_j[d]   (not yet divided by sumExp).
+// Parts over disjoint ranges combine exactly (split-K, as flash-decoding does). Each key and
+// value row is read once for all heads of the group. `scores` is scratch of group x (end - begin)
+// floats. An empty range gives maxScore -inf, sumExp 0 and out 0.
+void attendPart(const float* q, int64_t group, int64_t headDim, const float* keys,
+                const float* values, int64_t stride, int64_t begin, int64_t end, float scale,
+                float* scores, float* maxScore, float* sumExp, float* out);
+// The plain reference: the same definition in double, one head and one position at a time.
+void attendPartReference(const float* q, int64_t group, int64_t headDim, const float* keys,
+                         const float* values, int64_t stride, int64_t begin, int64_t end,
+                         float scale, float* maxScore, float* sumExp, float* out);
+
+// Attention helpers over F32 vectors.
+float dotF32(const float* a, const float* b, int64_t n);
+double dotF32Reference(const float* a, const float* b, int64_t n);
+void axpyF32(float alpha, const float* x, float* y, int64_t n); // y += alpha x
+void axpyF32Reference(float alpha, const float* x, float* y, int64_t n);
+
+} // namespace crossroads::inference

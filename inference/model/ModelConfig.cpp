@@ -1,0 +1,346 @@
+#include "inference/model/ModelConfig.h"
+
+#include "inference/model/StrictJson.h"
+#include "inference/model/Tensor.h"
+
+#include <algorithm>
+#include <array>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace crossroads::inference {
+
+using nlohmann::json;
+
+std::string_view familyName(ModelFamily family) {
+    switch (family) {
+    case ModelFamily::Mixtral:
+        return "mixtral";
+    case ModelFamily::Qwen2Moe:
+        return "qwen2_moe";
+    case ModelFamily::Qwen3Moe:
+        return "qwen3_moe";
+    case ModelFamily::Olmoe:
+        return "olmoe";
+    }
+    return "?";
+}
+
+bool ModelConfig::isMoeLayer(int64_t layer) const {
+    if (std::find(mlpOnlyLayers.begin(), mlpOnlyLayers.end(), layer) != mlpOnlyLayers.end())
+        return false;
+    return numExperts > 0 && decoderSparseStep > 0 && (layer + 1) % decoderSparseStep == 0;
+}
+
+namespace {
+
+struct Family {
+    std::string_view modelType;
+    std::string_view architecture;
+    ModelFamily family;
+};
+constexpr std::array<Family, 4> kFamilies = {{
+    {"mixtral", "MixtralForCausalLM", ModelFamily::Mixtral},
+    {"qwen2_moe", "Qwen2MoeForCausalLM", ModelFamily::Qwen2Moe},
+    {"qwen3_moe", "Qwen3MoeForCausalLM", ModelFamily::Qwen3Moe},
+    {"olmoe", "OlmoeForCausalLM", ModelFamily::Olmoe},
+}};
+
+// Fields are looked up in text_config first (multimodal wrappers nest the language model there),
+// then at the top level.
+class Fields {
+public:
+    explicit Fields(const json& root) : root_(root) {
+        if (!root.is_object())
+            throw EngineError("config.json: the top level is not a JSON object");
+        const auto text = root.find("text_config");
+        if (text != root.end() && text->is_object())
+            text_ = &*text;
+    }
+
+    // nullptr when absent or null.
+    const json* find(std::string_view name) const {
+        for (const json* scope : {text_, &root_}) {
+            if (scope == nullptr)
+                continue;
+            const auto it = scope->find(name);
+            if (it != scope->end() && !it->is_null())
+                return &*it;
+        }
+        return nullptr;
+    }
+
+    const json* findAny(std::initializer_list<std::string_view> names) const {
+        for (const auto name : names)
+            if (const json* value = find(name))
+                return value;
+        return nullptr;
+    }
+
+    static std::string alternatives(std::initializer_list<std::string_view> names) {
+        std::string text;
+        for (const auto name : names) {
+            if (!text.empty())
+                text += "' or '";
+            text += name;
+        }
+        return "'" + text + "'";
+    }
+
+    int64_t positiveInt(std::initializer_list<std::string_view> names) const {
+        const json* value = findAny(names);
+        if (value == nullptr)
+            throw EngineError("config.json: missing field " + alternatives(names));
+        return checkedPositive(*value, names);
+    }
+
+    int64_t positiveIntOr(std::initializer_list<std::string_view> names, int64_t fallback) const {
+        const json* value = findAny(names);
+        return value == nullptr ? fallback : checkedPositive(*value, names);
+    }
+
+    double numberOr(std::string_view name, double fallback) const {
+        const json* value = find(name);
+        if (value == nullptr)
+            return fallback;
+        if (!value->is_number())
+            throw EngineError("config.json: field '" + std::string(name) + "' is not a number");
+        return value->get<double>();
+    }
+
+    bool boolOr(std::string_view name, bool fallback) const {
+        const json* value = find(name);
+        if (value == nullptr)
+            return fallback;
+        if (!value->is_boolean())
+            throw EngineError("config.json: field '" + std::string(name) + "' is not a boolean");
+        return value->get<bool>();
+    }
+
+private:
+    static int64_t checkedPositive(const json& value,
+                                   std::initializer_list<std::string_view> names) {
+        if (!value.is_number_integer() || value.get<int64_t>() <= 0 ||
+            value.get<int64_t>() > (int64_t{1} << 40))
+            throw EngineError("config.json: field " + alternatives(names) +
+                              " must be a positive integer, got " + value.dump());
+        return value.get<int64_t>();
+    }
+
+    const json& root_;
+    const json* text_ = nullptr;
+};
+
+ModelFamily detectFamily(const Fields& fields, std::string& modelType) {
+    if (const json* type = fields.find("model_type"); type != nullptr && type->is_string()) {
+        modelType = type->get<std::string>();
+        for (const auto& family : kFamilies)
+            if (family.modelType == modelType)
+                return family.family;
+    } else if (const json* archs = fields.find("architectures");
+               archs != nullptr && archs->is_array() && !archs->empty() &&
+               archs->front().is_string()) {
+        modelType = archs->front().get<std::string>();
+        for (const auto& family : kFamilies)
+            if (family.architecture == modelType)
+                return family.family;
+    } else {
+        throw EngineError("config.json: missing field 'model_type' (and no 'architectures')");
+    }
+    throw EngineError("config.json: unsupported architecture '" + modelType +
+                      "' (supported: mixtral, qwen2_moe, qwen3_moe, olmoe)");
+}
+
+} // namespace
+
+ModelConfig parseModelConfig(const json& root) {
+    const Fields fields(root);
+    ModelConfig config;
+    config.family = detectFamily(fields, config.modelType);
+    const bool qwen =
+        config.family == ModelFamily::Qwen2Moe || config.family == ModelFamily::Qwen3Moe;
+
+    config.hiddenSize = fields.positiveInt({"hidden_size"});
+    config.numLayers = fields.positiveInt({"num_hidden_layers"});
+    config.numHeads = fields.positiveInt({"num_attention_heads"});
+    config.numKvHeads = fields.positiveIntOr({"num_key_value_heads"}, config.numHeads);
+    config.vocabSize = fields.positiveInt({"vocab_size"});
+    config.maxPositionEmbeddings = fields.positiveIntOr({"max_position_embeddings"}, 0);
+    if (config.numHeads % config.numKvHeads != 0)
+        throw EngineError("config.json: num_attention_heads (" + std::to_string(config.numHeads) +
+                          ") is not a multiple of num_key_value_heads (" +
+                          std::to_string(config.numKvHeads) + ")");
+    if (fields.find("head_dim") != nullptr) {
+        config.headDim = fields.positiveInt({"head_dim"});
+    } else {
+        if (config.hiddenSize % config.numHeads != 0)
+            throw EngineError("config.json: no 'head_dim' and hidden_size is not a multiple of "
+                              "num_attention_heads");
+        config.headDim = config.hiddenSize / config.numHeads;
+    }
+    if (config.headDim % 2 != 0)
+        throw EngineError("config.json: head_dim must be even for RoPE");
+
+    const bool epsSmall = qwen;
+    config.rmsNormEps = fields.numberOr("rms_norm_eps", epsSmall ? 1e-6 : 1e-5);
+
+    // transformers v5 moved rope_theta and rope_scaling into rope_parameters.
+    const double defaultTheta = config.family == ModelFamily::Mixtral ? 1e6 : 10000.0;
+    config.ropeTheta = fields.numberOr("rope_theta", defaultTheta);
+    for (const char* scalingField : {"rope_parameters", "rope_scaling"}) {
+        const json* rope = fields.find(scalingField);
+        if (rope == nullptr)
+            continue;
+        if (!rope->is_object())
+            throw EngineError(std::string("config.json: field '") + scalingField +
+                              "' is not an object");
+        if (const auto theta = rope->find("rope_theta"); theta != rope->end()) {
+            if (!theta->is_number())
+                throw EngineError("config.json: rope_parameters.rope_theta is not a number");
+            config.ropeTheta = theta->get<double>();
+        }
+        for (const char* typeKey : {"rope_type", "type"}) {
+            const auto type = rope->find(typeKey);
+            if (type != rope->end() && type->is_string() && *type != "default")
+                throw EngineError("config.json: unsupported RoPE scaling '" +
+                                  type->get<std::string>() + "' in " + scalingField);
+        }
+    }
+    if (!(config.ropeTheta > 0.0))
+        throw EngineError("config.json: rope_theta must be positive");
+
+    config.numExperts =
+        fields.positiveInt({"num_local_experts", "num_experts", "n_routed_experts"});
+    config.numExpertsPerToken = fields.positiveInt({"num_experts_per_tok"});
+    if (config.numExpertsPerToken > config.numExperts)
+        throw EngineError("config.json: num_experts_per_tok exceeds the number of experts");
+    if (qwen) {
+        config.expertIntermediateSize = fields.positiveInt({"moe_intermediate_size"});
+        config.denseIntermediateSize = fields.positiveIntOr({"intermediate_size"}, 0);
+        config.decoderSparseStep = fields.positiveIntOr({"decoder_sparse_step"}, 1);
+        if (const json* dense = fields.find("mlp_only_layers")) {
+            if (!dense->is_array())
+                throw EngineError("config.json: field 'mlp_only_layers' is not an array");
+            for (const auto& layer : *dense) {
+                if (!layer.is_number_integer())
+                    throw EngineError("config.json: 'mlp_only_layers' holds a non-integer");
+                config.mlpOnlyLayers.push_back(layer.get<int64_t>());
+            }
+        }
+        for (int64_t layer = 0; layer < config.numLayers; ++layer)
+            if (!config.isMoeLayer(layer) && config.denseIntermediateSize == 0)
+                throw EngineError("config.json: layer " + std::to_string(layer) +
+                                  " is dense but 'intermediate_size' is missing");
+    } else {
+        config.expertIntermediateSize = fields.positiveInt({"intermediate_size"});
+    }
+    if (config.family == ModelFamily::Qwen2Moe)
+        config.sharedExpertIntermediateSize =
+            fields.positiveInt({"shared_expert_intermediate_size"});
+
+    // Mixtral always renormalises the top-k weights; the others say so in norm_topk_prob.
+    config.normTopkProb =
+        config.family == ModelFamily::Mixtral ? true : fields.boolOr("norm_topk_prob", false);
+
+    switch (config.family) {
+    case ModelFamily::Mixtral:
+        break;
+    case ModelFamily::Qwen2Moe:
+        config.attentionBias = fields.boolOr("qkv_bias", true);
+        break;
+    case ModelFamily::Qwen3Moe:
+        config.attentionBias = fields.boolOr("attention_bias", false);
+        config.qkNorm = QkNorm::PerHead;
+        break;
+    case ModelFamily::Olmoe:
+        config.attentionBias = fields.boolOr("attention_bias", false);
+        config.qkNorm = QkNorm::WholeProj;
+        config.clipQkv = fields.numberOr("clip_qkv", 0.0);
+        if (config.clipQkv < 0.0)
+            throw EngineError("config.json: clip_qkv must be positive");
+        break;
+    }
+    config.tieWordEmbeddings = fields.boolOr("tie_word_embeddings", false);
+    if (const json* dtype = fields.findAny({"torch_dtype", "dtype"}); dtype && dtype->is_string())
+        config.torchDtype = dtype->get<std::string>();
+    if (const json* act = fields.find("hidden_act"); act && act->is_string() && *act != "silu")
+        throw EngineError("config.json: unsupported hidden_act '" + act->get<std::string>() +
+                          "' (only silu)");
+    return config;
+}
+
+ModelConfig parseModelConfigText(std::string_view text, std::string_view what) {
+    return parseModelConfig(parseStrictJson(text, what));
+}
+
+ModelConfig loadModelConfig(const std::filesystem::path& configJson) {
+    std::ifstream in(configJson, std::ios::binary);
+    if (!in)
+        throw EngineError("cannot open " + configJson.string());
+    std::ostringstream text;
+    text << in.rdbuf();
+    return parseModelConfigText(text.str(), configJson.string());
+}
+
+void truncateLayers(ModelConfig& config, int64_t layers) {
+    if (layers <= 0)
+        throw EngineError("layers must be positive, got " + std::to_string(layers));
+    if (layers >= config.numLayers)
+        return;
+    config.truncatedFromLayers = config.numLayers;
+    config.numLayers = layers;
+}
+
+json ModelConfig::toJson() const {
+    json out;
+    out["model_type"] = modelType.empty() ? std::string(familyName(family)) : modelType;
+    for (const auto& f : kFamilies)
+        if (f.family == family)
+            out["architectures"] = json::array({std::string(f.architecture)});
+    out["hidden_size"] = hiddenSize;
+    out["num_hidden_layers"] = numLayers;
+    out["num_attention_heads"] = numHeads;
+    out["num_key_value_heads"] = numKvHeads;
+    out["head_dim"] = headDim;
+    out["vocab_size"] = vocabSize;
+    out["rms_norm_eps"] = rmsNormEps;
+    out["rope_theta"] = ropeTheta;
+    out["num_experts_per_tok"] = numExpertsPerToken;
+    out["tie_word_embeddings"] = tieWordEmbeddings;
+    out["hidden_act"] = "silu";
+    if (maxPositionEmbeddings > 0)
+        out["max_position_embeddings"] = maxPositionEmbeddings;
+    if (!torchDtype.empty())
+        out["torch_dtype"] = torchDtype;
+    switch (family) {
+    case ModelFamily::Mixtral:
+        out["num_local_experts"] = numExperts;
+        out["intermediate_size"] = expertIntermediateSize;
+        break;
+    case ModelFamily::Qwen2Moe:
+    case ModelFamily::Qwen3Moe:
+        out["num_experts"] = numExperts;
+        out["moe_intermediate_size"] = expertIntermediateSize;
+        if (denseIntermediateSize > 0)
+            out["intermediate_size"] = denseIntermediateSize;
+        out["decoder_sparse_step"] = decoderSparseStep;
+        out["mlp_only_layers"] = mlpOnlyLayers;
+        out["norm_topk_prob"] = normTopkProb;
+        if (family == ModelFamily::Qwen2Moe)
+            out["shared_expert_intermediate_size"] = sharedExpertIntermediateSize;
+        else
+            out["attention_bias"] = attentionBias;
+        break;
+    case ModelFamily::Olmoe:
+        out["num_experts"] = numExperts;
+        out["intermediate_size"] = expertIntermediateSize;
+        out["norm_topk_prob"] = normTopkProb;
+        out["attention_bias"] = attentionBias;
+        out["clip_qkv"] = clipQkv > 0.0 ? json(clipQkv) : json(nullptr);
+        break;
+    }
+    return out;
+}
+
+} // namespace crossroads::inference

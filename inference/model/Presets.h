@@ -1,0 +1,36 @@
+// Reference model shapes (`preset:NAME[?layers=N]`). Each preset is a real Hugging Face
+// config.json kept once in inference/presets/ and compiled into the library.
+#pragma once
+
+#include "inference/model/ModelConfig.h"
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace crossroads::inference {
+
+std::vector<std::string> presetNames();
+// The config.json text of a preset; throws EngineError listing the known names.
+std::string_view presetConfigJson(std::string_view name);
+// The parsed preset, truncated to `layers` when layers > 0.
+ModelConfig presetConfig(std::string_view name, int64_t layers = 0);
+
+// What --model names: a checkpoint folder or a preset.
+struct ModelSpec {
+    bool isPreset = false;
+    std::string presetName;       // when isPreset
+    int64_t layers = 0;           // ?layers=N, 0 = all
+    std::filesystem::path folder; // when !isPreset
+};
+
+// "preset:NAME", "preset:NAME?layers=N", or a folder path. Throws EngineError when malformed.
+ModelSpec parseModelSpec(std::string_view text);
+
+namespace detail {
+const std::vector<std::pair<std::string_view, std::string_view>>& presetTable();
+}
+
+} // namespace crossroads::inference
