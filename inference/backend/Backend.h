@@ -58,6 +58,25 @@ public:
     // caches; GPU: a device read kernel over HBM), GB/s, best of the repetitions.
     virtual double measureReadBandwidthGbPerS(std::size_t bytes) = 0;
 
+    // A probe whose buffer lives as long as it does, so that one pass of the read kernel can be
+    // paired with one decode step (the bench does): a shared machine's bandwidth moves within
+    // seconds. The default runs a whole measurement per pass; backends override it with a
+    // buffer allocated (and first touched) once.
+    class ReadProbe {
+    public:
+        virtual ~ReadProbe() = default;
+        virtual double passGbPerS() = 0; // one timed pass over the buffer
+    };
+    virtual std::unique_ptr<ReadProbe> makeReadProbe(std::size_t bytes) {
+        struct Measuring final : ReadProbe {
+            Measuring(Backend& owner, std::size_t size) : backend(owner), bytes(size) {}
+            double passGbPerS() override { return backend.measureReadBandwidthGbPerS(bytes); }
+            Backend& backend;
+            std::size_t bytes;
+        };
+        return std::make_unique<Measuring>(*this, bytes);
+    }
+
     // The device's measured dense multiply-add rate, TFLOP/s: the compute ceiling the achieved
     // TFLOP/s are compared with, as the read bandwidth is for GB/s. CPU: F32 FMAs from registers
     // on every thread of the pool (the vector units' physical limit); GPU: cuBLAS BF16 GEMM of

@@ -55,8 +55,18 @@ struct PhaseSamples {
     std::vector<double> tokensPerS;
     std::vector<double> gbPerS;               // per repetition
     std::vector<std::size_t> bandwidthBefore; // per repetition: the measurement before it
+    std::vector<double> stepRatios; // decode: each step's GB/s over the read pass right before it
     double flops = 0, bytes = 0, seconds = 0;
 };
+
+double quantile(std::vector<double> values, double q) {
+    std::sort(values.begin(), values.end());
+    const double position = q * static_cast<double>(values.size() - 1);
+    const auto below = static_cast<std::size_t>(position);
+    const std::size_t above = std::min(below + 1, values.size() - 1);
+    const double weight = position - static_cast<double>(below);
+    return values[below] * (1.0 - weight) + values[above] * weight;
+}
 
 // The batch's sequences, released however the run ends (a device error throws mid-way).
 class SequenceBatch {
@@ -127,14 +137,22 @@ BenchResult runBench(Backend& backend, const BenchOptions& options) {
         result.measuredTflops = backend.measureMatmulTflops();
         result.measuredTflopsMethod = backend.matmulRateMethod();
     }
-    // Read bandwidth around every repetition (see BenchOptions); a given figure stands for all.
-    std::vector<double> bandwidth;
+    // Read bandwidth around every repetition and before every decode step (see BenchOptions);
+    // a given figure stands for all.
+    std::unique_ptr<Backend::ReadProbe> probe;
+    if (!options.measuredBandwidthGbPerS && options.measureBandwidth)
+        probe = backend.makeReadProbe(options.bandwidthBytes);
+    std::vector<double> bandwidth; // the passes around the repetitions
+    std::vector<double> allPasses; // those and the passes paired with decode steps
     const auto measureBandwidth = [&] {
         if (options.measuredBandwidthGbPerS)
             bandwidth.push_back(*options.measuredBandwidthGbPerS);
-        else if (options.measureBandwidth)
-            bandwidth.push_back(backend.measureReadBandwidthGbPerS(options.bandwidthBytes));
+        else if (probe) {
+            bandwidth.push_back(probe->passGbPerS());
+            allPasses.push_back(bandwidth.back());
+        }
     };
+    const bool pairSteps = probe != nullptr && options.pairDecodeSteps;
 
     // Deterministic token ids spread over the vocabulary: the prompt, then the untimed context.
     const int64_t promptTokens = std::max<int64_t>(options.promptTokens, 1);
@@ -184,17 +202,25 @@ BenchResult runBench(Backend& backend, const BenchOptions& options) {
                 const auto logits = backend.prefill(batch.ids()[b], contextTail);
                 next[b] = argmax(logits.data(), config.vocabSize);
             }
-        double flops = 0, bytes = 0;
-        const auto decodeStart = Clock::now();
+        double flops = 0, bytes = 0, decodeSeconds = 0;
         for (int64_t step = 0; step < gen; ++step) {
+            // The pass right before the step sees the machine the step sees; it is not timed.
+            const double read = decode != nullptr && pairSteps ? probe->passGbPerS() : 0.0;
+            const auto stepStart = Clock::now();
             const auto logits = backend.decode(batch.ids(), next);
-            flops += backend.lastStats().flops;
-            bytes += backend.lastStats().weightBytes + backend.lastStats().kvBytes;
+            const double stepSeconds = seconds(stepStart);
+            decodeSeconds += stepSeconds;
+            const StepStats& stats = backend.lastStats();
+            flops += stats.flops;
+            bytes += stats.totalBytes();
+            if (read > 0.0) {
+                allPasses.push_back(read);
+                decode->stepRatios.push_back(stats.totalBytes() / stepSeconds / 1e9 / read);
+            }
             for (int64_t b = 0; b < options.batch; ++b)
                 next[static_cast<std::size_t>(b)] =
                     argmax(logits.data() + b * config.vocabSize, config.vocabSize);
         }
-        const double decodeSeconds = seconds(decodeStart);
         if (decode != nullptr && gen > 0) {
             decode->tokensPerS.push_back(static_cast<double>(gen * options.batch) / decodeSeconds);
             decode->gbPerS.push_back(bytes / decodeSeconds / 1e9);
@@ -226,8 +252,8 @@ BenchResult runBench(Backend& backend, const BenchOptions& options) {
             measureBandwidth();
         }
     result.timeToFirstTokenMs = summarize(ttft).mean;
-    if (!bandwidth.empty()) {
-        const TimingStats stats = summarize(bandwidth);
+    if (!allPasses.empty() || !bandwidth.empty()) {
+        const TimingStats stats = summarize(allPasses.empty() ? bandwidth : allPasses);
         result.measuredBandwidthGbPerS = stats.mean;
         result.measuredBandwidthStddevGbPerS = stats.stddev;
     }
@@ -259,7 +285,15 @@ BenchResult runBench(Backend& backend, const BenchOptions& options) {
         out.tokensPerSPerSequence = stats.mean / static_cast<double>(options.batch);
         out.achievedTflops = samples.flops / samples.seconds / 1e12;
         out.achievedGbPerS = samples.bytes / samples.seconds / 1e9;
-        out.fractionOfMeasuredBandwidth = fractionOfBandwidth(samples);
+        if (!samples.stepRatios.empty()) {
+            out.fractionOfMeasuredBandwidth = quantile(samples.stepRatios, 0.5);
+            out.fractionOfMeasuredBandwidthQ1 = quantile(samples.stepRatios, 0.25);
+            out.fractionOfMeasuredBandwidthQ3 = quantile(samples.stepRatios, 0.75);
+            out.bandwidthPairing = "step";
+        } else {
+            out.fractionOfMeasuredBandwidth = fractionOfBandwidth(samples);
+            out.bandwidthPairing = options.measuredBandwidthGbPerS ? "given" : "repetition";
+        }
         if (result.measuredTflops && *result.measuredTflops > 0)
             out.fractionOfMeasuredTflops = out.achievedTflops / *result.measuredTflops;
         if (result.specBandwidthGbPerS && *result.specBandwidthGbPerS > 0)
@@ -323,6 +357,11 @@ json benchResultToJson(const BenchResult& r) {
              {"achieved_tflops", p.achievedTflops},
              {"achieved_gb_per_s", p.achievedGbPerS},
              {"fraction_of_measured_bandwidth", optional(p.fractionOfMeasuredBandwidth)},
+             {"fraction_of_measured_bandwidth_quartiles",
+              p.fractionOfMeasuredBandwidthQ1 ? json::array({*p.fractionOfMeasuredBandwidthQ1,
+                                                             *p.fractionOfMeasuredBandwidthQ3})
+                                              : json(nullptr)},
+             {"bandwidth_pairing", text(p.bandwidthPairing)},
              {"fraction_of_measured_tflops", optional(p.fractionOfMeasuredTflops)},
              {"fraction_of_spec_bandwidth", optional(p.fractionOfSpecBandwidth)},
              {"fraction_of_spec_tflops", optional(p.fractionOfSpecTflops)}});

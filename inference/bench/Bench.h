@@ -37,6 +37,10 @@ struct BenchOptions {
     // repetition is compared with the mean of the two measurements around it: a shared
     // machine's bandwidth drifts by tens of percent within seconds.
     bool measureBandwidth = true;
+    // Decode also pairs every step with a read pass right before it, and reports the median of
+    // the steps' ratios (what bench_engine_decode_bandwidth does): the figure to trust on a
+    // shared machine. Costs one pass of bandwidthBytes per step, untimed.
+    bool pairDecodeSteps = true;
     std::size_t bandwidthBytes = std::size_t{1} << 30;
     std::optional<double> measuredBandwidthGbPerS; // skip the measurements when given
     bool measureCompute = true;                    // the backend's measureMatmulTflops, once
@@ -58,7 +62,11 @@ struct PhaseResult {
     double tokensPerSStddev = 0;
     double achievedTflops = 0;
     double achievedGbPerS = 0;
-    std::optional<double> fractionOfMeasuredBandwidth; // mean of the repetitions' ratios
+    // Decode paired per step: the median of the steps' ratios, with the quartiles. Otherwise the
+    // mean of the repetitions' ratios to the passes around them.
+    std::optional<double> fractionOfMeasuredBandwidth;
+    std::optional<double> fractionOfMeasuredBandwidthQ1, fractionOfMeasuredBandwidthQ3;
+    std::string bandwidthPairing; // "step" | "repetition" | "given" | empty (not measured)
     std::optional<double> fractionOfMeasuredTflops;
     std::optional<double> fractionOfSpecBandwidth;
     std::optional<double> fractionOfSpecTflops;

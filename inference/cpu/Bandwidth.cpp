@@ -3,10 +3,10 @@
 #include "inference/base/LargeBuffer.h"
 #include "inference/base/ThreadPool.h"
 #include "inference/cpu/Kernels.h"
+#include "inference/cpu/Simd.h"
 
 #include <algorithm>
 #include <chrono>
-#include <immintrin.h>
 #include <memory>
 #include <vector>
 
@@ -41,10 +41,37 @@ __attribute__((target("avx2"))) double readSumAvx2(const float* data, std::size_
     return sum;
 }
 
+// The same with 64-byte loads, where the CPU has them: on the 2-core Xeon they read 2-4% more
+// than 32-byte ones, and the ceiling should be the best plain read this machine does.
+__attribute__((target("avx512f"))) double readSumAvx512(const float* data, std::size_t n) {
+    const std::size_t part = n / kReadStreams / 16 * 16;
+    __m512 sums[kReadStreams];
+    for (auto& sum : sums)
+        sum = _mm512_setzero_ps();
+    for (std::size_t i = 0; i < part; i += 16)
+        for (int s = 0; s < kReadStreams; ++s)
+            sums[s] = _mm512_add_ps(sums[s], _mm512_loadu_ps(data + s * part + i));
+    __m512 total = sums[0];
+    for (int s = 1; s < kReadStreams; ++s)
+        total = _mm512_add_ps(total, sums[s]);
+    alignas(64) float lanes[16];
+    _mm512_store_ps(lanes, total);
+    double sum = 0.0;
+    for (const float lane : lanes)
+        sum += lane;
+    for (std::size_t i = kReadStreams * part; i < n; ++i)
+        sum += data[i];
+    return sum;
+}
+
 } // namespace
 
+// The best plain read this CPU has, whichever kernel family is active: the ceiling a kernel is
+// compared with must not move with the kernel.
 double readSum(const float* data, std::size_t n) {
-    if (activeIsa() != Isa::Scalar)
+    if (isaSupported(Isa::Avx512))
+        return readSumAvx512(data, n);
+    if (isaSupported(Isa::Avx2))
         return readSumAvx2(data, n);
     return readSumReference(data, n);
 }

@@ -112,6 +112,15 @@ double CpuBackend::measureReadBandwidthGbPerS(std::size_t bytes) {
     return measureReadBandwidth(*pool_, bytes).gbPerS;
 }
 
+std::unique_ptr<Backend::ReadProbe> CpuBackend::makeReadProbe(std::size_t bytes) {
+    struct Probe final : ReadProbe {
+        Probe(ThreadPool& threads, std::size_t size) : probe(threads, size) {}
+        double passGbPerS() override { return probe.passGbPerS(); }
+        ReadBandwidthProbe probe;
+    };
+    return std::make_unique<Probe>(*pool_, bytes);
+}
+
 double CpuBackend::measureMatmulTflops() {
     return measureFmaPeak(*pool_).tflops;
 }

@@ -48,6 +48,8 @@ public:
     // tests hold the reference to the same discrete choices (ReferenceOptions::forcedExperts).
     const ExpertChoices& lastRouting() const { return routing_; }
     double measureReadBandwidthGbPerS(std::size_t bytes) override;
+    // ReadBandwidthProbe (Bandwidth.h) on the backend's own threads.
+    std::unique_ptr<ReadProbe> makeReadProbe(std::size_t bytes) override;
     // The FMA peak of the pool's threads (ComputePeak.h).
     double measureMatmulTflops() override;
     std::string matmulRateMethod() const override;
