@@ -39,6 +39,9 @@ CROSSROADS_AVX2 void microAvx2(const Matrix& w, int64_t r0, int64_t rowStride, c
         for (int t = 0; t < T; ++t)
             xs[t] = _mm256_loadu_ps(x + t * xStride + c);
         for (int i = 0; i < R; ++i) {
+            if constexpr (T == 1) // decode: one prefetch per 64-byte line
+                if ((c * static_cast<int64_t>(weightTypeBytes(Type)) & 63) == 0)
+                    prefetchAhead(rows[i] + c * static_cast<int64_t>(weightTypeBytes(Type)));
             const __m256 wv = loadWeights8<Type>(rows[i], c);
             for (int t = 0; t < T; ++t)
                 acc[i][t] = _mm256_fmadd_ps(wv, xs[t], acc[i][t]);
@@ -93,6 +96,8 @@ CROSSROADS_AVX2 void decodeBf16Avx2(const Matrix& w, int64_t r0, int64_t rowStri
         const __m256 even = _mm256_shuffle_ps(a, b, 0x88);        // x0 x2 .. x14
         const __m256 odd = _mm256_shuffle_ps(a, b, 0xdd);         // x1 x3 .. x15
         for (int i = 0; i < R; ++i) {
+            if ((c & 31) == 0) // one prefetch per 64-byte line
+                prefetchAhead(rows[i] + c);
             const __m256i pairs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[i] + c));
             acc[i] =
                 _mm256_fmadd_ps(_mm256_castsi256_ps(_mm256_slli_epi32(pairs, 16)), even, acc[i]);

@@ -72,8 +72,10 @@ CROSSROADS_AVX512BF16 void decodeBf16(const Matrix& w, int64_t r0, int64_t rowSt
     const int64_t vectorCols = cols & ~int64_t{31};
     for (int64_t c = 0; c < vectorCols; c += 32) {
         const auto xs = (__m512bh)_mm512_loadu_si512(x + c);
-        for (int i = 0; i < R; ++i)
+        for (int i = 0; i < R; ++i) {
+            prefetchAhead(rows[i] + c);
             acc[i] = _mm512_dpbf16_ps(acc[i], (__m512bh)_mm512_loadu_si512(rows[i] + c), xs);
+        }
     }
     if (vectorCols < cols) {
         const auto mask = static_cast<__mmask32>((uint64_t{1} << (cols - vectorCols)) - 1);
