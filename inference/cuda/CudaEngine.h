@@ -16,6 +16,14 @@
 //    from device memory (token ids, positions, KV pointers, the top-k ids), so a step is captured
 //    once per (batch size, context bucket) as a CUDA graph and replayed; the host copies the step's
 //    inputs in, launches the graph and copies the logits out, then synchronises once.
+//  - A call's statistics are stepCost (model/Cost.h) of its rows' contexts and logit rows, with
+//    the distinct experts its routing read per MoE layer: counted on the host from the expert
+//    counts in a prefill, recorded on the device by the grouping kernel in a decode.
+//
+// The host side, by what it owns: ModelDims (the sizes, checked once), DeviceWeights (the upload
+// and the layout above), KvCache (the sequences' caches and their growth), Workspace (a call's
+// scratch), CudaForward.cpp (the launch order and the graphs), CudaBackend.cpp (this interface,
+// each call's staging, syncs and cost), CudaState.h (the state those two share).
 #pragma once
 
 #include "inference/backend/Backend.h"

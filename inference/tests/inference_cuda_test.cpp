@@ -828,20 +828,131 @@ void longContextMatchesReference() {
     expectClose(worst, kForwardTolerance, "qwen3_moe 302 positions (cache growth, 2 chunks)");
 }
 
-void statisticsMatchAnalytic() {
-    const ModelConfig config = check::tinyConfig(ModelFamily::Qwen3Moe);
-    const Model model = synthesizeModel(config, WeightType::BF16, 2);
-    CudaBackend backend(model);
-    const SequenceId sequence = backend.newSequence();
-    backend.prefill(sequence, std::span(kTokens).first(3));
-    const int32_t token = 9;
-    backend.decode(std::span(&sequence, 1), std::span(&token, 1));
+// Parameters of a matrix: on the device every one is a BF16 element, whatever the checkpoint
+// stores, so the bytes a call reads are twice its parameters.
+double parameters(const Matrix& matrix) {
+    return static_cast<double>(matrix.rows) * static_cast<double>(matrix.cols);
+}
+
+double parameters(const MlpWeights& mlp) {
+    return parameters(mlp.gate) + parameters(mlp.up) + parameters(mlp.down);
+}
+
+// What a call must read and compute, summed from the model's matrices (not from the cost model)
+// for rows attending to `contexts` positions each and `logitRows` rows of logits: every byte but
+// the routed experts', whose count only the routing knows, and the bytes of one routed expert.
+struct ExpectedRead {
+    double bytesBesideExperts = 0;
+    double bytesPerExpert = 0;
+    double kvBytes = 0;
+    double flops = 0;
+    int64_t moeLayers = 0;
+};
+
+ExpectedRead expectedRead(const Model& model, const std::vector<int64_t>& contexts,
+                          int64_t logitRows) {
+    const ModelConfig& config = model.config;
+    const ModelWeights& w = model.weights;
+    const auto rows = static_cast<double>(contexts.size());
+    const double attended =
+        static_cast<double>(std::accumulate(contexts.begin(), contexts.end(), int64_t{0}));
+    ExpectedRead e;
+    // One embedding row per row; the LM head once, multiplied by every logit row.
+    double read = rows * static_cast<double>(w.embed.cols) + parameters(w.lmHead);
+    e.flops = 2.0 * static_cast<double>(logitRows) * parameters(w.lmHead);
+    for (const LayerWeights& layer : w.layers) {
+        const double attention =
+            parameters(layer.q) + parameters(layer.k) + parameters(layer.v) + parameters(layer.o);
+        read += attention;
+        // QK^T and PV: per row, each query head's width against every position it attends to.
+        e.flops += 2.0 * rows * attention + 4.0 * static_cast<double>(config.qDim()) * attended;
+        if (!layer.moe) {
+            read += parameters(layer.denseMlp);
+            e.flops += 2.0 * rows * parameters(layer.denseMlp);
+            continue;
+        }
+        ++e.moeLayers;
+        double beside = parameters(layer.router);
+        if (!layer.sharedExpert.gate.empty())
+            beside += parameters(layer.sharedExpert) + parameters(layer.sharedExpertGate);
+        read += beside;
+        const double expert = parameters(layer.experts[0]); // every expert is of one shape
+        e.bytesPerExpert = 2.0 * expert;
+        e.flops += 2.0 * rows * (beside + static_cast<double>(config.numExpertsPerToken) * expert);
+    }
+    e.bytesBesideExperts = 2.0 * read;
+    // K and V rows of every position attended to, every layer, BF16.
+    e.kvBytes = attended * static_cast<double>(config.numLayers) * 2.0 *
+                static_cast<double>(config.kvDim()) * 2.0;
+    return e;
+}
+
+// The last call's statistics against what it read: everything beside the routed experts
+// exactly, and a whole number of routed experts within what the rows could have chosen (k to
+// min(rows k, E) per MoE layer), which an expectation such as expectedExpertsTouched is not.
+// Returns the number of routed experts read.
+int64_t checkStatistics(const CudaBackend& backend, const std::vector<int64_t>& contexts,
+                        int64_t logitRows, const std::string& what) {
+    const Model& model = backend.model();
+    const ModelConfig& config = model.config;
     const StepStats stats = backend.lastStats();
-    // Batch 1 touches exactly k experts per layer, so the analytic count is exact; BF16 cache.
-    const StepCost analytic = decodeStepCost(config, 2.0, 1, 4, 2.0);
-    CHECK_NEAR(stats.weightBytes, analytic.weightBytes, 1.0);
-    CHECK_NEAR(stats.kvBytes, analytic.kvBytes, 1.0);
-    CHECK_NEAR(stats.flops, analytic.flops, analytic.flops * 1e-9);
+    const ExpectedRead e = expectedRead(model, contexts, logitRows);
+    const double experts = (stats.weightBytes - e.bytesBesideExperts) / e.bytesPerExpert;
+    const auto read = static_cast<int64_t>(std::llround(experts));
+    const int64_t k = config.numExpertsPerToken;
+    const int64_t most = std::min(static_cast<int64_t>(contexts.size()) * k,
+                                  static_cast<int64_t>(config.numExperts));
+    std::printf("  %-48s %lld routed experts read (%lld to %lld)\n", ("statistics " + what).c_str(),
+                static_cast<long long>(read), static_cast<long long>(e.moeLayers * k),
+                static_cast<long long>(e.moeLayers * most));
+    CHECK_NEAR(experts, static_cast<double>(read), 1e-9);
+    CHECK(read >= e.moeLayers * k && read <= e.moeLayers * most);
+    CHECK_NEAR(stats.kvBytes, e.kvBytes, 0.5);
+    CHECK_NEAR(stats.flops, e.flops, e.flops * 1e-12);
+    return read;
+}
+
+// The cost a call reports is what it read: prefills (from an empty cache and after one, last
+// row's logits and every row's), a decode of one sequence and of two at different lengths; on a
+// family with a dense layer and a shared expert, F32 weights (the device holds them as BF16) and
+// BF16 ones.
+void statisticsCountWhatIsRead() {
+    for (const auto& [family, type] : {std::pair{ModelFamily::Qwen2Moe, WeightType::F32},
+                                       std::pair{ModelFamily::Qwen3Moe, WeightType::BF16}}) {
+        const ModelConfig config = check::tinyConfig(family);
+        const Model model = synthesizeModel(config, type, 2);
+        const std::string name =
+            std::string(familyName(family)) + (type == WeightType::F32 ? " F32" : " BF16") + " ";
+        CudaBackend backend(model);
+        const SequenceId first = backend.newSequence(), second = backend.newSequence();
+        backend.prefill(first, std::span(kTokens).first(3));
+        checkStatistics(backend, {1, 2, 3}, 1, name + "prefill 3");
+        backend.prefill(second, std::span(kTokens).first(4));
+        backend.prefill(second, std::span(kTokens).subspan(4, 2), true);
+        checkStatistics(backend, {5, 6}, 2, name + "prefill 2 after 4");
+
+        const int32_t next[] = {9, 4};
+        backend.decode(std::span(&first, 1), std::span(next, 1));
+        const int64_t alone = checkStatistics(backend, {4}, 1, name + "decode 1");
+        // One row reads exactly its k experts a MoE layer, which the analytic count says too.
+        int64_t moeLayers = 0;
+        for (const LayerWeights& layer : model.weights.layers)
+            moeLayers += layer.moe ? 1 : 0;
+        CHECK(alone == moeLayers * config.numExpertsPerToken);
+        const StepCost analytic = decodeStepCost(config, 2.0, 1, 4, 2.0);
+        const StepStats stats = backend.lastStats();
+        CHECK_NEAR(stats.weightBytes, analytic.weightBytes, 1.0);
+        CHECK_NEAR(stats.kvBytes, analytic.kvBytes, 1.0);
+        CHECK_NEAR(stats.flops, analytic.flops, analytic.flops * 1e-9);
+
+        const SequenceId both[] = {first, second};
+        backend.decode(both, next);
+        checkStatistics(backend, {5, 7}, 2, name + "decode 2, 4 and 6 cached");
+    }
+
+    const Model model =
+        synthesizeModel(check::tinyConfig(ModelFamily::Qwen3Moe), WeightType::BF16, 2);
+    CudaBackend backend(model);
     const DeviceInfo info = backend.device();
     std::printf("  device: %s, %s, %s, %.1f GiB\n", info.name.c_str(), info.isa.c_str(),
                 info.driver.c_str(), info.memoryBytes / double(1u << 30));
@@ -956,7 +1067,7 @@ int main() {
             for (const WeightType type : {WeightType::BF16, WeightType::F32})
                 forwardMatchesReference(family, type);
         longContextMatchesReference();
-        statisticsMatchAnalytic();
+        statisticsCountWhatIsRead();
         matmulRateAndMemory();
         errorsAreEngineErrors();
     } catch (const std::exception& error) {
