@@ -6,9 +6,10 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
 # What the build and the tests need from Debian (Qt's SQLite driver is its own package;
-# python3-torch runs the engine's oracle test under Debian's own /usr/bin/python3).
+# python3-torch runs the engine's oracle test under Debian's own /usr/bin/python3; libdnnl-dev
+# is oneDNN, for the CPU engine's prefill products).
 DEBIAN_PACKAGES := cmake make g++ pkg-config qt6-base-dev libqt6sql6-sqlite \
-                   nlohmann-json3-dev libgl1-mesa-dev python3-torch
+                   nlohmann-json3-dev libgl1-mesa-dev python3-torch libdnnl-dev
 
 .PHONY: all deps configure build run test clean package
 

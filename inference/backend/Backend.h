@@ -23,12 +23,13 @@ using StepStats = StepCost;
 using SequenceId = int64_t;
 
 struct DeviceInfo {
-    std::string backend;    // "cpu" | "cuda"
-    std::string name;       // "AMD EPYC 7B13" / "NVIDIA H200"
-    std::string driver;     // CUDA driver/runtime versions; empty on CPU
-    std::string isa;        // CPU: "avx2", "avx512-bf16", ...; GPU: "sm_90"
-    int threads = 0;        // CPU threads used; 0 on GPU
-    double memoryBytes = 0; // device memory (GPU) or 0
+    std::string backend;       // "cpu" | "cuda"
+    std::string name;          // "AMD EPYC 7B13" / "NVIDIA H200"
+    std::string driver;        // CUDA driver/runtime versions; empty on CPU
+    std::string isa;           // CPU: "avx2", "avx512-bf16", ...; GPU: "sm_90"
+    int threads = 0;           // CPU threads used; 0 on GPU
+    std::string prefillKernel; // CPU: what prefill multiplies with ("oneDNN brg:..." or "native")
+    double memoryBytes = 0;    // device memory (GPU) or 0
 };
 
 class Backend {

@@ -1,6 +1,7 @@
 #include "inference/base/Host.h"
 
 #include <fstream>
+#include <sstream>
 
 namespace crossroads::inference {
 
@@ -13,6 +14,19 @@ std::string cpuName() {
             return colon == std::string::npos ? line : line.substr(colon + 2);
         }
     return "unknown CPU";
+}
+
+std::optional<double> availableMemoryBytes() {
+    std::ifstream in("/proc/meminfo");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("MemAvailable:", 0) == 0) {
+            std::istringstream fields(line.substr(13));
+            double kib = 0;
+            if (fields >> kib)
+                return kib * 1024.0; // the kernel counts in KiB ("kB")
+        }
+    return std::nullopt;
 }
 
 } // namespace crossroads::inference

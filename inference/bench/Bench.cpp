@@ -121,6 +121,7 @@ BenchResult runBench(Backend& backend, const BenchOptions& options) {
     result.driver = device.driver;
     result.dtype = std::string(weightTypeName(model.weights.type));
     result.isa = device.isa;
+    result.prefillKernel = device.prefillKernel;
     result.truncated = config.truncated();
     result.threads = device.threads;
     result.kvBytesPerToken = backend.kvBytesPerToken();
@@ -389,6 +390,7 @@ json benchResultToJson(const BenchResult& r) {
               {"build_type", r.buildType},
               {"cpu", r.cpu},
               {"isa", r.isa},
+              {"prefill_kernel", text(r.prefillKernel)},
               {"threads", r.threads},
               {"gpu", gpu ? text(r.device) : json(nullptr)},
               {"driver", text(r.driver)},
@@ -410,6 +412,8 @@ std::string benchResultTable(const BenchResult& r) {
     if (!r.driver.empty())
         out << ", " << r.driver;
     out << "), dtype " << r.dtype << ", device " << r.device << "\n";
+    if (!r.prefillKernel.empty())
+        out << "prefill: " << r.prefillKernel << "\n";
     if (r.measuredBandwidthGbPerS) {
         std::snprintf(line, sizeof line, "measured read bandwidth: %.1f ± %.1f GB/s\n",
                       *r.measuredBandwidthGbPerS, r.measuredBandwidthStddevGbPerS);

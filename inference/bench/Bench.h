@@ -79,6 +79,7 @@ struct BenchResult {
     std::string driver;  // DeviceInfo::driver (empty on the CPU)
     std::string dtype;
     std::string isa;
+    std::string prefillKernel; // DeviceInfo::prefillKernel (CPU)
     bool truncated = false;
     int threads = 0;
     std::optional<double> measuredBandwidthGbPerS; // mean of the measurements

@@ -28,7 +28,23 @@ struct MatmulJob {
 struct RowTask {
     std::size_t job;
     int64_t rowBegin, rowEnd;
+    int64_t slice = -1; // of the job's oneDNN-prepared weights, or -1: native rows
 };
+
+// x [tokens x cols] (row stride xStride) rounded to BF16 into `out`, contiguous.
+const uint16_t* roundRows(ThreadPool& pool, const float* x, int64_t xStride, int64_t tokens,
+                          int64_t cols, std::vector<uint16_t>& out) {
+    out.resize(static_cast<std::size_t>(tokens * cols));
+    const auto roundRow = [&](int64_t t) {
+        roundToBf16(x + t * xStride, cols, out.data() + t * cols);
+    };
+    if (tokens * cols >= 65536)
+        pool.parallelFor(tokens, roundRow);
+    else
+        for (int64_t t = 0; t < tokens; ++t)
+            roundRow(t);
+    return out.data();
+}
 
 // Rows per task of a product with `tokens` input rows. Enough tasks for dynamic balancing (a
 // worker may be descheduled on a shared machine), each big enough to outweigh its dispatch. For
@@ -66,8 +82,138 @@ struct ExpertJob {
 
 } // namespace
 
-CpuBackend::CpuBackend(const Model& model, int threads)
-    : model_(model), pool_(std::make_unique<ThreadPool>(threads)) {}
+CpuBackend::CpuBackend(const Model& model, int threads, CpuBackendOptions options)
+    : model_(model), pool_(std::make_unique<ThreadPool>(threads)), options_(options) {
+    prepareOnednn(options.prefill);
+}
+
+// Every matrix prefill multiplies, but the LM head (prefill computes one row of logits, and the
+// head is the largest matrix of all) and the embedding (rows are copied, not multiplied).
+void CpuBackend::prepareOnednn(PrefillGemm prefill) {
+    if (prefill == PrefillGemm::Native)
+        return;
+    std::string why;
+    const bool available = onednnAvailable(&why);
+    if (prefill == PrefillGemm::Onednn && !available)
+        throw EngineError("oneDNN prefill: " + why);
+    if (!available || model_.weights.type != WeightType::BF16 ||
+        matmulActivationRounding(WeightType::BF16) != ActivationRounding::Bf16) {
+        if (prefill == PrefillGemm::Onednn)
+            throw EngineError("oneDNN prefill needs BF16 weights and the avx512-bf16 kernels");
+        return;
+    }
+    std::vector<const Matrix*> matrices;
+    const auto addMlp = [&](const MlpWeights& mlp) {
+        for (const Matrix* m : {&mlp.gate, &mlp.up, &mlp.down})
+            if (!m->empty())
+                matrices.push_back(m);
+    };
+    for (const LayerWeights& layer : model_.weights.layers) {
+        for (const Matrix* m : {&layer.q, &layer.k, &layer.v, &layer.o, &layer.router})
+            if (!m->empty())
+                matrices.push_back(m);
+        for (const MlpWeights& expert : layer.experts)
+            addMlp(expert);
+        addMlp(layer.sharedExpert);
+        addMlp(layer.denseMlp);
+    }
+    double bytes = 0;
+    for (const Matrix* m : matrices)
+        bytes += static_cast<double>(m->bytes());
+    // The copy is as large as the weights it prepares: Auto leaves it out of a tight machine.
+    const std::optional<double> available_bytes = availableMemoryBytes();
+    if (prefill == PrefillGemm::Auto && (!available_bytes || bytes > 0.5 * *available_bytes))
+        return;
+    // Slices: a product per expert already gives the pool many tasks when a layer has many
+    // experts, and a whole matrix is one call of oneDNN's kernel at its widest (on the 2-core
+    // Xeon three 256-row slices of a 768-row expert cost 10% more than one call); other
+    // matrices split into about two slices a thread, 256 to 1,024 rows each.
+    const int64_t threads = pool_->size();
+    std::set<const void*> routedExperts;
+    for (const LayerWeights& layer : model_.weights.layers)
+        if (static_cast<int64_t>(layer.experts.size()) >= 2 * threads)
+            for (const MlpWeights& expert : layer.experts)
+                for (const Matrix* m : {&expert.gate, &expert.up, &expert.down})
+                    routedExperts.insert(m->data);
+    // A layer's q, k and v are one stacked product, in slices as any other matrix.
+    std::vector<const LayerWeights*> qkvLayers;
+    for (const LayerWeights& layer : model_.weights.layers)
+        qkvLayers.push_back(&layer);
+    std::erase_if(matrices, [&](const Matrix* m) {
+        return std::any_of(qkvLayers.begin(), qkvLayers.end(), [&](const LayerWeights* l) {
+            return m == &l->q || m == &l->k || m == &l->v;
+        });
+    });
+    const auto sliceRowsFor = [&](int64_t rows) {
+        const int64_t share = (rows + 2 * threads - 1) / (2 * threads);
+        return std::clamp<int64_t>((share + 63) / 64 * 64, 256, 1024);
+    };
+    std::vector<std::optional<OnednnWeights>> qkv(qkvLayers.size());
+    pool_->parallelFor(static_cast<int64_t>(qkvLayers.size()), [&](int64_t i) {
+        const LayerWeights& l = *qkvLayers[static_cast<std::size_t>(i)];
+        qkv[static_cast<std::size_t>(i)].emplace(std::vector<const Matrix*>{&l.q, &l.k, &l.v},
+                                                 sliceRowsFor(l.q.rows + l.k.rows + l.v.rows));
+    });
+    for (std::size_t i = 0; i < qkvLayers.size(); ++i)
+        onednnQkv_.emplace(qkvLayers[i]->q.data, std::move(*qkv[i]));
+    // A routed expert's gate and up are prepared as one stacked product (OnednnWeights), and
+    // not apart.
+    std::vector<const MlpWeights*> fused;
+    for (const LayerWeights& layer : model_.weights.layers)
+        if (static_cast<int64_t>(layer.experts.size()) >= 2 * threads)
+            for (const MlpWeights& expert : layer.experts)
+                fused.push_back(&expert);
+    std::erase_if(matrices, [&](const Matrix* m) {
+        return std::any_of(fused.begin(), fused.end(),
+                           [&](const MlpWeights* e) { return m == &e->gate || m == &e->up; });
+    });
+    std::vector<std::optional<OnednnWeights>> gateUp(fused.size());
+    pool_->parallelFor(static_cast<int64_t>(fused.size()), [&](int64_t i) {
+        const MlpWeights& e = *fused[static_cast<std::size_t>(i)];
+        gateUp[static_cast<std::size_t>(i)].emplace(std::vector<const Matrix*>{&e.gate, &e.up},
+                                                    e.gate.rows + e.up.rows);
+    });
+    for (std::size_t i = 0; i < fused.size(); ++i)
+        onednnGateUp_.emplace(fused[i]->gate.data, std::move(*gateUp[i]));
+    std::vector<std::optional<OnednnWeights>> prepared(matrices.size());
+    pool_->parallelFor(static_cast<int64_t>(matrices.size()), [&](int64_t i) {
+        const Matrix& m = *matrices[static_cast<std::size_t>(i)];
+        const int64_t sliceRows = routedExperts.count(m.data) != 0 ? m.rows : sliceRowsFor(m.rows);
+        prepared[static_cast<std::size_t>(i)].emplace(m, sliceRows);
+    });
+    for (std::size_t i = 0; i < matrices.size(); ++i)
+        onednn_.emplace(matrices[i]->data, std::move(*prepared[i]));
+}
+
+const OnednnWeights* CpuBackend::onednnFor(const Matrix& w, int64_t tokens) const {
+    if (onednn_.empty() || tokens < options_.onednnMinTokens ||
+        matmulActivationRounding(w.type) != ActivationRounding::Bf16)
+        return nullptr;
+    const auto found = onednn_.find(w.data);
+    return found == onednn_.end() ? nullptr : &found->second;
+}
+
+const OnednnWeights* CpuBackend::onednnQkvFor(const LayerWeights& layer, int64_t tokens) const {
+    if (onednnQkv_.empty() || onednnFor(layer.o, tokens) == nullptr)
+        return nullptr;
+    const auto found = onednnQkv_.find(layer.q.data);
+    return found == onednnQkv_.end() ? nullptr : &found->second;
+}
+
+const OnednnWeights* CpuBackend::onednnGateUpFor(const MlpWeights& mlp, int64_t tokens) const {
+    if (onednnGateUp_.empty() || onednnFor(mlp.down, tokens) == nullptr)
+        return nullptr;
+    const auto found = onednnGateUp_.find(mlp.gate.data);
+    return found == onednnGateUp_.end() ? nullptr : &found->second;
+}
+
+std::string CpuBackend::prefillKernel() const {
+    if (!onednn_.empty())
+        return "oneDNN " + onednnKernelName() + " from " +
+               std::to_string(options_.onednnMinTokens) + " tokens a product, native " +
+               std::string(isaName(activeIsa())) + " below";
+    return "native " + std::string(isaName(activeIsa()));
+}
 
 CpuBackend::~CpuBackend() = default;
 
@@ -76,6 +222,7 @@ DeviceInfo CpuBackend::device() const {
     info.backend = "cpu";
     info.name = cpuName();
     info.isa = std::string(isaName(activeIsa()));
+    info.prefillKernel = prefillKernel();
     info.threads = pool_->size();
     return info;
 }
@@ -121,13 +268,24 @@ std::unique_ptr<Backend::ReadProbe> CpuBackend::makeReadProbe(std::size_t bytes)
     return std::make_unique<Probe>(*pool_, bytes);
 }
 
+// The compute ceiling is the machine's real BF16 matrix rate where it has one (oneDNN's GEMM,
+// AMX where present: on the 2-core Xeon 0.17 TFLOP/s against an F32 FMA peak of 0.35, which no
+// BF16 product there reaches), else the F32 FMA peak of the threads (an AVX2 CPU, or a build
+// without oneDNN).
 double CpuBackend::measureMatmulTflops() {
+    if (onednnAvailable() && model_.weights.type == WeightType::BF16 &&
+        matmulActivationRounding(WeightType::BF16) == ActivationRounding::Bf16) {
+        rateMethod_ = "oneDNN BF16 GEMM 2048^3, " + onednnKernelName() + ", " +
+                      std::to_string(pool_->size()) + " threads";
+        return onednnBf16GemmTflops(pool_->size());
+    }
+    rateMethod_ = "F32 FMA peak, " + std::to_string(pool_->size()) + " threads, " +
+                  std::string(isaName(activeIsa()));
     return measureFmaPeak(*pool_).tflops;
 }
 
 std::string CpuBackend::matmulRateMethod() const {
-    return "F32 FMA peak, " + std::to_string(pool_->size()) + " threads, " +
-           std::string(isaName(activeIsa()));
+    return rateMethod_;
 }
 
 double CpuBackend::kvBytesPerToken() const {
@@ -136,6 +294,13 @@ double CpuBackend::kvBytesPerToken() const {
 
 void CpuBackend::matmul(const Matrix& w, const float* x, int64_t xStride, int64_t tokens, float* y,
                         int64_t yStride) {
+    if (const OnednnWeights* prepared = onednnFor(w, tokens)) {
+        const uint16_t* rounded = roundRows(*pool_, x, xStride, tokens, w.cols, bf16Scratch_);
+        pool_->parallelFor(prepared->slices(), [&](int64_t slice) {
+            prepared->multiplySlice(slice, rounded, tokens, y, yStride);
+        });
+        return;
+    }
     const int64_t block = rowBlock(w.rows, pool_->size(), tokens);
     const int64_t tasks = (w.rows + block - 1) / block;
     pool_->parallelFor(tasks, [&](int64_t task) {
@@ -285,18 +450,54 @@ void CpuBackend::attentionLayer(std::size_t layerIndex, const std::vector<Row>& 
         {&layer.k, normed_.data(), hidden, tokens, k_.data(), kvDim},
         {&layer.v, normed_.data(), hidden, tokens, v_.data(), kvDim},
     };
-    std::vector<RowTask> tasks;
-    for (std::size_t j = 0; j < std::size(jobs); ++j) {
-        const int64_t block = rowBlock(jobs[j].w->rows, pool_->size(), tokens);
-        for (int64_t r = 0; r < jobs[j].w->rows; r += block)
-            tasks.push_back({j, r, std::min(jobs[j].w->rows, r + block)});
+    if (const OnednnWeights* qkv = onednnQkvFor(layer, tokens)) {
+        // One stacked product; each slice's output rows go to q, k or v.
+        const uint16_t* rounded =
+            roundRows(*pool_, normed_.data(), hidden, tokens, hidden, bf16Scratch_);
+        pool_->parallelFor(qkv->slices(), [&](int64_t slice) {
+            const int64_t first = qkv->sliceBegin(slice);
+            const int64_t width = qkv->sliceEnd(slice) - first;
+            qkv->multiplySlice(slice, rounded, tokens, [&](const float* out) {
+                for (int64_t t = 0; t < tokens; ++t)
+                    for (int64_t i = 0; i < width; ++i) {
+                        const int64_t r = first + i;
+                        const float value = out[t * width + i];
+                        if (r < qDim)
+                            q_[static_cast<std::size_t>(t * qDim + r)] = value;
+                        else if (r < qDim + kvDim)
+                            k_[static_cast<std::size_t>(t * kvDim + r - qDim)] = value;
+                        else
+                            v_[static_cast<std::size_t>(t * kvDim + r - qDim - kvDim)] = value;
+                    }
+            });
+        });
+    } else {
+        std::vector<RowTask> tasks;
+        const uint16_t* rounded = nullptr;
+        for (std::size_t j = 0; j < std::size(jobs); ++j) {
+            if (const OnednnWeights* prepared = onednnFor(*jobs[j].w, tokens)) {
+                if (rounded == nullptr)
+                    rounded =
+                        roundRows(*pool_, normed_.data(), hidden, tokens, hidden, bf16Scratch_);
+                for (int64_t s = 0; s < prepared->slices(); ++s)
+                    tasks.push_back({j, prepared->sliceBegin(s), prepared->sliceEnd(s), s});
+                continue;
+            }
+            const int64_t block = rowBlock(jobs[j].w->rows, pool_->size(), tokens);
+            for (int64_t r = 0; r < jobs[j].w->rows; r += block)
+                tasks.push_back({j, r, std::min(jobs[j].w->rows, r + block)});
+        }
+        pool_->parallelFor(static_cast<int64_t>(tasks.size()), [&](int64_t index) {
+            const RowTask& task = tasks[static_cast<std::size_t>(index)];
+            const MatmulJob& job = jobs[task.job];
+            if (task.slice >= 0)
+                onednnFor(*job.w, job.tokens)
+                    ->multiplySlice(task.slice, rounded, job.tokens, job.y, job.yStride);
+            else
+                matmulRows(*job.w, task.rowBegin, task.rowEnd, job.x, job.xStride, job.tokens,
+                           job.y, job.yStride);
+        });
     }
-    pool_->parallelFor(static_cast<int64_t>(tasks.size()), [&](int64_t index) {
-        const RowTask& task = tasks[static_cast<std::size_t>(index)];
-        const MatmulJob& job = jobs[task.job];
-        matmulRows(*job.w, task.rowBegin, task.rowEnd, job.x, job.xStride, job.tokens, job.y,
-                   job.yStride);
-    });
 
     // Bias, q/k norms, clipping and RoPE per token, then the keys and values go to the cache.
     const auto prepare = [&](int64_t t) {
@@ -600,56 +801,114 @@ void CpuBackend::mlpLayer(std::size_t layerIndex, int64_t tokens) {
     }
 
     // Gather each job's token rows so an expert's weights are read once for all its tokens.
+    // A job whose products go through oneDNN takes them in BF16, rounded as they are gathered;
+    // a routed expert's gate and up are one fused product whose output becomes the BF16
+    // activations of its down projection in one pass (SwiGLU, then rounding).
+    enum class Path { Native, Onednn, Fused };
+    std::vector<Path> paths;
     int64_t gatheredRows = 0;
     int64_t actFloats = 0;
     for (auto& job : jobs) {
         job.firstRow = gatheredRows;
         job.actOffset = actFloats;
-        gatheredRows += static_cast<int64_t>(job.rows.size());
-        actFloats += static_cast<int64_t>(job.rows.size()) * job.weights->gate.rows;
+        const auto count = static_cast<int64_t>(job.rows.size());
+        gatheredRows += count;
+        actFloats += count * job.weights->gate.rows;
+        paths.push_back(onednnGateUpFor(*job.weights, count) != nullptr  ? Path::Fused
+                        : onednnFor(job.weights->gate, count) != nullptr ? Path::Onednn
+                                                                         : Path::Native);
     }
     thread_local std::vector<float> gathered, gateOut, upOut, downOut;
     gathered.resize(static_cast<std::size_t>(gatheredRows * hidden));
     gateOut.resize(static_cast<std::size_t>(actFloats));
     upOut.resize(static_cast<std::size_t>(actFloats));
     downOut.resize(static_cast<std::size_t>(gatheredRows * hidden));
-    for (const auto& job : jobs)
-        for (std::size_t i = 0; i < job.rows.size(); ++i)
-            std::copy_n(&normed_[static_cast<std::size_t>(job.rows[i] * hidden)], hidden,
-                        &gathered[static_cast<std::size_t>(
-                            (job.firstRow + static_cast<int64_t>(i)) * hidden)]);
-
-    // gate and up of every job in one dispatch; each task finishes SwiGLU for its rows.
-    std::vector<RowTask> tasks;
-    for (std::size_t j = 0; j < jobs.size(); ++j) {
-        const int64_t rows = jobs[j].weights->gate.rows;
-        const int64_t block =
-            rowBlock(rows, pool_->size(), static_cast<int64_t>(jobs[j].rows.size()));
-        for (int64_t r = 0; r < rows; r += block)
-            tasks.push_back({j, r, std::min(rows, r + block)});
-    }
+    gatheredBf16_.resize(gathered.size());
+    actBf16_.resize(gateOut.size());
     float* gatheredData = gathered.data();
     float* gateData = gateOut.data();
     float* upData = upOut.data();
     float* downData = downOut.data();
+    uint16_t* gatheredBf16 = gatheredBf16_.data();
+    uint16_t* actBf16 = actBf16_.data();
+    pool_->parallelFor(static_cast<int64_t>(jobs.size()), [&](int64_t j) {
+        const ExpertJob& job = jobs[static_cast<std::size_t>(j)];
+        for (std::size_t i = 0; i < job.rows.size(); ++i) {
+            const float* row = &normed_[static_cast<std::size_t>(job.rows[i] * hidden)];
+            const int64_t at = (job.firstRow + static_cast<int64_t>(i)) * hidden;
+            if (paths[static_cast<std::size_t>(j)] == Path::Native)
+                std::copy_n(row, hidden, gatheredData + at);
+            else
+                roundToBf16(row, hidden, gatheredBf16 + at);
+        }
+    });
+
+    // gate and up of every job in one dispatch; each task finishes SwiGLU for its rows.
+    std::vector<RowTask> tasks;
+    for (std::size_t j = 0; j < jobs.size(); ++j) {
+        const auto count = static_cast<int64_t>(jobs[j].rows.size());
+        const Matrix& gate = jobs[j].weights->gate;
+        if (paths[j] == Path::Fused) {
+            tasks.push_back({j, 0, gate.rows, 0});
+        } else if (paths[j] == Path::Onednn) {
+            const OnednnWeights* prepared = onednnFor(gate, count);
+            for (int64_t s = 0; s < prepared->slices(); ++s)
+                tasks.push_back({j, prepared->sliceBegin(s), prepared->sliceEnd(s), s});
+        } else {
+            const int64_t block = rowBlock(gate.rows, pool_->size(), count);
+            for (int64_t r = 0; r < gate.rows; r += block)
+                tasks.push_back({j, r, std::min(gate.rows, r + block)});
+        }
+    }
     pool_->parallelFor(static_cast<int64_t>(tasks.size()), [&](int64_t index) {
         const RowTask& task = tasks[static_cast<std::size_t>(index)];
         const ExpertJob& job = jobs[task.job];
         const int64_t inter = job.weights->gate.rows;
         const auto count = static_cast<int64_t>(job.rows.size());
-        const float* x = gatheredData + job.firstRow * hidden;
+        const Path path = paths[task.job];
+        const uint16_t* rounded = gatheredBf16 + job.firstRow * hidden;
+        if (path == Path::Fused) {
+            uint16_t* act = actBf16 + job.actOffset;
+            onednnGateUpFor(*job.weights, count)
+                ->multiplySlice(0, rounded, count, [&](const float* gu) {
+                    for (int64_t t = 0; t < count; ++t)
+                        for (int64_t r = 0; r < inter; ++r)
+                            act[t * inter + r] = floatToBf16(silu(gu[t * 2 * inter + r]) *
+                                                             gu[t * 2 * inter + inter + r]);
+                });
+            return;
+        }
         float* gate = gateData + job.actOffset;
         float* up = upData + job.actOffset;
-        matmulRows(job.weights->gate, task.rowBegin, task.rowEnd, x, hidden, count, gate, inter);
-        matmulRows(job.weights->up, task.rowBegin, task.rowEnd, x, hidden, count, up, inter);
+        if (path == Path::Onednn) {
+            onednnFor(job.weights->gate, count)
+                ->multiplySlice(task.slice, rounded, count, gate, inter);
+            onednnFor(job.weights->up, count)->multiplySlice(task.slice, rounded, count, up, inter);
+        } else {
+            const float* x = gatheredData + job.firstRow * hidden;
+            matmulRows(job.weights->gate, task.rowBegin, task.rowEnd, x, hidden, count, gate,
+                       inter);
+            matmulRows(job.weights->up, task.rowBegin, task.rowEnd, x, hidden, count, up, inter);
+        }
         for (int64_t t = 0; t < count; ++t)
-            for (int64_t r = task.rowBegin; r < task.rowEnd; ++r)
-                gate[t * inter + r] = silu(gate[t * inter + r]) * up[t * inter + r];
+            for (int64_t r = task.rowBegin; r < task.rowEnd; ++r) {
+                const float value = silu(gate[t * inter + r]) * up[t * inter + r];
+                gate[t * inter + r] = value;
+                if (path == Path::Onednn)
+                    actBf16[job.actOffset + t * inter + r] = floatToBf16(value);
+            }
     });
+
     tasks.clear();
     for (std::size_t j = 0; j < jobs.size(); ++j) {
-        const int64_t block =
-            rowBlock(hidden, pool_->size(), static_cast<int64_t>(jobs[j].rows.size()));
+        const auto count = static_cast<int64_t>(jobs[j].rows.size());
+        if (paths[j] != Path::Native) {
+            const OnednnWeights* down = onednnFor(jobs[j].weights->down, count);
+            for (int64_t s = 0; s < down->slices(); ++s)
+                tasks.push_back({j, down->sliceBegin(s), down->sliceEnd(s), s});
+            continue;
+        }
+        const int64_t block = rowBlock(hidden, pool_->size(), count);
         for (int64_t r = 0; r < hidden; r += block)
             tasks.push_back({j, r, std::min(hidden, r + block)});
     }
@@ -657,16 +916,30 @@ void CpuBackend::mlpLayer(std::size_t layerIndex, int64_t tokens) {
         const RowTask& task = tasks[static_cast<std::size_t>(index)];
         const ExpertJob& job = jobs[task.job];
         const int64_t inter = job.weights->gate.rows;
-        matmulRows(job.weights->down, task.rowBegin, task.rowEnd, gateData + job.actOffset, inter,
-                   static_cast<int64_t>(job.rows.size()), downData + job.firstRow * hidden, hidden);
+        const auto count = static_cast<int64_t>(job.rows.size());
+        float* out = downData + job.firstRow * hidden;
+        if (task.slice >= 0)
+            onednnFor(job.weights->down, count)
+                ->multiplySlice(task.slice, actBf16 + job.actOffset, count, out, hidden);
+        else
+            matmulRows(job.weights->down, task.rowBegin, task.rowEnd, gateData + job.actOffset,
+                       inter, count, out, hidden);
     });
-    for (const auto& job : jobs) {
-        for (std::size_t i = 0; i < job.rows.size(); ++i) {
-            float* target = &hidden_[static_cast<std::size_t>(job.rows[i] * hidden)];
-            const float* source = downData + (job.firstRow + static_cast<int64_t>(i)) * hidden;
-            axpyF32(job.gates[i], source, target, hidden);
-        }
-    }
+
+    // Each token's experts, weighted, into its hidden row: split by columns, so no two tasks
+    // write one element.
+    constexpr int64_t kCombineColumns = 256;
+    pool_->parallelFor((hidden + kCombineColumns - 1) / kCombineColumns, [&](int64_t chunk) {
+        const int64_t c0 = chunk * kCombineColumns;
+        const int64_t width = std::min(kCombineColumns, hidden - c0);
+        for (const auto& job : jobs)
+            for (std::size_t i = 0; i < job.rows.size(); ++i) {
+                float* target = &hidden_[static_cast<std::size_t>(job.rows[i] * hidden + c0)];
+                const float* source =
+                    downData + (job.firstRow + static_cast<int64_t>(i)) * hidden + c0;
+                axpyF32(job.gates[i], source, target, width);
+            }
+    });
 }
 
 } // namespace crossroads::inference

@@ -5,6 +5,7 @@
 
 #include "inference/backend/Backend.h"
 #include "inference/base/ThreadPool.h"
+#include "inference/cpu/OnednnGemm.h"
 #include "inference/model/ReferenceForward.h"
 #include "inference/model/Weights.h"
 
@@ -17,6 +18,18 @@
 
 namespace crossroads::inference {
 
+// How the CPU backend multiplies in prefill (OnednnGemm.h). Auto: oneDNN where this build has
+// it, the active ISA computes in BF16 (AVX-512-BF16) and the prepared copy of the weights fits
+// in half the memory available; else the native kernels.
+enum class PrefillGemm { Auto, Native, Onednn };
+
+struct CpuBackendOptions {
+    PrefillGemm prefill = PrefillGemm::Auto;
+    // Products with fewer tokens (decode, small experts) keep the native kernels: they stream
+    // the weights at the memory's rate, and oneDNN's per-product cost does not pay there.
+    int64_t onednnMinTokens = 8;
+};
+
 // One sequence's KV cache (F32): per layer, [positions x kv width] for keys and for values.
 struct Sequence {
     std::vector<std::vector<float>> keys, values;
@@ -26,7 +39,8 @@ struct Sequence {
 class CpuBackend final : public Backend {
 public:
     // threads <= 0: one per hardware thread.
-    explicit CpuBackend(const Model& model, int threads = 0);
+    // Onednn when oneDNN is unavailable throws EngineError with the reason.
+    explicit CpuBackend(const Model& model, int threads = 0, CpuBackendOptions options = {});
     ~CpuBackend() override;
 
     const Model& model() const override { return model_; }
@@ -44,6 +58,8 @@ public:
                               std::span<const int32_t> tokens) override;
 
     const StepStats& lastStats() const override { return stats_; }
+    // What prefill multiplies with: "oneDNN brg:avx512_core_bf16", "native avx512-bf16", ...
+    std::string prefillKernel() const;
     // The experts each row of the last call was routed to ([layer][row], rows in call order):
     // tests hold the reference to the same discrete choices (ReferenceOptions::forcedExperts).
     const ExpertChoices& lastRouting() const { return routing_; }
@@ -72,9 +88,22 @@ private:
     // y = W x for `tokens` rows, split over the pool.
     void matmul(const Matrix& w, const float* x, int64_t xStride, int64_t tokens, float* y,
                 int64_t yStride);
+    // The prepared copy of w when this product of `tokens` rows goes through oneDNN, else null.
+    const OnednnWeights* onednnFor(const Matrix& w, int64_t tokens) const;
+    // A routed expert's gate and up, stacked and prepared as one product, when its tokens take
+    // oneDNN; else null.
+    const OnednnWeights* onednnGateUpFor(const MlpWeights& mlp, int64_t tokens) const;
+    // A layer's q, k and v stacked and prepared as one product, likewise.
+    const OnednnWeights* onednnQkvFor(const LayerWeights& layer, int64_t tokens) const;
+    void prepareOnednn(PrefillGemm prefill);
 
     const Model& model_;
     std::unique_ptr<ThreadPool> pool_;
+    CpuBackendOptions options_;
+    std::string rateMethod_; // of the last measureMatmulTflops
+    std::unordered_map<const void*, OnednnWeights> onednn_;       // by the matrix's data
+    std::unordered_map<const void*, OnednnWeights> onednnGateUp_; // by the gate's data
+    std::unordered_map<const void*, OnednnWeights> onednnQkv_;    // by q's data
     std::unordered_map<SequenceId, Sequence> sequences_;
     SequenceId nextSequence_ = 1;
     std::vector<float> cos_, sin_; // RoPE tables [position x headDim/2], grown on demand
@@ -83,7 +112,9 @@ private:
     // Scratch, reused between calls.
     std::vector<float> hidden_, normed_, q_, k_, v_, attention_, projected_;
     std::vector<float> partMax_, partSum_, partOut_; // attention parts (split context)
-    std::vector<float> kvScratch_; // prefill attention: keys and transposed values per KV head
+    std::vector<float> kvScratch_;      // prefill attention: keys and transposed values per KV head
+    std::vector<uint16_t> bf16Scratch_; // inputs of oneDNN products, rounded
+    std::vector<uint16_t> gatheredBf16_, actBf16_; // the MoE layer's, for oneDNN
 };
 
 } // namespace crossroads::inference

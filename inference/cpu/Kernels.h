@@ -29,6 +29,14 @@ void matmulRows(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* 
 // The plain reference: straightforward loops, double accumulation.
 void matmulRowsReference(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
                          int64_t xStride, int64_t tokens, float* y, int64_t yStride);
+// From how many tokens a product takes the AVX-512 families' packed GEMM instead of their
+// dot-product kernels. A tuning knob for benchmarks, which compare the two in one run.
+int64_t packedGemmMinTokens();
+void setPackedGemmMinTokens(int64_t tokens);
+
+// out[i] = floatToBf16(x[i]) for i < n (Tensor.h), vectorised where the CPU has AVX-512.
+void roundToBf16(const float* x, int64_t n, uint16_t* out);
+
 // What matmulRows does to x for weights of this type on the active ISA: the rule the whole CPU
 // forward pass follows, so referenceForward(..., rounding) computes the same function.
 ActivationRounding matmulActivationRounding(WeightType type);

@@ -93,11 +93,20 @@ CROSSROADS_AVX512BF16 void decodeBf16(const Matrix& w, int64_t r0, int64_t rowSt
 CROSSROADS_AVX512BF16 void matmulAvx512Bf16(const Matrix& w, int64_t rowBegin, int64_t rowEnd,
                                             const float* x, int64_t xStride, int64_t tokens,
                                             float* y, int64_t yStride) {
+    if (tokens >= packedMinTokensAvx512()) {
+        // The F32 FMAs of the packed GEMM on the inputs rounded as the family rounds them: each
+        // product of two BF16 values is exact in F32, so this computes the function the
+        // dot-product instruction does, at the rate of two FMA ports.
+        thread_local std::vector<float> widened;
+        widened.resize(static_cast<std::size_t>(tokens * w.cols));
+        for (int64_t t = 0; t < tokens; ++t)
+            roundToBf16Values(x + t * xStride, w.cols, widened.data() + t * w.cols);
+        return gemmPackedAvx512(w, rowBegin, rowEnd, widened.data(), w.cols, tokens, y, yStride);
+    }
     thread_local std::vector<uint16_t> rounded;
     rounded.resize(static_cast<std::size_t>(tokens * w.cols));
     for (int64_t t = 0; t < tokens; ++t)
-        for (int64_t c = 0; c < w.cols; ++c)
-            rounded[static_cast<std::size_t>(t * w.cols + c)] = floatToBf16(x[t * xStride + c]);
+        roundToBf16Avx512(x + t * xStride, w.cols, rounded.data() + t * w.cols);
     if (tokens == 1) {
         const int64_t run = (rowEnd - rowBegin) / kDecodeStreams;
         for (int64_t k = 0; k < run; ++k)

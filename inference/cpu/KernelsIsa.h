@@ -53,6 +53,39 @@ CROSSROADS_AVX512 inline float reduce512(__m512 v) {
     return horizontalSum(_mm256_add_ps(low, high));
 }
 
+// floatToBf16 (Tensor.h: round to nearest even, NaN stays NaN) for 16 lanes, bit for bit, as
+// F32 values (the packed GEMM's inputs) or as BF16 (the dot-product kernels'). A scalar loop of
+// it cost more than the product itself on a 64-row task of 16 tokens.
+CROSSROADS_AVX512 inline __m512i roundedBits(__m512 v) {
+    const __m512i bits = _mm512_castps_si512(v);
+    const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(bits, 16), _mm512_set1_epi32(1));
+    const __m512i high = _mm512_set1_epi32(static_cast<int>(0xffff0000u));
+    const __m512i rounded = _mm512_and_si512(
+        _mm512_add_epi32(bits, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7fff))), high);
+    const __mmask16 nan = _mm512_cmpgt_epu32_mask(
+        _mm512_and_si512(bits, _mm512_set1_epi32(0x7fffffff)), _mm512_set1_epi32(0x7f800000));
+    return _mm512_mask_mov_epi32(
+        rounded, nan, _mm512_or_si512(_mm512_and_si512(bits, high), _mm512_set1_epi32(0x400000)));
+}
+// out[i] = bf16ToFloat(floatToBf16(x[i])), i < n.
+CROSSROADS_AVX512 inline void roundToBf16Values(const float* x, int64_t n, float* out) {
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(out + i, _mm512_castsi512_ps(roundedBits(_mm512_loadu_ps(x + i))));
+    for (; i < n; ++i)
+        out[i] = bf16ToFloat(floatToBf16(x[i]));
+}
+// out[i] = floatToBf16(x[i]), i < n.
+CROSSROADS_AVX512 inline void roundToBf16Avx512(const float* x, int64_t n, uint16_t* out) {
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm256_storeu_si256(
+            reinterpret_cast<__m256i*>(out + i),
+            _mm512_cvtepi32_epi16(_mm512_srli_epi32(roundedBits(_mm512_loadu_ps(x + i)), 16)));
+    for (; i < n; ++i)
+        out[i] = floatToBf16(x[i]);
+}
+
 // Each family's matmulRows (same contract as Kernels.h).
 void matmulScalar(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
                   int64_t xStride, int64_t tokens, float* y, int64_t yStride);
@@ -60,6 +93,12 @@ void matmulAvx2(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* 
                 int64_t tokens, float* y, int64_t yStride);
 void matmulAvx512(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
                   int64_t xStride, int64_t tokens, float* y, int64_t yStride);
+// The packed GEMM at 512 bits (any token count; matmulAvx512 takes it from
+// kPackedMinTokensAvx512 tokens on), for the AVX-512-BF16 family too, on inputs it has rounded.
+void gemmPackedAvx512(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
+                      int64_t xStride, int64_t tokens, float* y, int64_t yStride);
+// From this many tokens on (packedGemmMinTokens in Kernels.h; benchmarks move it).
+int64_t packedMinTokensAvx512();
 void matmulAvx512Bf16(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
                       int64_t xStride, int64_t tokens, float* y, int64_t yStride);
 

@@ -2,6 +2,7 @@
 #include "inference/bench/Bench.h"
 #include "inference/cpu/CpuBackend.h"
 #include "inference/cpu/Kernels.h"
+#include "inference/cpu/OnednnGemm.h"
 #include "inference/model/Cost.h"
 #include "inference/model/Presets.h"
 
@@ -84,8 +85,15 @@ void benchRunsAndReports() {
     CHECK(json["phases"][1]["fraction_of_measured_bandwidth"].is_number());
     // Measured ceilings: the FMA peak once, the read bandwidth around each of the repetitions.
     CHECK(json["measured_tflops"].is_number() && json["measured_tflops"].get<double>() > 0);
-    CHECK(json["measured_tflops_method"] ==
-          "F32 FMA peak, 2 threads, " + std::string(isaName(activeIsa())));
+    // The BF16 GEMM of oneDNN where the backend computes in BF16 with it, else the FMA peak.
+    const std::string method = json["measured_tflops_method"].get<std::string>();
+    if (onednnAvailable() && activeIsa() == Isa::Avx512Bf16)
+        CHECK(method.rfind("oneDNN BF16 GEMM 2048^3, " + onednnKernelName(), 0) == 0);
+    else
+        CHECK(method == "F32 FMA peak, 2 threads, " + std::string(isaName(activeIsa())));
+    CHECK(json["phases"][1]["bandwidth_pairing"] == "step");
+    CHECK(json["phases"][1]["fraction_of_measured_bandwidth_quartiles"].size() == 2);
+    CHECK(json["metadata"]["prefill_kernel"] == backend.prefillKernel());
     CHECK(json["phases"][0]["fraction_of_measured_tflops"].is_number());
     CHECK(json["measured_bandwidth_stddev_gb_per_s"].is_number());
     CHECK(json["peak_host_memory_bytes"].get<double>() > 0);

@@ -16,9 +16,14 @@ using check::kFamilies;
 using check::kTokens;
 using check::rowError;
 
+// How the backends of the ISA passes multiply in prefill: the default, or oneDNN for every
+// product (the onednn and amx parts, which run on the avx512-bf16 kernels otherwise).
+CpuBackendOptions g_options;
+std::string g_variant;
+
 std::string label(ModelFamily family, WeightType type, Isa isa) {
     return std::string(familyName(family)) + "/" + std::string(weightTypeName(type)) + "/" +
-           std::string(isaName(isa));
+           std::string(isaName(isa)) + g_variant;
 }
 
 // The optimised pass is held to the reference that computes the same function: activations
@@ -111,11 +116,13 @@ struct RowErrors {
 };
 
 void optimisedMatchesReference(ModelFamily family, WeightType type, Isa isa) {
+    if (g_options.prefill == PrefillGemm::Onednn && type != WeightType::BF16)
+        return; // oneDNN multiplies BF16 weights only
     const Model model = synthesizeModel(check::tinyConfig(family), type, 21);
     const int64_t vocab = model.config.vocabSize;
     const std::string what = label(family, type, isa);
     for (const int threads : {1, 3}) {
-        CpuBackend backend(model, threads);
+        CpuBackend backend(model, threads, g_options);
         // 1. Prefill of the whole prompt, every position.
         const SequenceId full = backend.newSequence();
         const auto all = backend.prefill(full, kTokens, true);
@@ -179,7 +186,7 @@ void longPromptMatchesReference(ModelFamily family, Isa isa) {
     std::vector<int32_t> prompt;
     for (int32_t i = 0; i < 61; ++i)
         prompt.push_back(static_cast<int32_t>((i * 37 + 11) % vocab));
-    CpuBackend backend(model, 2);
+    CpuBackend backend(model, 2, g_options);
     const SequenceId sequence = backend.newSequence();
     const auto prefix = std::span<const int32_t>(prompt).first(prompt.size() - 1);
     const auto all = backend.prefill(sequence, prefix, true);
@@ -206,7 +213,7 @@ void longContextDecodeMatchesReference(ModelFamily family, Isa isa) {
     std::vector<int32_t> text;
     for (int32_t i = 0; i < 701; ++i)
         text.push_back(static_cast<int32_t>((i * 53 + 7) % vocab));
-    CpuBackend backend(model, 4);
+    CpuBackend backend(model, 4, g_options);
     const SequenceId longOne = backend.newSequence();
     const SequenceId shortOne = backend.newSequence();
     RoutingLog longLog, shortLog;
@@ -341,6 +348,24 @@ int main(int argc, char** argv) {
             for (const Isa isa : check::kIsas)
                 if (isaSupported(isa))
                     isas.push_back(isa);
+        } else if (what == "onednn" || what == "amx") {
+            // oneDNN for every product of BF16 weights, from one token on: AVX-512-BF16 at most,
+            // or with AMX where the CPU has it.
+            // The limit must come before oneDNN's first primitive, the availability probe's too.
+            const bool limited = what == "onednn" && limitOnednnToAvx512Bf16();
+            std::string why;
+            if (!onednnAvailable(&why))
+                return check::skip(why);
+            if (what == "onednn" && !limited)
+                return check::skip("oneDNN could not be kept off AMX");
+            if (what == "amx" && !onednnUsesAmx())
+                return check::skip("oneDNN has no AMX kernel on this CPU (" + onednnKernelName() +
+                                   ")");
+            g_options.prefill = PrefillGemm::Onednn;
+            g_options.onednnMinTokens = 1;
+            g_variant = "+oneDNN " + onednnKernelName();
+            isas.push_back(Isa::Avx512Bf16);
+            std::printf("oneDNN kernel: %s\n", onednnKernelName().c_str());
         } else if (what != "common") {
             const auto isa = check::isaFromName(what);
             if (!isa) {

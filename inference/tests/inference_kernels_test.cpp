@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <random>
 #include <thread>
 
@@ -146,6 +147,30 @@ void attentionMatchesReference() {
                 }
             }
     }
+}
+
+// The vector rounding to BF16 is floatToBf16 bit for bit: ties to even both ways, NaN, both
+// infinities, the largest finite values (which round to infinity), denormals and zeros.
+void bf16RoundingIsExact() {
+    std::vector<float> x;
+    std::mt19937 random(9);
+    for (int i = 0; i < 4000; ++i) {
+        uint32_t bits = static_cast<uint32_t>(random());
+        if (i % 4 == 0)
+            bits = (bits & 0xffff0000u) | 0x8000u; // exactly halfway
+        float value;
+        std::memcpy(&value, &bits, sizeof value);
+        x.push_back(value);
+    }
+    for (const float special : {0.0f, -0.0f, INFINITY, -INFINITY, NAN, 3.4028235e38f, 1e-40f,
+                                -1e-40f, 1.0f, 1.00390625f, 1.01171875f})
+        x.push_back(special);
+    std::vector<uint16_t> out(x.size());
+    roundToBf16(x.data(), static_cast<int64_t>(x.size()), out.data());
+    int wrong = 0;
+    for (std::size_t i = 0; i < x.size(); ++i)
+        wrong += out[i] != floatToBf16(x[i]) ? 1 : 0;
+    CHECK(wrong == 0);
 }
 
 void threadPoolRunsEveryTaskOnce() {
@@ -287,6 +312,7 @@ int main(int argc, char** argv) {
         }
         setActiveIsa(original);
         if (what.empty() || what == "common") {
+            bf16RoundingIsExact();
             threadPoolRunsEveryTaskOnce();
             threadPoolPassesExceptionsOn();
             threadPoolUnderOversubscription();
