@@ -2,6 +2,9 @@
 # builds and runs every test. Both install the Debian packages that are missing (only those).
 BUILD_DIR  ?= build
 BUILD_TYPE ?= RelWithDebInfo
+# The engine again under ASan + UBSan (clang), its tests, and the safetensors fuzzer.
+SANITIZE_DIR ?= build-sanitize
+FUZZ_SECONDS ?= 60
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
@@ -9,9 +12,10 @@ CMAKE_ARGS ?=
 # python3-torch runs the engine's oracle test under Debian's own /usr/bin/python3; libdnnl-dev
 # is oneDNN, for the CPU engine's prefill products).
 DEBIAN_PACKAGES := cmake make g++ pkg-config qt6-base-dev libqt6sql6-sqlite \
-                   nlohmann-json3-dev libgl1-mesa-dev python3-torch libdnnl-dev
+                   nlohmann-json3-dev libgl1-mesa-dev python3-torch libdnnl-dev \
+                   clang libclang-rt-14-dev
 
-.PHONY: all deps configure build run test clean package
+.PHONY: all deps configure build run test sanitize clean package
 
 all: build
 
@@ -44,6 +48,20 @@ run: build
 
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS)
+	$(MAKE) sanitize
+
+# The engine alone (no Qt, no CUDA), built by clang with AddressSanitizer and
+# UndefinedBehaviorSanitizer: every engine test runs under them (a report fails the test), then
+# the safetensors header parser is fuzzed for FUZZ_SECONDS (`make sanitize FUZZ_SECONDS=3600`
+# for longer; the corpus it grows stays in $(SANITIZE_DIR)/fuzz-corpus).
+sanitize: deps
+	CC=clang CXX=clang++ cmake -S inference -B $(SANITIZE_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCROSSROADS_SANITIZE=ON -DCROSSROADS_FUZZ=ON -DCROSSROADS_CUDA=OFF
+	cmake --build $(SANITIZE_DIR) -j$(JOBS)
+	UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir $(SANITIZE_DIR) --output-on-failure -j$(JOBS)
+	mkdir -p $(SANITIZE_DIR)/fuzz-corpus
+	$(SANITIZE_DIR)/fuzz_safetensors_header -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	  $(SANITIZE_DIR)/fuzz-corpus
 
 # The .deb is CPU-only (cuBLAS is not a Debian package), so it is built without CUDA.
 package: deps
@@ -52,4 +70,4 @@ package: deps
 	cd build-deb && cpack
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(SANITIZE_DIR)

@@ -9,6 +9,15 @@ if(NOT CMAKE_BUILD_TYPE AND NOT CMAKE_CONFIGURATION_TYPES)
 endif()
 
 option(CROSSROADS_WERROR "Treat warnings as errors" OFF)
+# AddressSanitizer and UndefinedBehaviorSanitizer over everything built (`make sanitize`, with
+# clang): any report stops the program with a non-zero exit, so a test under them fails.
+option(CROSSROADS_SANITIZE "Build with ASan and UBSan" OFF)
+if(CROSSROADS_SANITIZE)
+  add_compile_options($<$<COMPILE_LANGUAGE:CXX>:-fsanitize=address,undefined>
+                      $<$<COMPILE_LANGUAGE:CXX>:-fno-sanitize-recover=undefined>
+                      $<$<COMPILE_LANGUAGE:CXX>:-fno-omit-frame-pointer>)
+  add_link_options(-fsanitize=address,undefined)
+endif()
 add_library(crossroads_warnings INTERFACE)
 target_compile_options(crossroads_warnings INTERFACE
   $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion

@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #ifdef CROSSROADS_HAVE_ONEDNN
-#include <omp.h>
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <algorithm>
@@ -13,6 +12,15 @@
 #include <mutex>
 #include <tuple>
 #include <vector>
+#endif
+
+#ifdef CROSSROADS_HAVE_ONEDNN
+// The OpenMP runtime oneDNN was built with (Debian's: GCC's libgomp), linked by name, so that a
+// clang build, whose -fopenmp would bring LLVM's libomp, still sets the threads oneDNN reads.
+extern "C" {
+void omp_set_num_threads(int threads);
+int omp_get_max_threads();
+}
 #endif
 
 namespace crossroads::inference {
@@ -151,6 +159,10 @@ double onednnBf16GemmTflops(int threads, int64_t n, int repetitions) {
     return best;
 }
 
+void setOnednnThreads(int threads) {
+    omp_set_num_threads(std::max(1, threads));
+}
+
 bool limitOnednnToAvx512Bf16() {
     return dnnl::set_max_cpu_isa(dnnl::cpu_isa::avx512_core_bf16) == dnnl::status::success;
 }
@@ -272,6 +284,8 @@ bool onednnUsesAmx() {
 bool limitOnednnToAvx512Bf16() {
     return false;
 }
+
+void setOnednnThreads(int) {}
 
 double onednnBf16GemmTflops(int, int64_t, int) {
     std::string why;

@@ -33,6 +33,10 @@ bool onednnUsesAmx();
 // compare the two. Must come before the first oneDNN product; false when too late or unavailable.
 bool limitOnednnToAvx512Bf16();
 
+// The OpenMP threads oneDNN runs a product on when called from this thread (benchmarks run the
+// library threaded beside the backend, whose products set one thread for themselves).
+void setOnednnThreads(int threads);
+
 // The machine's BF16 matrix rate: oneDNN's BF16 GEMM of n x n x n (its weights prepared, on
 // `threads` OpenMP threads, AMX where the kernel uses it), TFLOP/s, best of the repetitions.
 // Throws EngineError when oneDNN is unavailable.

@@ -62,7 +62,7 @@ private:
 class Loader {
 public:
     Loader(const Checkpoint& checkpoint, ModelWeights& weights)
-        : checkpoint_(checkpoint), weights_(weights), arena_(weights) {}
+        : checkpoint_(checkpoint), arena_(weights) {}
 
     bool has(const std::string& name) const { return checkpoint_.find(name).info != nullptr; }
 
@@ -165,7 +165,6 @@ public:
 
 private:
     const Checkpoint& checkpoint_;
-    ModelWeights& weights_;
     Arena arena_;
 };
 

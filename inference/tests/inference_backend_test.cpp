@@ -54,7 +54,10 @@ void cpuDevice() {
     CHECK(device.isa == isaName(activeIsa()));
     CHECK(device.threads == 3);
     CHECK(device.driver.empty() && device.memoryBytes == 0);
-    CHECK_NEAR(backend.kvBytesPerToken(), kvBytesPerToken(model.config, 4.0), 0.0);
+    // The F32 cache of the tiny OLMoE: 2 layers x (K and V) x 4 KV heads x 16 dims x 4 bytes.
+    CHECK(model.config.numLayers == 2 && model.config.numKvHeads == 4 &&
+          model.config.headDim == 16);
+    CHECK_NEAR(backend.kvBytesPerToken(), 1024.0, 0.0);
     CHECK(backend.measureReadBandwidthGbPerS(std::size_t{8} << 20) > 0);
 }
 

@@ -91,7 +91,10 @@ int main(int argc, char** argv) {
             {14336, 4096}, {4096, 14336}, {768, 2048}, {1024, 2048}, {2048, 768}};
         std::mt19937 random(7);
         std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
-        for (const auto& [rows, cols] : shapes) {
+        for (const auto& shape : shapes) {
+            // Plain locals: lambdas below capture them (clang 14 does not capture bindings).
+            const int64_t rows = shape.first;
+            const int64_t cols = shape.second;
             std::vector<uint16_t> weights(static_cast<std::size_t>(rows * cols));
             for (auto& w : weights)
                 w = floatToBf16(uniform(random));

@@ -17,7 +17,6 @@
 #include "inference/cpu/Kernels.h"
 #include "inference/cpu/OnednnGemm.h"
 
-#include <omp.h>
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <algorithm>
@@ -118,7 +117,7 @@ public:
 
     // OpenMP threads inside each product.
     double runThreaded(int threads) {
-        omp_set_num_threads(threads);
+        setOnednnThreads(threads);
         const auto start = Clock::now();
         for (Product& p : products_)
             execute(p, stream_);
@@ -131,7 +130,7 @@ public:
         const auto start = Clock::now();
         pool.parallelFor(static_cast<int64_t>(products_.size()), [&](int64_t i) {
             thread_local const bool single = [] {
-                omp_set_num_threads(1);
+                setOnednnThreads(1);
                 return true;
             }();
             (void)single;
