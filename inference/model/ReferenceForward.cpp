@@ -95,13 +95,12 @@ std::vector<double> softmax(std::span<const double> logits) {
     return probs;
 }
 
-// The given experts with the weights routeTopK would give them.
+// The given experts with their router probabilities, renormalised iff normTopk.
 std::vector<std::pair<int64_t, double>>
-routeTo(std::span<const double> routerLogits, const std::vector<int32_t>& experts, bool normTopk) {
-    const std::vector<double> probs = softmax(routerLogits);
+weighted(const std::vector<double>& probs, const std::vector<int64_t>& experts, bool normTopk) {
     std::vector<std::pair<int64_t, double>> chosen;
     double chosenTotal = 0.0;
-    for (const int32_t e : experts) {
+    for (const int64_t e : experts) {
         if (e < 0 || static_cast<std::size_t>(e) >= probs.size())
             throw EngineError("forced routing names expert " + std::to_string(e) +
                               ", outside the layer's " + std::to_string(probs.size()));
@@ -112,6 +111,13 @@ routeTo(std::span<const double> routerLogits, const std::vector<int32_t>& expert
         for (auto& [e, weight] : chosen)
             weight /= chosenTotal;
     return chosen;
+}
+
+// The given experts with the weights routeTopK would give them.
+std::vector<std::pair<int64_t, double>>
+routeTo(std::span<const double> routerLogits, const std::vector<int32_t>& experts, bool normTopk) {
+    return weighted(softmax(routerLogits), std::vector<int64_t>(experts.begin(), experts.end()),
+                    normTopk);
 }
 
 } // namespace
@@ -126,17 +132,8 @@ std::vector<std::pair<int64_t, double>> routeTopK(std::span<const double> router
         const double pb = probs[static_cast<std::size_t>(b)];
         return pa != pb ? pa > pb : a < b;
     });
-    std::vector<std::pair<int64_t, double>> chosen;
-    double chosenTotal = 0.0;
-    for (int64_t i = 0; i < k; ++i) {
-        const int64_t e = order[static_cast<std::size_t>(i)];
-        chosen.emplace_back(e, probs[static_cast<std::size_t>(e)]);
-        chosenTotal += probs[static_cast<std::size_t>(e)];
-    }
-    if (normTopk)
-        for (auto& [e, weight] : chosen)
-            weight /= chosenTotal;
-    return chosen;
+    order.resize(static_cast<std::size_t>(k));
+    return weighted(probs, order, normTopk);
 }
 
 std::vector<std::vector<float>> referenceForward(const Model& model,

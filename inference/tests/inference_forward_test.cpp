@@ -344,11 +344,7 @@ int main(int argc, char** argv) {
     const std::string what = argc > 1 ? argv[1] : "";
     try {
         std::vector<Isa> isas;
-        if (what.empty()) {
-            for (const Isa isa : check::kIsas)
-                if (isaSupported(isa))
-                    isas.push_back(isa);
-        } else if (what == "onednn" || what == "amx") {
+        if (what == "onednn" || what == "amx") {
             // oneDNN for every product of BF16 weights, from one token on: AVX-512-BF16 at most,
             // or with AMX where the CPU has it.
             // The limit must come before oneDNN's first primitive, the availability probe's too.
@@ -366,15 +362,8 @@ int main(int argc, char** argv) {
             g_variant = "+oneDNN " + onednnKernelName();
             isas.push_back(Isa::Avx512Bf16);
             std::printf("oneDNN kernel: %s\n", onednnKernelName().c_str());
-        } else if (what != "common") {
-            const auto isa = check::isaFromName(what);
-            if (!isa) {
-                std::fprintf(stderr, "unknown ISA %s\n", what.c_str());
-                return 2;
-            }
-            if (!isaSupported(*isa))
-                return check::skip("this CPU lacks " + what);
-            isas.push_back(*isa);
+        } else if (const auto stop = check::isasFromArgument(what, isas)) {
+            return *stop;
         }
         const Isa original = activeIsa();
         for (const Isa isa : isas) {

@@ -290,20 +290,8 @@ int main(int argc, char** argv) {
     const std::string what = argc > 1 ? argv[1] : "";
     try {
         std::vector<Isa> isas;
-        if (what.empty()) {
-            for (const Isa isa : check::kIsas)
-                if (isaSupported(isa))
-                    isas.push_back(isa);
-        } else if (what != "common") {
-            const auto isa = check::isaFromName(what);
-            if (!isa) {
-                std::fprintf(stderr, "unknown ISA %s\n", what.c_str());
-                return 2;
-            }
-            if (!isaSupported(*isa))
-                return check::skip("this CPU lacks " + what);
-            isas.push_back(*isa);
-        }
+        if (const auto stop = check::isasFromArgument(what, isas))
+            return *stop;
         const Isa original = activeIsa();
         for (const Isa isa : isas) {
             setActiveIsa(isa);
