@@ -61,22 +61,14 @@ public:
 
     // A probe whose buffer lives as long as it does, so that one pass of the read kernel can be
     // paired with one decode step (the bench does): a shared machine's bandwidth moves within
-    // seconds. The default runs a whole measurement per pass; backends override it with a
-    // buffer allocated (and first touched) once.
+    // seconds. Null where the backend has none (the bench then measures around repetitions with
+    // measureReadBandwidthGbPerS, which allocates its buffer each time: too slow for each step).
     class ReadProbe {
     public:
         virtual ~ReadProbe() = default;
         virtual double passGbPerS() = 0; // one timed pass over the buffer
     };
-    virtual std::unique_ptr<ReadProbe> makeReadProbe(std::size_t bytes) {
-        struct Measuring final : ReadProbe {
-            Measuring(Backend& owner, std::size_t size) : backend(owner), bytes(size) {}
-            double passGbPerS() override { return backend.measureReadBandwidthGbPerS(bytes); }
-            Backend& backend;
-            std::size_t bytes;
-        };
-        return std::make_unique<Measuring>(*this, bytes);
-    }
+    virtual std::unique_ptr<ReadProbe> makeReadProbe(std::size_t /*bytes*/) { return nullptr; }
 
     // The device's measured dense multiply-add rate, TFLOP/s: the compute ceiling the achieved
     // TFLOP/s are compared with, as the read bandwidth is for GB/s. CPU: F32 FMAs from registers

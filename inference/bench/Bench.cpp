@@ -41,6 +41,15 @@ TimingStats summarize(const std::vector<double>& samples) {
     return stats;
 }
 
+double quantile(std::vector<double> values, double q) {
+    std::sort(values.begin(), values.end());
+    const double position = q * static_cast<double>(values.size() - 1);
+    const auto below = static_cast<std::size_t>(position);
+    const std::size_t above = std::min(below + 1, values.size() - 1);
+    const double weight = position - static_cast<double>(below);
+    return values[below] * (1.0 - weight) + values[above] * weight;
+}
+
 namespace {
 
 int32_t argmax(const float* logits, int64_t n) {
@@ -58,15 +67,6 @@ struct PhaseSamples {
     std::vector<double> stepRatios; // decode: each step's GB/s over the read pass right before it
     double flops = 0, bytes = 0, seconds = 0;
 };
-
-double quantile(std::vector<double> values, double q) {
-    std::sort(values.begin(), values.end());
-    const double position = q * static_cast<double>(values.size() - 1);
-    const auto below = static_cast<std::size_t>(position);
-    const std::size_t above = std::min(below + 1, values.size() - 1);
-    const double weight = position - static_cast<double>(below);
-    return values[below] * (1.0 - weight) + values[above] * weight;
-}
 
 // The batch's sequences, released however the run ends (a device error throws mid-way).
 class SequenceBatch {
@@ -146,10 +146,11 @@ BenchResult runBench(Backend& backend, const BenchOptions& options) {
     std::vector<double> bandwidth; // the passes around the repetitions
     std::vector<double> allPasses; // those and the passes paired with decode steps
     const auto measureBandwidth = [&] {
-        if (options.measuredBandwidthGbPerS)
+        if (options.measuredBandwidthGbPerS) {
             bandwidth.push_back(*options.measuredBandwidthGbPerS);
-        else if (probe) {
-            bandwidth.push_back(probe->passGbPerS());
+        } else if (options.measureBandwidth) {
+            bandwidth.push_back(probe ? probe->passGbPerS()
+                                      : backend.measureReadBandwidthGbPerS(options.bandwidthBytes));
             allPasses.push_back(bandwidth.back());
         }
     };

@@ -19,6 +19,8 @@ struct TimingStats {
     double stddev = 0; // sample standard deviation, 0 for one repetition
 };
 TimingStats summarize(const std::vector<double>& samples);
+// The q-quantile (0..1) of the samples, interpolated between neighbours (0.5: the median).
+double quantile(std::vector<double> values, double q);
 
 struct BenchOptions {
     // Each repetition, per sequence of the batch: a timed prefill of promptTokens on an empty

@@ -96,96 +96,78 @@ void CpuBackend::prepareOnednn(PrefillGemm prefill) {
     if (prefill == PrefillGemm::Native)
         return;
     std::string why;
-    const bool available = onednnAvailable(&why);
-    if (prefill == PrefillGemm::Onednn && !available)
+    if (prefill == PrefillGemm::Onednn && !onednnAvailable(&why))
         throw EngineError("oneDNN prefill: " + why);
-    if (!available || model_.weights.type != WeightType::BF16 ||
-        matmulActivationRounding(WeightType::BF16) != ActivationRounding::Bf16) {
+    if (!onednnComputesHere()) {
         if (prefill == PrefillGemm::Onednn)
             throw EngineError("oneDNN prefill needs BF16 weights and the avx512-bf16 kernels");
         return;
     }
-    std::vector<const Matrix*> matrices;
-    const auto addMlp = [&](const MlpWeights& mlp) {
-        for (const Matrix* m : {&mlp.gate, &mlp.up, &mlp.down})
-            if (!m->empty())
-                matrices.push_back(m);
+    // What is prepared, each piece one product: a layer's q, k and v stacked; a routed expert's
+    // gate and up stacked and its down whole, where the layer has experts enough for a product
+    // each to keep the pool busy (a whole matrix is one call of oneDNN's kernel at its widest: on
+    // the 2-core Xeon three 256-row slices of a 768-row expert cost 10% more than one call); every
+    // other matrix alone, in about two slices a thread of 256 to 1,024 rows.
+    struct Piece {
+        std::vector<const Matrix*> stacked;
+        int64_t sliceRows;
+        std::unordered_map<const void*, OnednnWeights>* into; // keyed by the first matrix
     };
-    for (const LayerWeights& layer : model_.weights.layers) {
-        for (const Matrix* m : {&layer.q, &layer.k, &layer.v, &layer.o, &layer.router})
-            if (!m->empty())
-                matrices.push_back(m);
-        for (const MlpWeights& expert : layer.experts)
-            addMlp(expert);
-        addMlp(layer.sharedExpert);
-        addMlp(layer.denseMlp);
-    }
-    double bytes = 0;
-    for (const Matrix* m : matrices)
-        bytes += static_cast<double>(m->bytes());
-    // The copy is as large as the weights it prepares: Auto leaves it out of a tight machine.
-    const std::optional<double> available_bytes = availableMemoryBytes();
-    if (prefill == PrefillGemm::Auto && (!available_bytes || bytes > 0.5 * *available_bytes))
-        return;
-    // Slices: a product per expert already gives the pool many tasks when a layer has many
-    // experts, and a whole matrix is one call of oneDNN's kernel at its widest (on the 2-core
-    // Xeon three 256-row slices of a 768-row expert cost 10% more than one call); other
-    // matrices split into about two slices a thread, 256 to 1,024 rows each.
     const int64_t threads = pool_->size();
-    std::set<const void*> routedExperts;
-    for (const LayerWeights& layer : model_.weights.layers)
-        if (static_cast<int64_t>(layer.experts.size()) >= 2 * threads)
-            for (const MlpWeights& expert : layer.experts)
-                for (const Matrix* m : {&expert.gate, &expert.up, &expert.down})
-                    routedExperts.insert(m->data);
-    // A layer's q, k and v are one stacked product, in slices as any other matrix.
-    std::vector<const LayerWeights*> qkvLayers;
-    for (const LayerWeights& layer : model_.weights.layers)
-        qkvLayers.push_back(&layer);
-    std::erase_if(matrices, [&](const Matrix* m) {
-        return std::any_of(qkvLayers.begin(), qkvLayers.end(), [&](const LayerWeights* l) {
-            return m == &l->q || m == &l->k || m == &l->v;
-        });
-    });
     const auto sliceRowsFor = [&](int64_t rows) {
         const int64_t share = (rows + 2 * threads - 1) / (2 * threads);
         return std::clamp<int64_t>((share + 63) / 64 * 64, 256, 1024);
     };
-    std::vector<std::optional<OnednnWeights>> qkv(qkvLayers.size());
-    pool_->parallelFor(static_cast<int64_t>(qkvLayers.size()), [&](int64_t i) {
-        const LayerWeights& l = *qkvLayers[static_cast<std::size_t>(i)];
-        qkv[static_cast<std::size_t>(i)].emplace(std::vector<const Matrix*>{&l.q, &l.k, &l.v},
-                                                 sliceRowsFor(l.q.rows + l.k.rows + l.v.rows));
+    std::vector<Piece> pieces;
+    const auto alone = [&](const Matrix& m) {
+        if (!m.empty())
+            pieces.push_back({{&m}, sliceRowsFor(m.rows), &onednn_});
+    };
+    const auto mlpAlone = [&](const MlpWeights& mlp) {
+        for (const Matrix* m : {&mlp.gate, &mlp.up, &mlp.down})
+            alone(*m);
+    };
+    for (const LayerWeights& layer : model_.weights.layers) {
+        const int64_t qkvRows = layer.q.rows + layer.k.rows + layer.v.rows;
+        pieces.push_back({{&layer.q, &layer.k, &layer.v}, sliceRowsFor(qkvRows), &onednnQkv_});
+        alone(layer.o);
+        alone(layer.router);
+        const bool manyExperts = static_cast<int64_t>(layer.experts.size()) >= 2 * threads;
+        for (const MlpWeights& expert : layer.experts) {
+            if (!manyExperts) {
+                mlpAlone(expert);
+                continue;
+            }
+            pieces.push_back(
+                {{&expert.gate, &expert.up}, expert.gate.rows + expert.up.rows, &onednnGateUp_});
+            pieces.push_back({{&expert.down}, expert.down.rows, &onednn_});
+        }
+        mlpAlone(layer.sharedExpert);
+        mlpAlone(layer.denseMlp);
+    }
+    double bytes = 0;
+    for (const Piece& piece : pieces)
+        for (const Matrix* m : piece.stacked)
+            bytes += static_cast<double>(m->bytes());
+    // The copy is as large as the weights it prepares: Auto leaves it out of a tight machine.
+    const std::optional<double> available_bytes = availableMemoryBytes();
+    if (prefill == PrefillGemm::Auto && (!available_bytes || bytes > 0.5 * *available_bytes))
+        return;
+    std::vector<std::optional<OnednnWeights>> prepared(pieces.size());
+    pool_->parallelFor(static_cast<int64_t>(pieces.size()), [&](int64_t i) {
+        const Piece& piece = pieces[static_cast<std::size_t>(i)];
+        prepared[static_cast<std::size_t>(i)].emplace(piece.stacked, piece.sliceRows);
     });
-    for (std::size_t i = 0; i < qkvLayers.size(); ++i)
-        onednnQkv_.emplace(qkvLayers[i]->q.data, std::move(*qkv[i]));
-    // A routed expert's gate and up are prepared as one stacked product (OnednnWeights), and
-    // not apart.
-    std::vector<const MlpWeights*> fused;
-    for (const LayerWeights& layer : model_.weights.layers)
-        if (static_cast<int64_t>(layer.experts.size()) >= 2 * threads)
-            for (const MlpWeights& expert : layer.experts)
-                fused.push_back(&expert);
-    std::erase_if(matrices, [&](const Matrix* m) {
-        return std::any_of(fused.begin(), fused.end(),
-                           [&](const MlpWeights* e) { return m == &e->gate || m == &e->up; });
-    });
-    std::vector<std::optional<OnednnWeights>> gateUp(fused.size());
-    pool_->parallelFor(static_cast<int64_t>(fused.size()), [&](int64_t i) {
-        const MlpWeights& e = *fused[static_cast<std::size_t>(i)];
-        gateUp[static_cast<std::size_t>(i)].emplace(std::vector<const Matrix*>{&e.gate, &e.up},
-                                                    e.gate.rows + e.up.rows);
-    });
-    for (std::size_t i = 0; i < fused.size(); ++i)
-        onednnGateUp_.emplace(fused[i]->gate.data, std::move(*gateUp[i]));
-    std::vector<std::optional<OnednnWeights>> prepared(matrices.size());
-    pool_->parallelFor(static_cast<int64_t>(matrices.size()), [&](int64_t i) {
-        const Matrix& m = *matrices[static_cast<std::size_t>(i)];
-        const int64_t sliceRows = routedExperts.count(m.data) != 0 ? m.rows : sliceRowsFor(m.rows);
-        prepared[static_cast<std::size_t>(i)].emplace(m, sliceRows);
-    });
-    for (std::size_t i = 0; i < matrices.size(); ++i)
-        onednn_.emplace(matrices[i]->data, std::move(*prepared[i]));
+    for (std::size_t i = 0; i < pieces.size(); ++i)
+        pieces[i].into->emplace(pieces[i].stacked.front()->data, std::move(*prepared[i]));
+}
+
+// oneDNN can multiply this model here, in the function the active kernels define: BF16 weights,
+// activations rounded to BF16 (avx512-bf16), a build and a CPU that run oneDNN's BF16 matmul.
+bool CpuBackend::onednnComputesHere() const {
+    return model_.weights.type == WeightType::BF16 &&
+           matmulActivationRounding(WeightType::BF16) == ActivationRounding::Bf16 &&
+           onednnAvailable();
 }
 
 const OnednnWeights* CpuBackend::onednnFor(const Matrix& w, int64_t tokens) const {
@@ -276,8 +258,7 @@ std::unique_ptr<Backend::ReadProbe> CpuBackend::makeReadProbe(std::size_t bytes)
 // BF16 product there reaches), else the F32 FMA peak of the threads (an AVX2 CPU, or a build
 // without oneDNN).
 double CpuBackend::measureMatmulTflops() {
-    if (onednnAvailable() && model_.weights.type == WeightType::BF16 &&
-        matmulActivationRounding(WeightType::BF16) == ActivationRounding::Bf16) {
+    if (onednnComputesHere()) {
         rateMethod_ = "oneDNN BF16 GEMM 2048^3, " + onednnKernelName() + ", " +
                       std::to_string(pool_->size()) + " threads";
         return onednnBf16GemmTflops(pool_->size());
@@ -475,17 +456,9 @@ void CpuBackend::attentionLayer(std::size_t layerIndex, const std::vector<Row>& 
             });
         });
     } else {
+        // q, k and v are prepared for oneDNN only stacked (above); apart they are native.
         std::vector<RowTask> tasks;
-        const uint16_t* rounded = nullptr;
         for (std::size_t j = 0; j < std::size(jobs); ++j) {
-            if (const OnednnWeights* prepared = onednnFor(*jobs[j].w, tokens)) {
-                if (rounded == nullptr)
-                    rounded =
-                        roundRows(*pool_, normed_.data(), hidden, tokens, hidden, bf16Scratch_);
-                for (int64_t s = 0; s < prepared->slices(); ++s)
-                    tasks.push_back({j, prepared->sliceBegin(s), prepared->sliceEnd(s), s});
-                continue;
-            }
             const int64_t block = rowBlock(jobs[j].w->rows, pool_->size(), tokens);
             for (int64_t r = 0; r < jobs[j].w->rows; r += block)
                 tasks.push_back({j, r, std::min(jobs[j].w->rows, r + block)});
@@ -493,12 +466,8 @@ void CpuBackend::attentionLayer(std::size_t layerIndex, const std::vector<Row>& 
         pool_->parallelFor(static_cast<int64_t>(tasks.size()), [&](int64_t index) {
             const RowTask& task = tasks[static_cast<std::size_t>(index)];
             const MatmulJob& job = jobs[task.job];
-            if (task.slice >= 0)
-                onednnFor(*job.w, job.tokens)
-                    ->multiplySlice(task.slice, rounded, job.tokens, job.y, job.yStride);
-            else
-                matmulRows(*job.w, task.rowBegin, task.rowEnd, job.x, job.xStride, job.tokens,
-                           job.y, job.yStride);
+            matmulRows(*job.w, task.rowBegin, task.rowEnd, job.x, job.xStride, job.tokens, job.y,
+                       job.yStride);
         });
     }
 

@@ -96,11 +96,12 @@ private:
     // A layer's q, k and v stacked and prepared as one product, likewise.
     const OnednnWeights* onednnQkvFor(const LayerWeights& layer, int64_t tokens) const;
     void prepareOnednn(PrefillGemm prefill);
+    bool onednnComputesHere() const;
 
     const Model& model_;
     std::unique_ptr<ThreadPool> pool_;
     CpuBackendOptions options_;
-    std::string rateMethod_; // of the last measureMatmulTflops
+    std::string rateMethod_;                                      // of the last measureMatmulTflops
     std::unordered_map<const void*, OnednnWeights> onednn_;       // by the matrix's data
     std::unordered_map<const void*, OnednnWeights> onednnGateUp_; // by the gate's data
     std::unordered_map<const void*, OnednnWeights> onednnQkv_;    // by q's data

@@ -90,12 +90,6 @@ void setPackedGemmMinTokens(int64_t tokens) {
     g_packedMinTokens.store(std::max<int64_t>(1, tokens), std::memory_order_relaxed);
 }
 
-namespace kernels {
-int64_t packedMinTokensAvx512() {
-    return packedGemmMinTokens();
-}
-} // namespace kernels
-
 std::string_view isaName(Isa isa) {
     switch (isa) {
     case Isa::Scalar:

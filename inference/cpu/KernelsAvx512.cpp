@@ -316,7 +316,7 @@ void gemmPackedAvx512(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const f
 
 void matmulAvx512(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
                   int64_t xStride, int64_t tokens, float* y, int64_t yStride) {
-    if (tokens >= packedMinTokensAvx512())
+    if (tokens >= packedGemmMinTokens())
         return gemmPackedAvx512(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
     if (tokens == 1) {
         if (w.type == WeightType::F32)

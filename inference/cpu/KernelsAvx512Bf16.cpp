@@ -93,7 +93,7 @@ CROSSROADS_AVX512BF16 void decodeBf16(const Matrix& w, int64_t r0, int64_t rowSt
 CROSSROADS_AVX512BF16 void matmulAvx512Bf16(const Matrix& w, int64_t rowBegin, int64_t rowEnd,
                                             const float* x, int64_t xStride, int64_t tokens,
                                             float* y, int64_t yStride) {
-    if (tokens >= packedMinTokensAvx512()) {
+    if (tokens >= packedGemmMinTokens()) {
         // The F32 FMAs of the packed GEMM on the inputs rounded as the family rounds them: each
         // product of two BF16 values is exact in F32, so this computes the function the
         // dot-product instruction does, at the rate of two FMA ports.

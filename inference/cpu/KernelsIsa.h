@@ -94,11 +94,9 @@ void matmulAvx2(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* 
 void matmulAvx512(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
                   int64_t xStride, int64_t tokens, float* y, int64_t yStride);
 // The packed GEMM at 512 bits (any token count; matmulAvx512 takes it from
-// kPackedMinTokensAvx512 tokens on), for the AVX-512-BF16 family too, on inputs it has rounded.
+// packedGemmMinTokens() tokens on), for the AVX-512-BF16 family too, on inputs it has rounded.
 void gemmPackedAvx512(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
                       int64_t xStride, int64_t tokens, float* y, int64_t yStride);
-// From this many tokens on (packedGemmMinTokens in Kernels.h; benchmarks move it).
-int64_t packedMinTokensAvx512();
 void matmulAvx512Bf16(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
                       int64_t xStride, int64_t tokens, float* y, int64_t yStride);
 

@@ -168,11 +168,7 @@ bool limitOnednnToAvx512Bf16() {
 }
 
 OnednnWeights::OnednnWeights(const Matrix& w, int64_t sliceRows)
-    : rows_(w.rows), cols_(w.cols), sliceRows_(std::max<int64_t>(1, sliceRows)) {
-    if (w.type != WeightType::BF16)
-        throw EngineError("oneDNN prefill takes BF16 weights");
-    prepare(w.row(0));
-}
+    : OnednnWeights(std::vector<const Matrix*>{&w}, sliceRows) {}
 
 namespace {
 
@@ -188,15 +184,20 @@ int64_t stackedRows(const std::vector<const Matrix*>& stacked) {
 OnednnWeights::OnednnWeights(const std::vector<const Matrix*>& stacked, int64_t sliceRows)
     : rows_(stackedRows(stacked)), cols_(stacked.empty() ? 0 : stacked.front()->cols),
       sliceRows_(std::max<int64_t>(1, sliceRows)) {
+    for (const Matrix* m : stacked)
+        if (m->type != WeightType::BF16 || m->cols != cols_)
+            throw EngineError("oneDNN prefill takes BF16 weights (of one width, stacked)");
+    if (rows_ == 0)
+        throw EngineError("oneDNN prefill: nothing to prepare");
+    if (stacked.size() == 1) {
+        prepare(stacked.front()->row(0)); // no copy of a matrix alone
+        return;
+    }
     std::vector<std::byte> rowMajor;
     for (const Matrix* m : stacked) {
-        if (m->type != WeightType::BF16 || m->cols != cols_)
-            throw EngineError("oneDNN prefill stacks BF16 matrices of one width");
         const auto* bytes = static_cast<const std::byte*>(m->data);
         rowMajor.insert(rowMajor.end(), bytes, bytes + m->bytes());
     }
-    if (rows_ == 0)
-        throw EngineError("oneDNN prefill: nothing to stack");
     prepare(rowMajor.data());
 }
 

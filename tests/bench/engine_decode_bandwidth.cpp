@@ -10,6 +10,7 @@
 // figures of a pair see the same machine. Prints the ratios; never fails on them (a benchmark,
 // not a test).
 #include "inference/base/ThreadPool.h"
+#include "inference/bench/Bench.h"
 #include "inference/cpu/Bandwidth.h"
 #include "inference/cpu/CpuBackend.h"
 #include "inference/cpu/Kernels.h"
@@ -38,15 +39,6 @@ const std::vector<std::string> kDefaultModels = {
     "preset:olmoe-1b-7b?layers=2",
     "preset:qwen1.5-moe-a2.7b?layers=2",
 };
-
-double quantile(std::vector<double> values, double q) {
-    std::sort(values.begin(), values.end());
-    const double position = q * static_cast<double>(values.size() - 1);
-    const auto below = static_cast<std::size_t>(position);
-    const std::size_t above = std::min(below + 1, values.size() - 1);
-    const double weight = position - static_cast<double>(below);
-    return values[below] * (1.0 - weight) + values[above] * weight;
-}
 
 struct Options {
     std::vector<std::string> models;

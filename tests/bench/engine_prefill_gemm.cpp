@@ -9,6 +9,7 @@
 //    routing, gathers and all), analytic FLOPs over wall time.
 // Prints the ratios; never fails on them (a benchmark, not a test).
 #include "inference/base/ThreadPool.h"
+#include "inference/bench/Bench.h"
 #include "inference/cpu/ComputePeak.h"
 #include "inference/cpu/CpuBackend.h"
 #include "inference/cpu/Kernels.h"
@@ -27,12 +28,6 @@ using namespace crossroads::inference;
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double median(std::vector<double> values) {
-    std::sort(values.begin(), values.end());
-    const std::size_t n = values.size();
-    return n % 2 == 1 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
-}
 
 struct Options {
     std::vector<std::string> models;
@@ -137,11 +132,11 @@ int main(int argc, char** argv) {
                 std::printf("RATIO gemm %5lldx%-5lld x %3lld tokens: %5.1f%% of the FMA peak "
                             "(median of %d pairs; %.1f GFLOP/s)",
                             static_cast<long long>(rows), static_cast<long long>(cols),
-                            static_cast<long long>(tokens), 100.0 * median(ratios), options.rounds,
-                            median(rates) * 1e3);
+                            static_cast<long long>(tokens), 100.0 * quantile(ratios, 0.5),
+                            options.rounds, quantile(rates, 0.5) * 1e3);
                 if (both)
                     std::printf("; dot-product kernels %5.1f%% (%.1f GFLOP/s)",
-                                100.0 * median(dotRatios), median(dotRates) * 1e3);
+                                100.0 * quantile(dotRatios, 0.5), quantile(dotRates, 0.5) * 1e3);
                 std::printf("\n");
                 std::fflush(stdout);
             }
@@ -174,8 +169,8 @@ int main(int argc, char** argv) {
             std::printf("RATIO prefill %-32s %lld tokens: %5.1f%% of the FMA peak (median of %d "
                         "pairs; %.1f GFLOP/s, %.1f tok/s)\n",
                         spec.c_str(), static_cast<long long>(options.prompt),
-                        100.0 * median(ratios), options.rounds, median(rates) * 1e3,
-                        median(speeds));
+                        100.0 * quantile(ratios, 0.5), options.rounds, quantile(rates, 0.5) * 1e3,
+                        quantile(speeds, 0.5));
             std::fflush(stdout);
         }
         return 0;

@@ -13,6 +13,7 @@
 // ours / oneDNN's GEMMs alone, below 1 when the whole prefill is faster.
 // Prints the ratios; never fails on them (a benchmark, not a test).
 #include "inference/base/ThreadPool.h"
+#include "inference/bench/Bench.h"
 #include "inference/cpu/CpuBackend.h"
 #include "inference/cpu/Kernels.h"
 #include "inference/cpu/OnednnGemm.h"
@@ -36,12 +37,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using dt = dnnl::memory::data_type;
 using tag = dnnl::memory::format_tag;
-
-double median(std::vector<double> values) {
-    std::sort(values.begin(), values.end());
-    const std::size_t n = values.size();
-    return n % 2 == 1 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
-}
 
 double seconds(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
@@ -110,12 +105,24 @@ public:
             found = prepared_.emplace(w.data, target).first;
         }
         p.weights = found->second;
-        p.src = dnnl::memory(src, engine_, input(tokens * w.cols));
+        p.src = dnnl::memory(src, engine_, nullptr); // the shared input, bound in ready()
         p.dst = dnnl::memory(dst, engine_);
         products_.push_back(std::move(p));
     }
 
     // OpenMP threads inside each product.
+    // Binds every product to one input buffer, sized for the largest (only shapes matter here),
+    // once all are added: a buffer that grew while they were added would leave earlier ones
+    // pointing at freed memory.
+    void ready() {
+        std::size_t largest = 0;
+        for (const Product& p : products_)
+            largest = std::max(largest, static_cast<std::size_t>(p.tokens * p.cols));
+        inputs_.assign(largest, 0x3c00);
+        for (Product& p : products_)
+            p.src.set_data_handle(inputs_.data());
+    }
+
     double runThreaded(int threads) {
         setOnednnThreads(threads);
         const auto start = Clock::now();
@@ -173,18 +180,11 @@ private:
         return engine;
     }
 
-    // Inputs (BF16 ones) shared by every product: only their shapes matter here.
-    uint16_t* input(int64_t elements) {
-        if (static_cast<int64_t>(inputs_.size()) < elements)
-            inputs_.assign(static_cast<std::size_t>(elements), 0x3c00);
-        return inputs_.data();
-    }
-
     dnnl::engine& engine_;
     dnnl::stream stream_;
     std::map<const void*, dnnl::memory> prepared_;
     std::vector<Product> products_;
-    std::vector<uint16_t> inputs_;
+    std::vector<uint16_t> inputs_; // BF16 ones, shared by every product
     std::string kernel_;
 };
 
@@ -244,6 +244,7 @@ int main(int argc, char** argv) {
             }
             peer.add(model.weights.lmHead, 1);
             const int threads = native.pool().size();
+            peer.ready();
             peer.runThreaded(threads); // warm-up
             peer.runSpread(native.pool());
 
@@ -264,12 +265,13 @@ int main(int argc, char** argv) {
                         "%.1f GFLOP) %.3f s; our whole prefill %.3f s native (%s), %.3f s via "
                         "oneDNN (medians of %d rounds)\n",
                         spec.c_str(), static_cast<long long>(tokens), threads, peer.products(),
-                        peer.kernel().c_str(), peer.flops() / 1e9, median(peerSeconds),
-                        median(nativeSeconds), std::string(isaName(activeIsa())).c_str(),
-                        median(onednnSeconds), options.rounds);
+                        peer.kernel().c_str(), peer.flops() / 1e9, quantile(peerSeconds, 0.5),
+                        quantile(nativeSeconds, 0.5), std::string(isaName(activeIsa())).c_str(),
+                        quantile(onednnSeconds, 0.5), options.rounds);
             std::printf("RATIO prefill %-32s whole native / oneDNN GEMMs alone = %.2f, whole via "
                         "oneDNN / oneDNN GEMMs alone = %.2f (median of %d paired rounds)\n",
-                        spec.c_str(), median(nativeRatios), median(onednnRatios), options.rounds);
+                        spec.c_str(), quantile(nativeRatios, 0.5), quantile(onednnRatios, 0.5),
+                        options.rounds);
             std::fflush(stdout);
         }
         return 0;
