@@ -15,6 +15,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 
 namespace crossroads::data {
 
@@ -88,7 +89,52 @@ std::string formatOptional(const std::optional<double>& value) {
     return value ? formatNumber(*value) : std::string();
 }
 
+// The length of the UTF-8 sequence starting at text[i], or 0 when it is not valid UTF-8
+// (overlong forms, surrogates and code points past U+10FFFF included).
+size_t utf8SequenceLength(std::string_view text, size_t i) {
+    const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+    const unsigned char c = byte(i);
+    if (c < 0x80)
+        return 1;
+    size_t length = 0;
+    unsigned char low = 0x80, high = 0xBF; // the second byte's range
+    if (c >= 0xC2 && c <= 0xDF)
+        length = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        length = 3;
+        low = c == 0xE0 ? 0xA0 : 0x80;
+        high = c == 0xED ? 0x9F : 0xBF;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        length = 4;
+        low = c == 0xF0 ? 0x90 : 0x80;
+        high = c == 0xF4 ? 0x8F : 0xBF;
+    } else {
+        return 0;
+    }
+    if (i + length > text.size() || byte(i + 1) < low || byte(i + 1) > high)
+        return 0;
+    for (size_t k = 2; k < length; ++k)
+        if (byte(i + k) < 0x80 || byte(i + k) > 0xBF)
+            return 0;
+    return length;
+}
+
+// The store, the JSON writer and Qt all take text as UTF-8: a spreadsheet saved as Latin-1 is
+// refused here, by line, instead of being mangled or failing at export.
+void checkUtf8(std::string_view text) {
+    int line = 1;
+    for (size_t i = 0; i < text.size();) {
+        const size_t n = utf8SequenceLength(text, i);
+        if (n == 0)
+            failAt(line, "not valid UTF-8 text (save the file as UTF-8)");
+        if (text[i] == '\n')
+            ++line;
+        i += n;
+    }
+}
+
 std::vector<CsvRecord> parseCsvRecords(std::string_view text) {
+    checkUtf8(text);
     try {
         return parseCsv(text);
     } catch (const CsvError& e) {
@@ -96,10 +142,20 @@ std::vector<CsvRecord> parseCsvRecords(std::string_view text) {
     }
 }
 
-void checkValid(const ChipSpec& chip, int line) {
-    const auto problems = analysis::validateChip(chip);
+// A row that does not give the vendor leaves the stored one; a new chip without one is refused
+// by the store, when it knows the chip is new.
+std::vector<std::string> patchProblems(const ChipPatch& patch) {
+    ChipSpec chip = patch.values;
+    chip.sources = patch.sources;
+    if (!patch.gives("vendor") && chip.vendor.empty())
+        chip.vendor = "(kept)";
+    return analysis::validateChip(chip);
+}
+
+void checkValid(const ChipPatch& patch, int line) {
+    const auto problems = patchProblems(patch);
     if (!problems.empty())
-        failAt(line, inQuotes(chip.name) + ": " + problems.front());
+        failAt(line, inQuotes(patch.values.name) + ": " + problems.front());
 }
 
 // SQLite's NOCASE folds ASCII only, so duplicates are judged the way the store will judge them.
@@ -162,11 +218,12 @@ std::vector<analysis::Source> sourcesFromCell(std::string_view cell, int line,
     return sources;
 }
 
-using CellReader = std::function<void(ChipSpec&, std::string_view cell, int line)>;
+using CellReader = std::function<void(ChipPatch&, std::string_view cell, int line)>;
 
 struct CsvColumn {
     std::string key;
     CellReader read;
+    bool isField = true; // a chipFieldKeys() field (name and sources are not)
 };
 
 std::optional<double> numberCell(std::string_view cell, int line, std::string_view key) {
@@ -181,56 +238,60 @@ std::optional<double> numberCell(std::string_view cell, int line, std::string_vi
 const std::vector<CsvColumn>& csvColumns() {
     static const std::vector<CsvColumn> columns = [] {
         std::vector<CsvColumn> c;
-        c.push_back({"name", [](ChipSpec& chip, std::string_view cell, int line) {
+        c.push_back({"name",
+                     [](ChipPatch& row, std::string_view cell, int line) {
                          if (trimmed(cell).empty())
                              failAt(line, "name", "empty (every chip needs a name)");
-                         chip.name = std::string(cell);
+                         row.values.name = std::string(cell);
+                     },
+                     false});
+        c.push_back({"vendor", [](ChipPatch& row, std::string_view cell, int) {
+                         row.values.vendor = std::string(cell);
                      }});
-        c.push_back({"vendor", [](ChipSpec& chip, std::string_view cell, int) {
-                         chip.vendor = std::string(cell);
-                     }});
-        c.push_back({"year", [](ChipSpec& chip, std::string_view cell, int line) {
+        c.push_back({"year", [](ChipPatch& row, std::string_view cell, int line) {
                          if (trimmed(cell).empty())
                              return;
-                         chip.year = parseWholeNumber(cell);
-                         if (!chip.year)
+                         row.values.year = parseWholeNumber(cell);
+                         if (!row.values.year)
                              failAt(line, "year", inQuotes(cell) + " is not a whole number");
                      }});
-        c.push_back({"kind", [](ChipSpec& chip, std::string_view cell, int line) {
+        c.push_back({"kind", [](ChipPatch& row, std::string_view cell, int line) {
                          if (trimmed(cell).empty())
                              return;
                          const auto kind = analysis::chipKindFromKey(asciiLowered(trimmed(cell)));
                          if (!kind)
                              failAt(line, "kind", inQuotes(cell) + " is not \"logic\" or \"hbm\"");
-                         chip.kind = *kind;
+                         row.values.kind = *kind;
                      }});
-        c.push_back({"datacenter", [](ChipSpec& chip, std::string_view cell, int line) {
+        c.push_back({"datacenter", [](ChipPatch& row, std::string_view cell, int line) {
                          const std::string value = asciiLowered(trimmed(cell));
                          if (value.empty())
                              return;
                          if (value != "true" && value != "false")
                              failAt(line, "datacenter",
                                     inQuotes(cell) + " is not true, false or empty");
-                         chip.datacenter = value == "true";
+                         row.values.datacenter = value == "true";
                      }});
         for (const Precision p : analysis::kAllPrecisions) {
             const std::string key(analysis::precisionKey(p));
-            c.push_back({key, [p, key](ChipSpec& chip, std::string_view cell, int line) {
-                             chip.dense_tops[p] = numberCell(cell, line, key);
+            c.push_back({key, [p, key](ChipPatch& row, std::string_view cell, int line) {
+                             row.values.dense_tops[p] = numberCell(cell, line, key);
                          }});
         }
         for (const analysis::FigureField& figure : kFigureFields) {
             c.push_back({std::string(figure.key),
-                         [figure](ChipSpec& chip, std::string_view cell, int line) {
-                             chip.*figure.member = numberCell(cell, line, figure.key);
+                         [figure](ChipPatch& row, std::string_view cell, int line) {
+                             row.values.*figure.member = numberCell(cell, line, figure.key);
                          }});
         }
-        c.push_back({"notes", [](ChipSpec& chip, std::string_view cell, int) {
-                         chip.notes = std::string(cell);
+        c.push_back({"notes", [](ChipPatch& row, std::string_view cell, int) {
+                         row.values.notes = std::string(cell);
                      }});
-        c.push_back({"sources", [](ChipSpec& chip, std::string_view cell, int line) {
-                         chip.sources = sourcesFromCell(cell, line, "sources");
-                     }});
+        c.push_back({"sources",
+                     [](ChipPatch& row, std::string_view cell, int line) {
+                         row.sources = sourcesFromCell(cell, line, "sources");
+                     },
+                     false});
         return c;
     }();
     return columns;
@@ -286,6 +347,8 @@ enum class EpochField {
     DieArea,
     Tdp,
     Tpp,
+    Datasheet,
+    Notes,
 };
 
 enum class EpochUnit { None, Rate, Bytes, BytesPerSecond, BitOps };
@@ -329,6 +392,11 @@ const std::vector<EpochColumnSpec>& epochColumnSpecs() {
         {F::DieArea, U::None, {}, {"diesize", "diearea"}},
         {F::Tdp, U::None, {}, {"tdp", "thermaldesignpower"}},
         {F::Tpp, U::BitOps, {"tpp"}, {"totalprocessingperformance"}},
+        {F::Datasheet,
+         U::None,
+         {"datasheet", "datasheetlink", "datasheeturl"},
+         {"linktodatasheet", "datasheetlink"}},
+        {F::Notes, U::None, {"notes", "note", "comments"}, {}},
     };
     return specs;
 }
@@ -418,6 +486,66 @@ std::vector<EpochColumn> matchEpochColumns(const std::vector<std::string>& heade
     return columns;
 }
 
+// The chip fields an Epoch cell gives when it is not empty.
+std::vector<std::string_view> epochFieldKeys(EpochField field) {
+    switch (field) {
+    case EpochField::Vendor:
+        return {"vendor"};
+    case EpochField::ReleaseDate:
+        return {"year"};
+    case EpochField::Fp64:
+        return {"fp64"};
+    case EpochField::Fp32:
+        return {"fp32"};
+    case EpochField::Tf32:
+        return {"tf32"};
+    case EpochField::TensorFp16Bf16:
+        return {"fp16", "bf16"};
+    case EpochField::Fp16NonTensor:
+        return {"fp16"};
+    case EpochField::Int8:
+        return {"int8"};
+    case EpochField::Int4:
+        return {"int4"};
+    case EpochField::Fp8:
+        return {"fp8"};
+    case EpochField::Fp4:
+        return {"fp4"};
+    case EpochField::MemoryCapacity:
+        return {"memory_capacity_gb"};
+    case EpochField::MemoryBandwidth:
+        return {"memory_bandwidth_gb_per_s"};
+    case EpochField::IntranodeBandwidth:
+        return {"io_bidirectional_gb_per_s"};
+    case EpochField::DieArea:
+        return {"applicable_die_area_mm2"};
+    case EpochField::Tdp:
+        return {"tdp_w"};
+    case EpochField::Tpp:
+        return {"tpp_reported"};
+    case EpochField::Name:
+    case EpochField::Type:
+    case EpochField::Datasheet:
+    case EpochField::Notes:
+        return {};
+    }
+    return {};
+}
+
+ChipSpec chipOf(const ChipPatch& patch) {
+    ChipSpec chip = patch.values;
+    chip.sources = patch.sources;
+    return chip;
+}
+
+std::vector<ChipSpec> chipsOf(const std::vector<ChipPatch>& patches) {
+    std::vector<ChipSpec> chips;
+    chips.reserve(patches.size());
+    for (const auto& p : patches)
+        chips.push_back(chipOf(p));
+    return chips;
+}
+
 std::optional<int> yearIn(std::string_view date) {
     for (size_t i = 0; i + 4 <= date.size(); ++i) {
         const auto isDigit = [&](size_t k) {
@@ -447,14 +575,63 @@ const std::vector<std::string>& crossroadsCsvColumns() {
     return keys;
 }
 
-std::vector<ChipSpec> chipsFromJsonFileText(const std::string& text) {
+std::vector<ChipPatch> patchesFromJsonFileText(const std::string& text) {
+    nlohmann::json doc;
     try {
-        return analysis::chipsFromJsonText(text);
-    } catch (const analysis::ChipFormatError& e) {
-        throw ChipFileError(e.what());
+        doc = nlohmann::json::parse(text);
     } catch (const nlohmann::json::exception& e) {
         throw ChipFileError(std::string("not valid JSON: ") + e.what());
     }
+    std::vector<ChipPatch> patches;
+    std::map<std::string, int> firstEntryByName;
+    const auto add = [&](const nlohmann::json& object, int entry, const std::string& context) {
+        ChipPatch patch;
+        ChipSpec chip;
+        try {
+            chip = analysis::chipFromJson(object, context);
+        } catch (const analysis::ChipFormatError& e) {
+            throw ChipFileError(e.what());
+        }
+        // The keys the object has are the fields it gives; "dense_tops" gives the rates it
+        // names (null: every rate, cleared).
+        for (const auto& [key, value] : object.items()) {
+            if (isChipFieldKey(key)) {
+                patch.fields.insert(key);
+            } else if (key == "dense_tops") {
+                if (value.is_null())
+                    for (const Precision p : analysis::kAllPrecisions)
+                        patch.fields.emplace(analysis::precisionKey(p));
+                else
+                    for (const auto& [rate, ignored] : value.items())
+                        patch.fields.insert(rate);
+            }
+        }
+        patch.sources = std::move(chip.sources);
+        chip.sources.clear();
+        patch.values = std::move(chip);
+        patch.origin = context;
+        if (const auto problems = patchProblems(patch); !problems.empty())
+            throw ChipFileError(context + " (" + inQuotes(patch.values.name) +
+                                "): " + problems.front());
+        const auto [it, inserted] =
+            firstEntryByName.emplace(asciiLowered(patch.values.name), entry);
+        if (!inserted)
+            throw ChipFileError(context + ": " + inQuotes(patch.values.name) +
+                                " appears again (first as chip " + std::to_string(it->second) +
+                                ")");
+        patches.push_back(std::move(patch));
+    };
+    if (doc.is_array()) {
+        for (size_t i = 0; i < doc.size(); ++i)
+            add(doc[i], static_cast<int>(i + 1), "chip " + std::to_string(i + 1));
+    } else {
+        add(doc, 1, "chip");
+    }
+    return patches;
+}
+
+std::vector<ChipSpec> chipsFromJsonFileText(const std::string& text) {
+    return chipsOf(patchesFromJsonFileText(text));
 }
 
 std::string chipsToJsonText(const std::vector<ChipSpec>& chips) {
@@ -464,7 +641,7 @@ std::string chipsToJsonText(const std::vector<ChipSpec>& chips) {
     return array.dump(2) + "\n";
 }
 
-std::vector<ChipSpec> chipsFromCsvText(std::string_view text) {
+std::vector<ChipPatch> patchesFromCsvText(std::string_view text) {
     const auto records = parseCsvRecords(text);
     if (records.empty())
         throw ChipFileError("line 1: no header row (expected " + inQuotes("name,vendor,...") + ")");
@@ -487,8 +664,13 @@ std::vector<ChipSpec> chipsFromCsvText(std::string_view text) {
     if (std::none_of(columnAt.begin(), columnAt.end(),
                      [](const CsvColumn* c) { return c->key == "name"; }))
         failAt(header.line, "no \"name\" column");
+    // A column the file has is a field every row gives; one it lacks keeps the stored figure.
+    std::set<std::string> given;
+    for (const CsvColumn* c : columnAt)
+        if (c->isField)
+            given.insert(c->key);
 
-    std::vector<ChipSpec> chips;
+    std::vector<ChipPatch> patches;
     std::map<std::string, int> firstLineByName;
     for (size_t r = 1; r < records.size(); ++r) {
         const CsvRecord& record = records[r];
@@ -496,14 +678,48 @@ std::vector<ChipSpec> chipsFromCsvText(std::string_view text) {
             failAt(record.line, std::to_string(record.fields.size()) +
                                     " fields, but the header has " +
                                     std::to_string(columnAt.size()));
-        ChipSpec chip;
+        ChipPatch patch;
+        patch.fields = given;
+        patch.origin = "line " + std::to_string(record.line);
         for (size_t i = 0; i < columnAt.size(); ++i)
-            columnAt[i]->read(chip, record.fields[i], record.line);
-        checkValid(chip, record.line);
-        checkNoDuplicate(firstLineByName, chip, record.line);
-        chips.push_back(std::move(chip));
+            columnAt[i]->read(patch, record.fields[i], record.line);
+        checkValid(patch, record.line);
+        checkNoDuplicate(firstLineByName, patch.values, record.line);
+        patches.push_back(std::move(patch));
     }
-    return chips;
+    return patches;
+}
+
+ChipPatch fieldEditPatch(const std::string& chipName, const std::string& field,
+                         const std::string& text) {
+    const auto& all = csvColumns();
+    const auto it = std::find_if(all.begin(), all.end(),
+                                 [&](const CsvColumn& c) { return c.key == field && c.isField; });
+    if (it == all.end())
+        throw ChipFileError("unknown field " + inQuotes(field) +
+                            " (expected one of vendor, year, " +
+                            "kind, datacenter, fp64 ... fp4, the figures, notes)");
+    ChipPatch patch;
+    patch.values.name = chipName;
+    patch.fields = {field};
+    patch.origin = "editor";
+    try {
+        it->read(patch, text, 0);
+    } catch (const ChipFileError& e) {
+        // The cell readers name a line; an edit has none.
+        std::string message = e.what();
+        const std::string prefix = "line 0, ";
+        if (message.starts_with(prefix))
+            message.erase(0, prefix.size());
+        throw ChipFileError(message);
+    }
+    if (const auto problems = patchProblems(patch); !problems.empty())
+        throw ChipFileError(problems.front());
+    return patch;
+}
+
+std::vector<ChipSpec> chipsFromCsvText(std::string_view text) {
+    return chipsOf(patchesFromCsvText(text));
 }
 
 std::string chipsToCsvText(const std::vector<ChipSpec>& chips) {
@@ -513,7 +729,7 @@ std::string chipsToCsvText(const std::vector<ChipSpec>& chips) {
     return out;
 }
 
-std::vector<ChipSpec> chipsFromEpochCsvText(std::string_view text) {
+std::vector<ChipPatch> patchesFromEpochCsvText(std::string_view text) {
     const auto records = parseCsvRecords(text);
     if (records.empty())
         throw ChipFileError("line 1: no header row");
@@ -523,8 +739,7 @@ std::vector<ChipSpec> chipsFromEpochCsvText(std::string_view text) {
     });
     if (nameColumn == columns.end())
         failAt(1, "no hardware name column (expected \"Hardware name\")");
-
-    std::vector<ChipSpec> chips;
+    std::vector<ChipPatch> patches;
     std::map<std::string, int> firstLineByName;
     for (size_t r = 1; r < records.size(); ++r) {
         const CsvRecord& record = records[r];
@@ -536,8 +751,17 @@ std::vector<ChipSpec> chipsFromEpochCsvText(std::string_view text) {
             failAt(line, std::to_string(record.fields.size()) + " fields, but the header has " +
                              std::to_string(records.front().fields.size()));
 
-        ChipSpec chip;
-        chip.sources.push_back({"*", std::string(kEpochCitation), "medium"});
+        ChipPatch patch;
+        // Epoch's table is sparse: an empty Epoch cell means Epoch has no figure, not that the
+        // chip has none, so it keeps the stored figure (a Crossroads CSV's empty cell clears).
+        patch.origin = "line " + std::to_string(line);
+        patch.matching = NameMatching::Epoch;
+        ChipSpec& chip = patch.values;
+        // Epoch's type, datasheet link and notes say where the row's figures come from: they go
+        // into its source, not into the chip's notes (an import must not overwrite the
+        // analyst's notes with Epoch's).
+        std::string rowCitation(kEpochCitation);
+        std::vector<analysis::Source> fieldSources;
         std::optional<double> fp16NonTensor;
         for (const EpochColumn& column : columns) {
             const std::string_view cell = record.fields[column.index];
@@ -549,12 +773,20 @@ std::vector<ChipSpec> chipsFromEpochCsvText(std::string_view text) {
             }
             if (trimmed(cell).empty())
                 continue;
+            for (std::string_view key : epochFieldKeys(column.field))
+                patch.fields.emplace(key);
             switch (column.field) {
             case EpochField::Vendor:
                 chip.vendor = std::string(trimmed(cell));
                 continue;
             case EpochField::Type:
-                chip.notes = "Epoch AI type: " + std::string(trimmed(cell));
+                rowCitation += "; type: " + std::string(trimmed(cell));
+                continue;
+            case EpochField::Datasheet:
+                rowCitation += "; datasheet: " + std::string(trimmed(cell));
+                continue;
+            case EpochField::Notes:
+                rowCitation += "; notes: " + std::string(trimmed(cell));
                 continue;
             case EpochField::ReleaseDate:
                 chip.year = yearIn(cell);
@@ -623,21 +855,27 @@ std::vector<ChipSpec> chipsFromEpochCsvText(std::string_view text) {
         // pre-Volta part would look slower than it is.
         if (!chip.dense_tops[Precision::Fp16] && fp16NonTensor) {
             chip.dense_tops[Precision::Fp16] = fp16NonTensor;
-            chip.sources.push_back(
+            fieldSources.push_back(
                 {"fp16",
                  "Epoch AI FP16 (half precision) rate: the row has no tensor FP16/BF16 rate",
                  "medium"});
         }
         if (chip.io_bidirectional_gb_per_s)
-            chip.sources.push_back({"io_bidirectional_gb_per_s",
+            fieldSources.push_back({"io_bidirectional_gb_per_s",
                                     "Epoch AI intranode bandwidth, taken as the bidirectional "
                                     "I/O rate",
                                     "medium"});
-        checkValid(chip, line);
+        patch.sources.push_back({"*", rowCitation, "medium"});
+        patch.sources.insert(patch.sources.end(), fieldSources.begin(), fieldSources.end());
+        checkValid(patch, line);
         checkNoDuplicate(firstLineByName, chip, line);
-        chips.push_back(std::move(chip));
+        patches.push_back(std::move(patch));
     }
-    return chips;
+    return patches;
+}
+
+std::vector<ChipSpec> chipsFromEpochCsvText(std::string_view text) {
+    return chipsOf(patchesFromEpochCsvText(text));
 }
 
 ChipFileFormat detectChipFileFormat(const QString& path, std::string_view content) {
@@ -673,7 +911,7 @@ ChipFileFormat detectChipFileFormat(const QString& path, std::string_view conten
     return epochNaming ? ChipFileFormat::EpochCsv : ChipFileFormat::CrossroadsCsv;
 }
 
-std::vector<ChipSpec> readChipFile(const QString& path) {
+ChipFile readChipPatches(const QString& path) {
     const std::string where = QDir::toNativeSeparators(path).toStdString();
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly))
@@ -681,21 +919,30 @@ std::vector<ChipSpec> readChipFile(const QString& path) {
     const QByteArray bytes = file.readAll();
     const std::string text(bytes.constData(), static_cast<size_t>(bytes.size()));
     try {
-        switch (detectChipFileFormat(path, text)) {
+        ChipFile out;
+        out.format = detectChipFileFormat(path, text);
+        switch (out.format) {
         case ChipFileFormat::Json:
-            return chipsFromJsonFileText(text);
+            out.rows = patchesFromJsonFileText(text);
+            break;
         case ChipFileFormat::CrossroadsCsv:
-            return chipsFromCsvText(text);
+            out.rows = patchesFromCsvText(text);
+            break;
         case ChipFileFormat::EpochCsv:
-            return chipsFromEpochCsvText(text);
+            out.rows = patchesFromEpochCsvText(text);
+            break;
         }
+        return out;
     } catch (const ChipFileError& e) {
         const std::string message = e.what();
         if (message.starts_with(where))
             throw;
         throw ChipFileError(where + ": " + message);
     }
-    return {};
+}
+
+std::vector<ChipSpec> readChipFile(const QString& path) {
+    return chipsOf(readChipPatches(path).rows);
 }
 
 void writeChipFile(const QString& path, const std::vector<ChipSpec>& chips) {

@@ -11,6 +11,7 @@
 #include <QSqlQuery>
 #include <QStandardPaths>
 #include <QVariant>
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -27,6 +28,8 @@ constexpr std::string_view kSqliteMagic{"SQLite format 3\0", 16};
 const QString kBundledEditionsHashKey = QStringLiteral("bundled_editions_sha256");
 const QString kBundledChipsPath = QStringLiteral(":/seed/chips.json");
 const QString kBundledEditionsDir = QStringLiteral(":/seed/editions");
+const QString kBundledSourcesPath = QStringLiteral(":/seed/sources.json");
+const QString kBundledAliasesPath = QStringLiteral(":/seed/aliases.json");
 
 std::string str(const QString& s) {
     return s.toStdString();
@@ -116,86 +119,124 @@ QStringList chipDataColumns() {
 
 const QString kNow = QStringLiteral("(strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))");
 
-std::vector<QString> schemaV1() {
-    QString figures;
-    // A NULL passes a CHECK, so "> 0" only constrains figures that are present.
-    for (Precision p : analysis::kAllPrecisions)
-        figures += QStringLiteral("  %1 REAL CHECK (%1 > 0),\n").arg(rateColumn(p));
-    for (const analysis::FigureField& f : kFigureFields)
-        figures += QStringLiteral("  %1 REAL CHECK (%1 > 0),\n").arg(QString::fromLatin1(f.key));
-    return {
-        QStringLiteral("CREATE TABLE chips (\n"
-                       "  id INTEGER PRIMARY KEY,\n"
-                       "  name TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(name) > 0),\n"
-                       "  vendor TEXT NOT NULL DEFAULT '',\n"
-                       "  year INTEGER CHECK (year BETWEEN 1900 AND 2200),\n"
-                       "  kind TEXT NOT NULL DEFAULT 'logic' CHECK (kind IN ('logic', 'hbm')),\n"
-                       "  datacenter INTEGER CHECK (datacenter IN (0, 1)),\n") +
-            figures +
-            QStringLiteral("  notes TEXT NOT NULL DEFAULT '',\n"
-                           "  origin TEXT NOT NULL DEFAULT 'user' CHECK (origin IN ('bundled', "
-                           "'user')),\n"
-                           "  created_at TEXT NOT NULL DEFAULT %1,\n"
-                           "  updated_at TEXT NOT NULL DEFAULT %1\n"
-                           ")")
-                .arg(kNow),
-        QStringLiteral("CREATE TABLE chip_sources (\n"
-                       "  chip_id INTEGER NOT NULL REFERENCES chips(id) ON DELETE CASCADE,\n"
-                       "  position INTEGER NOT NULL,\n"
-                       "  field TEXT NOT NULL,\n"
-                       "  citation TEXT NOT NULL,\n"
-                       "  confidence TEXT NOT NULL DEFAULT '',\n"
-                       "  PRIMARY KEY (chip_id, position)\n"
-                       ") WITHOUT ROWID"),
-        QStringLiteral("CREATE TABLE editions (\n"
-                       "  id TEXT PRIMARY KEY NOT NULL,\n"
-                       "  title TEXT NOT NULL DEFAULT '',\n"
-                       "  citation TEXT NOT NULL DEFAULT '',\n"
-                       "  effective TEXT NOT NULL DEFAULT '',\n"
-                       "  status TEXT NOT NULL DEFAULT '',\n"
-                       "  definition_json TEXT NOT NULL,\n"
-                       "  origin TEXT NOT NULL DEFAULT 'user' CHECK (origin IN ('bundled', "
-                       "'user'))\n"
-                       ")"),
-        // No foreign key to editions: a bundled edition may disappear in an app update, and the
-        // scenario must survive it (the app reports the missing base instead).
-        QStringLiteral("CREATE TABLE scenarios (\n"
-                       "  id INTEGER PRIMARY KEY,\n"
-                       "  name TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(name) > 0),\n"
-                       "  base_edition TEXT,\n"
-                       "  definition_json TEXT NOT NULL,\n"
-                       "  created_at TEXT NOT NULL DEFAULT %1,\n"
-                       "  updated_at TEXT NOT NULL DEFAULT %1\n"
-                       ")")
-            .arg(kNow),
-        QStringLiteral("CREATE TABLE benchmark_results (\n"
-                       "  id INTEGER PRIMARY KEY,\n"
-                       "  created_at TEXT NOT NULL DEFAULT %1,\n"
-                       "  device TEXT NOT NULL,\n"
-                       "  backend TEXT NOT NULL,\n"
-                       "  model TEXT NOT NULL,\n"
-                       "  dtype TEXT NOT NULL,\n"
-                       "  result_json TEXT NOT NULL\n"
-                       ")")
-            .arg(kNow),
-        QStringLiteral("CREATE INDEX benchmark_results_by_device ON benchmark_results (device)"),
-        QStringLiteral("CREATE TABLE meta (\n"
-                       "  key TEXT PRIMARY KEY NOT NULL,\n"
-                       "  value TEXT NOT NULL\n"
-                       ") WITHOUT ROWID"),
-    };
-}
+// Released migration steps are literal SQL, never generated from today's code: a figure added
+// to analysis::kFigureFields must not rewrite schema 1 (stores created before it would lack the
+// column while new ones had it). A new figure comes by a new step (ALTER TABLE chips ADD
+// COLUMN ...), and chipDataColumns() above then names it.
+const char* const kSchemaV1[] = {
+    R"sql(CREATE TABLE chips (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(name) > 0),
+  vendor TEXT NOT NULL DEFAULT '',
+  year INTEGER CHECK (year BETWEEN 1900 AND 2200),
+  kind TEXT NOT NULL DEFAULT 'logic' CHECK (kind IN ('logic', 'hbm')),
+  datacenter INTEGER CHECK (datacenter IN (0, 1)),
+  fp64_tops REAL CHECK (fp64_tops > 0),
+  fp32_tops REAL CHECK (fp32_tops > 0),
+  tf32_tops REAL CHECK (tf32_tops > 0),
+  fp16_tops REAL CHECK (fp16_tops > 0),
+  bf16_tops REAL CHECK (bf16_tops > 0),
+  fp8_tops REAL CHECK (fp8_tops > 0),
+  int8_tops REAL CHECK (int8_tops > 0),
+  int4_tops REAL CHECK (int4_tops > 0),
+  fp4_tops REAL CHECK (fp4_tops > 0),
+  applicable_die_area_mm2 REAL CHECK (applicable_die_area_mm2 > 0),
+  package_area_mm2 REAL CHECK (package_area_mm2 > 0),
+  memory_capacity_gb REAL CHECK (memory_capacity_gb > 0),
+  memory_bandwidth_gb_per_s REAL CHECK (memory_bandwidth_gb_per_s > 0),
+  io_bidirectional_gb_per_s REAL CHECK (io_bidirectional_gb_per_s > 0),
+  tdp_w REAL CHECK (tdp_w > 0),
+  tpp_reported REAL CHECK (tpp_reported > 0),
+  notes TEXT NOT NULL DEFAULT '',
+  origin TEXT NOT NULL DEFAULT 'user' CHECK (origin IN ('bundled', 'user')),
+  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+  updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+))sql",
+    R"sql(CREATE TABLE chip_sources (
+  chip_id INTEGER NOT NULL REFERENCES chips(id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  field TEXT NOT NULL,
+  citation TEXT NOT NULL,
+  confidence TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (chip_id, position)
+) WITHOUT ROWID)sql",
+    R"sql(CREATE TABLE editions (
+  id TEXT PRIMARY KEY NOT NULL,
+  title TEXT NOT NULL DEFAULT '',
+  citation TEXT NOT NULL DEFAULT '',
+  effective TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL DEFAULT '',
+  definition_json TEXT NOT NULL,
+  origin TEXT NOT NULL DEFAULT 'user' CHECK (origin IN ('bundled', 'user'))
+))sql",
+    // No foreign key to editions: a bundled edition may disappear in an app update, and the
+    // scenario must survive it (the app reports the missing base instead).
+    R"sql(CREATE TABLE scenarios (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(name) > 0),
+  base_edition TEXT,
+  definition_json TEXT NOT NULL,
+  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+  updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+))sql",
+    R"sql(CREATE TABLE benchmark_results (
+  id INTEGER PRIMARY KEY,
+  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+  device TEXT NOT NULL,
+  backend TEXT NOT NULL,
+  model TEXT NOT NULL,
+  dtype TEXT NOT NULL,
+  result_json TEXT NOT NULL
+))sql",
+    R"sql(CREATE INDEX benchmark_results_by_device ON benchmark_results (device))sql",
+    R"sql(CREATE TABLE meta (
+  key TEXT PRIMARY KEY NOT NULL,
+  value TEXT NOT NULL
+) WITHOUT ROWID)sql",
+};
+
+// The audit trail names its chip by name, not by id: the history of a removed chip stays
+// readable. old_value/new_value are the fields' texts (data/ChipPatch.h chipFieldText), NULL
+// for unknown.
+//
+// The bibliography (seed/sources.json) and the alias table (seed/aliases.json) are not in the
+// schema: they are reference data that ship with, and change with, the app, that no one edits
+// in a store today; read from the bundle at use, an app update corrects them in every store
+// at once, with no refresh ladder like the editions' and no stale copies in old stores. A step
+// adds tables for them when analysts can edit them.
+const char* const kSchemaV2[] = {
+    R"sql(CREATE TABLE audit_trail (
+  id INTEGER PRIMARY KEY,
+  at TEXT NOT NULL,
+  chip TEXT NOT NULL,
+  field TEXT NOT NULL,
+  old_value TEXT,
+  new_value TEXT,
+  source TEXT NOT NULL DEFAULT '',
+  via TEXT NOT NULL
+))sql",
+    R"sql(CREATE INDEX audit_trail_by_chip ON audit_trail (chip COLLATE NOCASE))sql",
+};
 
 using MigrationStep = void (*)(const QSqlDatabase&);
 
+template <size_t N>
+void runStatements(const QSqlDatabase& db, const char* const (&sql)[N], std::string_view what) {
+    for (const char* statement : sql)
+        exec(db, QString::fromUtf8(statement), what);
+}
+
 void migrateToV1(const QSqlDatabase& db) {
-    for (const QString& statement : schemaV1())
-        exec(db, statement, "cannot create the store schema (version 1)");
+    runStatements(db, kSchemaV1, "cannot create the store schema (version 1)");
+}
+
+void migrateToV2(const QSqlDatabase& db) {
+    runStatements(db, kSchemaV2, "cannot migrate the store to schema 2 (the audit trail)");
 }
 
 // Step i brings schema version i to i + 1. Append only: a released step never changes.
 const std::vector<MigrationStep>& migrationLadder() {
-    static const std::vector<MigrationStep> ladder = {migrateToV1};
+    static const std::vector<MigrationStep> ladder = {migrateToV1, migrateToV2};
     return ladder;
 }
 
@@ -475,6 +516,178 @@ void migrate(const QSqlDatabase& db, const Store::Options& options) {
     transaction.commit();
 }
 
+// ---- the audit trail and imports --------------------------------------------------------------
+
+std::string nowUtc() {
+    return str(QDateTime::currentDateTimeUtc().toString(Qt::ISODate));
+}
+
+QVariant textOrNull(const std::optional<std::string>& v) {
+    return v ? QVariant(QString::fromStdString(*v)) : QVariant(QMetaType::fromType<QString>());
+}
+
+std::optional<std::string> optionalString(const QVariant& v) {
+    return v.isNull() ? std::nullopt : std::optional(str(v.toString()));
+}
+
+std::string sourceText(const analysis::Source& s) {
+    return s.field == "*" ? s.citation : s.field + ": " + s.citation;
+}
+
+// The citation behind a new value of `field`: the incoming source for that field, else the
+// incoming row sources.
+std::string citationFor(const std::vector<analysis::Source>& incoming, const std::string& field) {
+    for (const auto& s : incoming)
+        if (s.field == field)
+            return s.citation;
+    std::string out;
+    for (const auto& s : incoming)
+        if (s.field == "*")
+            out += (out.empty() ? "" : "; ") + s.citation;
+    return out;
+}
+
+// The entries for one chip going from `before` (nullopt: added) to `after` (nullopt: removed).
+std::vector<AuditEntry> auditEntries(const std::optional<ChipSpec>& before,
+                                     const std::optional<ChipSpec>& after, const std::string& at,
+                                     const std::string& via,
+                                     const std::vector<analysis::Source>& incoming) {
+    std::vector<AuditEntry> out;
+    const std::string chip = after ? after->name : before->name;
+    const auto entry = [&](std::string field, std::optional<std::string> oldValue,
+                           std::optional<std::string> newValue, std::string source) {
+        out.push_back({at, chip, std::move(field), std::move(oldValue), std::move(newValue),
+                       std::move(source), via});
+    };
+    if (!before || !after)
+        entry("*", std::nullopt, before ? "removed" : "added", citationFor(incoming, "*"));
+    std::set<std::string> changed;
+    for (const std::string& field : chipFieldKeys()) {
+        auto oldValue = before ? chipFieldText(*before, field) : std::nullopt;
+        auto newValue = after ? chipFieldText(*after, field) : std::nullopt;
+        if (oldValue == newValue)
+            continue;
+        changed.insert(field);
+        entry(field, std::move(oldValue), std::move(newValue),
+              after ? citationFor(incoming, field) : std::string());
+    }
+    if (!before || !after)
+        return out;
+    // Sources that came or went other than with a changed figure (whose entry names its source).
+    const auto contains = [](const std::vector<analysis::Source>& list, const analysis::Source& s) {
+        return std::find(list.begin(), list.end(), s) != list.end();
+    };
+    for (const auto& s : after->sources)
+        if (!contains(before->sources, s) && !changed.count(s.field))
+            entry("sources", std::nullopt, sourceText(s), s.citation);
+    for (const auto& s : before->sources)
+        if (!contains(after->sources, s) && !changed.count(s.field))
+            entry("sources", sourceText(s), std::nullopt, std::string());
+    return out;
+}
+
+void insertAudit(const QSqlDatabase& db, const std::vector<AuditEntry>& entries) {
+    if (entries.empty())
+        return;
+    QSqlQuery q = prepare(db,
+                          QStringLiteral("INSERT INTO audit_trail (at, chip, field, old_value, "
+                                         "new_value, source, via) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+                          "cannot record the change in the audit trail");
+    for (const AuditEntry& e : entries) {
+        q.addBindValue(QString::fromStdString(e.at));
+        q.addBindValue(QString::fromStdString(e.chip));
+        q.addBindValue(QString::fromStdString(e.field));
+        q.addBindValue(textOrNull(e.old_value));
+        q.addBindValue(textOrNull(e.new_value));
+        q.addBindValue(QString::fromStdString(e.source));
+        q.addBindValue(QString::fromStdString(e.via));
+        execPrepared(q, "chip \"" + e.chip + "\": cannot record the change of " + e.field +
+                            " in the audit trail");
+    }
+}
+
+std::string foldedName(std::string_view name) {
+    std::string out(name);
+    for (char& c : out)
+        if (c >= 'A' && c <= 'Z')
+            c = static_cast<char>(c - 'A' + 'a');
+    return out;
+}
+
+ImportDiff planImport(const std::vector<ChipSpec>& stored, const std::vector<ChipPatch>& rows,
+                      const std::vector<ChipAlias>& aliases) {
+    std::map<std::string, const ChipSpec*> byName;
+    std::vector<std::string> names;
+    for (const ChipSpec& c : stored) {
+        byName.emplace(foldedName(c.name), &c);
+        names.push_back(c.name);
+    }
+    const ChipNameMatcher matcher(names, aliases);
+    std::map<std::string, std::string> rowOfChip; // folded store name -> the row that is it
+    ImportDiff diff;
+    for (const ChipPatch& row : rows) {
+        const std::string& rowName = row.values.name;
+        const std::string where = (row.origin.empty() ? std::string() : row.origin + ": ");
+        const ChipSpec* target = nullptr;
+        if (row.matching == NameMatching::Exact) {
+            if (auto it = byName.find(foldedName(rowName)); it != byName.end())
+                target = it->second;
+        } else {
+            const ChipNameMatch m = matcher.match(rowName);
+            if (!m.ambiguous.empty()) {
+                std::string candidates;
+                for (const auto& n : m.ambiguous)
+                    candidates += (candidates.empty() ? "\"" : ", \"") + n + "\"";
+                throw StoreError(where + "\"" + rowName + "\" could be any of " + candidates +
+                                 " in the store: use the store's name in the file (or add an " +
+                                 "alias to data/seed/aliases.json)");
+            }
+            if (m.name)
+                target = byName.at(foldedName(*m.name));
+        }
+        ChipImportDiff c;
+        c.row_name = rowName;
+        c.origin = row.origin;
+        if (target) {
+            const auto [it, first] = rowOfChip.emplace(foldedName(target->name), row.origin);
+            if (!first)
+                throw StoreError(where + "\"" + rowName + "\" is the store's \"" + target->name +
+                                 "\", and so is the row of " + it->second + ": keep one of them");
+            c.name = target->name;
+            c.before = *target;
+            c.after = applyPatch(*target, row);
+            for (const std::string& field : chipFieldKeys()) {
+                if (!row.gives(field))
+                    continue;
+                auto oldValue = chipFieldText(c.before, field);
+                auto newValue = chipFieldText(c.after, field);
+                if (oldValue == newValue)
+                    ++c.unchanged;
+                else
+                    c.changes.push_back({field, std::move(oldValue), std::move(newValue)});
+            }
+            for (const auto& s : c.after.sources)
+                if (std::find(c.before.sources.begin(), c.before.sources.end(), s) ==
+                    c.before.sources.end())
+                    c.sources_added.push_back(s);
+        } else {
+            c.added = true;
+            c.name = rowName;
+            c.after = row.values;
+            c.after.sources = mergeSources({}, {}, row.sources, true);
+            for (const std::string& field : chipFieldKeys())
+                if (auto v = chipFieldText(c.after, field))
+                    c.changes.push_back({field, std::nullopt, std::move(v)});
+            c.sources_added = c.after.sources;
+        }
+        const auto problems = analysis::validateChip(c.after);
+        if (!problems.empty())
+            throw StoreError(where + chipContext(c.after) + ": " + problems.front());
+        diff.chips.push_back(std::move(c));
+    }
+    return diff;
+}
+
 std::atomic<int> connectionCounter{0};
 
 } // namespace
@@ -526,8 +739,17 @@ void Store::open(const Options& options) {
         const QByteArray head = file.read(static_cast<qint64>(kSqliteMagic.size()));
         if (std::string_view(head.constData(), static_cast<size_t>(head.size())) != kSqliteMagic)
             throw StoreError("not a Crossroads store (not an SQLite database): " + where(path_));
-    } else if (!QDir().mkpath(info.absolutePath())) {
-        throw StoreError("cannot create the folder for store " + where(path_));
+    } else if (!QFileInfo(info.absolutePath()).isDir()) {
+        // A mistyped --db must not quietly become a new store that looks empty of the
+        // analyst's work; only the app's own folder is made on the first run.
+        const bool mayCreate =
+            options.create_folder ||
+            QFileInfo(defaultPath()).absoluteFilePath() == info.absoluteFilePath();
+        if (!mayCreate)
+            throw StoreError("no folder " + where(info.absolutePath()) + " for store " +
+                             where(path_) + " (create it first, or check the path)");
+        if (!QDir().mkpath(info.absolutePath()))
+            throw StoreError("cannot create the folder for store " + where(path_));
     }
 
     QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), connection_);
@@ -616,6 +838,28 @@ std::vector<ChipSpec> Store::bundledChips() {
     }
 }
 
+std::vector<BibliographyEntry> Store::bundledBibliography() {
+    const QByteArray text = readResource(kBundledSourcesPath);
+    try {
+        return bibliographyFromJsonText(text.toStdString());
+    } catch (const std::exception& e) {
+        throw StoreError(std::string("the bundled bibliography is broken: ") + e.what());
+    }
+}
+
+std::vector<ChipAlias> Store::bundledAliases() {
+    const QByteArray text = readResource(kBundledAliasesPath);
+    try {
+        return aliasesFromJsonText(text.toStdString());
+    } catch (const std::exception& e) {
+        throw StoreError(std::string("the bundled chip aliases are broken: ") + e.what());
+    }
+}
+
+std::vector<BibliographyEntry> Store::bibliography() const {
+    return bundledBibliography();
+}
+
 std::vector<std::string> Store::bundledEditionTexts() {
     std::vector<std::string> texts;
     for (const auto& file : bundledEditionFiles())
@@ -661,39 +905,114 @@ std::optional<ChipSpec> Store::chip(const QString& name) const {
     return chip;
 }
 
-ImportReport Store::upsertChips(const std::vector<ChipSpec>& chips) {
+ImportReport Store::upsertChips(const std::vector<ChipSpec>& chips, const std::string& via) {
     std::set<std::string> foldedNames;
     for (const ChipSpec& chip : chips) {
         const auto problems = analysis::validateChip(chip);
         if (!problems.empty())
             throw StoreError(chipContext(chip) + ": " + problems.front());
         // The store's NOCASE collation folds ASCII only; fold the same way.
-        std::string folded = chip.name;
-        for (char& c : folded)
-            if (c >= 'A' && c <= 'Z')
-                c = static_cast<char>(c - 'A' + 'a');
-        if (!foldedNames.insert(std::move(folded)).second)
+        if (!foldedNames.insert(foldedName(chip.name)).second)
             throw StoreError(chipContext(chip) + ": appears twice in the same import");
     }
     const QSqlDatabase db = database();
     ImportReport report;
     WriteTransaction transaction(db);
+    const std::string at = nowUtc();
+    std::vector<AuditEntry> entries;
     for (const ChipSpec& chip : chips) {
+        const auto before = this->chip(QString::fromStdString(chip.name));
         if (writeChip(db, chip, QStringLiteral("user")) == ChipWrite::Added)
             ++report.added;
         else
             ++report.updated;
+        auto e = auditEntries(before, chip, at, via, chip.sources);
+        entries.insert(entries.end(), e.begin(), e.end());
     }
+    insertAudit(db, entries);
     transaction.commit();
     return report;
 }
 
-bool Store::removeChip(const QString& name) {
-    QSqlQuery q = prepare(database(), QStringLiteral("DELETE FROM chips WHERE name = ?"),
-                          "cannot remove a chip");
+bool Store::removeChip(const QString& name, const std::string& via) {
+    const QSqlDatabase db = database();
+    WriteTransaction transaction(db);
+    const auto before = chip(name);
+    if (!before)
+        return false;
+    QSqlQuery q =
+        prepare(db, QStringLiteral("DELETE FROM chips WHERE name = ?"), "cannot remove a chip");
     q.addBindValue(name);
     execPrepared(q, "cannot remove chip \"" + str(name) + "\"");
+    insertAudit(db, auditEntries(before, std::nullopt, nowUtc(), via, {}));
+    transaction.commit();
     return q.numRowsAffected() > 0;
+}
+
+ImportDiff Store::diffImport(const std::vector<ChipPatch>& rows) const {
+    return planImport(chips(), rows, bundledAliases());
+}
+
+ImportDiff Store::importChips(const std::vector<ChipPatch>& rows, const std::string& via) {
+    const auto aliases = bundledAliases();
+    const QSqlDatabase db = database();
+    WriteTransaction transaction(db);
+    // Planned under the write lock: what is applied is what was compared.
+    ImportDiff diff = planImport(chips(), rows, aliases);
+    const std::string at = nowUtc();
+    std::vector<AuditEntry> entries;
+    for (size_t i = 0; i < diff.chips.size(); ++i) {
+        const ChipImportDiff& c = diff.chips[i];
+        if (!c.changed())
+            continue;
+        writeChip(db, c.after, QStringLiteral("user"));
+        auto e = auditEntries(c.added ? std::nullopt : std::optional(c.before), c.after, at, via,
+                              rows[i].sources);
+        entries.insert(entries.end(), e.begin(), e.end());
+    }
+    insertAudit(db, entries);
+    transaction.commit();
+    return diff;
+}
+
+ChipSpec Store::editChip(const QString& name, const ChipPatch& edit, const std::string& via) {
+    for (const std::string& field : edit.fields)
+        if (!isChipFieldKey(field))
+            throw StoreError("unknown chip field \"" + field + "\"");
+    const QSqlDatabase db = database();
+    WriteTransaction transaction(db);
+    const auto before = chip(name);
+    if (!before)
+        throw StoreError("no chip named \"" + str(name) + "\" in the store");
+    const ChipSpec after = applyPatch(*before, edit);
+    const auto problems = analysis::validateChip(after);
+    if (!problems.empty())
+        throw StoreError(chipContext(after) + ": " + problems.front());
+    if (after == *before)
+        return after;
+    writeChip(db, after, QStringLiteral("user"));
+    insertAudit(db, auditEntries(before, after, nowUtc(), via, edit.sources));
+    transaction.commit();
+    return after;
+}
+
+std::vector<AuditEntry> Store::history(const QString& chipName) const {
+    QSqlQuery q = prepare(
+        database(),
+        QStringLiteral("SELECT at, chip, field, old_value, new_value, source, "
+                       "via FROM audit_trail %1 ORDER BY id")
+            .arg(chipName.isEmpty() ? QString() : QStringLiteral("WHERE chip = ? COLLATE NOCASE")),
+        "cannot read the audit trail");
+    if (!chipName.isEmpty())
+        q.addBindValue(chipName);
+    execPrepared(q, "cannot read the audit trail");
+    std::vector<AuditEntry> out;
+    while (q.next())
+        out.push_back({str(q.value(0).toString()), str(q.value(1).toString()),
+                       str(q.value(2).toString()), optionalString(q.value(3)),
+                       optionalString(q.value(4)), str(q.value(5).toString()),
+                       str(q.value(6).toString())});
+    return out;
 }
 
 qint64 Store::saveBenchmarkResult(const QString& device, const QString& backend,

@@ -1,11 +1,15 @@
-// The SQLite store (Qt SQL, QSQLITE): chips with per-figure sources, rule editions, and the
-// tables later features fill (scenarios, benchmark results). Opening migrates by a PRAGMA
-// user_version ladder in one transaction, turns WAL on and verifies it, refuses a store newer
-// than the app, and never overwrites a corrupt or non-SQLite file.
+// The SQLite store (Qt SQL, QSQLITE): chips with per-figure sources, rule editions, the audit
+// trail of every change to a chip, and the tables later features fill (scenarios, benchmark
+// results). Opening migrates by a PRAGMA user_version ladder in one transaction, turns WAL on
+// and verifies it, refuses a store newer than the app, and never overwrites a corrupt or
+// non-SQLite file.
 #pragma once
 
 #include "analysis/ChipSpec.h"
 #include "analysis/Edition.h"
+#include "data/Bibliography.h"
+#include "data/ChipNames.h"
+#include "data/ChipPatch.h"
 
 #include <QSqlDatabase>
 #include <QString>
@@ -29,20 +33,38 @@ struct ImportReport {
     int updated = 0;
 };
 
+// One change to one field of one chip (the audit trail; `crossroads history`). Field "*" marks
+// the chip itself: new_value "added" or "removed".
+struct AuditEntry {
+    std::string at; // UTC, ISO 8601 ("2025-04-15T09:30:00Z")
+    std::string chip;
+    std::string field;
+    std::optional<std::string> old_value; // nullopt: unknown before (added)
+    std::optional<std::string> new_value; // nullopt: cleared
+    std::string source;                   // the citation behind the new value, when given
+    std::string via;                      // "import FILE", "editor", "replace", "remove"
+};
+
 class Store {
 public:
-    static constexpr int kSchemaVersion = 1;
+    // 1: chips, sources, editions, scenarios, benchmark results (frozen).
+    // 2: the audit trail.
+    static constexpr int kSchemaVersion = 2;
 
     struct Options {
         // Test hook: runs inside the migration transaction after the step that reached
         // `version`. Throwing from it must leave the store as it was (the ladder rolls back).
         std::function<void(int version)> after_migration_step;
+        // A store whose folder does not exist is refused ("no folder ...": a mistyped --db must
+        // not look like a new, empty store) unless this is set. Store::defaultPath() always
+        // gets its folder (the first run).
+        bool create_folder = false;
     };
 
-    // Opens or creates the store at `path` (parent folders created). A new store is seeded with
-    // the bundled dataset (chips and editions). Bundled editions are refreshed when the app's
-    // copy changed. Throws StoreError. Each Store owns its own named connection, so a worker
-    // thread opens its own Store.
+    // Opens or creates the store at `path`. A new store is seeded with the bundled dataset
+    // (chips and editions; the seed writes no audit entries: a chip without any has its bundled
+    // figures). Bundled editions are refreshed when the app's copy changed. Throws StoreError.
+    // Each Store owns its own named connection, so a worker thread opens its own Store.
     explicit Store(const QString& path);
     Store(const QString& path, const Options& options);
     ~Store();
@@ -56,6 +78,10 @@ public:
     // the edition files' texts in file-name order. Throws StoreError if the bundle is broken.
     static std::vector<analysis::ChipSpec> bundledChips();
     static std::vector<std::string> bundledEditionTexts();
+    // The bibliography of the seed's source keys (data/seed/sources.json) and the names other
+    // datasets use for the seed's chips (data/seed/aliases.json).
+    static std::vector<BibliographyEntry> bundledBibliography();
+    static std::vector<ChipAlias> bundledAliases();
 
     QString path() const { return path_; }
     QSqlDatabase database() const;
@@ -67,9 +93,35 @@ public:
     std::optional<analysis::ChipSpec> chip(const QString& name) const;
     // Inserts or replaces (by case-insensitive name) every chip in one transaction: all or
     // nothing. Each chip is validated first (analysis::validateChip); throws StoreError naming
-    // the chip and field.
-    ImportReport upsertChips(const std::vector<analysis::ChipSpec>& chips);
-    bool removeChip(const QString& name);
+    // the chip and field. Every changed field goes into the audit trail with `via`.
+    ImportReport upsertChips(const std::vector<analysis::ChipSpec>& chips,
+                             const std::string& via = "replace");
+    bool removeChip(const QString& name, const std::string& via = "remove");
+
+    // What importing `rows` would do, figure by figure; changes nothing. Rows are matched to
+    // the store's chips by name (ChipPatch::matching: exact, or Epoch's names through
+    // ChipNameMatcher and the bundled aliases). Throws StoreError for a row whose name could be
+    // several chips, two rows that are one chip, or a result that is not a valid chip (naming
+    // the row, the chip and the field).
+    ImportDiff diffImport(const std::vector<ChipPatch>& rows) const;
+    // Applies the import in one transaction (all or nothing) and records every change in the
+    // audit trail with `via` ("import FILE"); returns what it did (diffImport's answer, under
+    // the write lock).
+    ImportDiff importChips(const std::vector<ChipPatch>& rows, const std::string& via);
+
+    // The editor: applies `edit` (ChipPatch; fieldEditPatch reads one field from its text) to
+    // the chip named `name`, validated as an import is (a negative, NaN or zero figure is
+    // refused naming the field). `edit.sources` are the per-figure sources of the new values
+    // (a stored source of a changed field goes: it backed the old value). Recorded in the audit
+    // trail with `via`. Returns the chip as stored. Throws StoreError.
+    analysis::ChipSpec editChip(const QString& name, const ChipPatch& edit,
+                                const std::string& via = "editor");
+
+    // The audit trail, oldest first; `chip` (case-insensitive) keeps that chip's entries.
+    std::vector<AuditEntry> history(const QString& chip = {}) const;
+
+    // The bibliography of source keys (today the bundled one: see Store.cpp, schema v2).
+    std::vector<BibliographyEntry> bibliography() const;
 
     // Benchmark results (the JSON of `crossroads bench --json`), newest first.
     struct BenchmarkRecord {

@@ -62,7 +62,11 @@ std::vector<ChipSpec> awkwardChips() {
     return {a, b, c};
 }
 
-const Source kEpochRow{"*", "Epoch AI, Data on Machine Learning Hardware (CC BY)", "medium"};
+const std::string kEpoch = "Epoch AI, Data on Machine Learning Hardware (CC BY)";
+// The row source carries Epoch's type, datasheet link and notes columns.
+Source epochRow(const std::string& rest) {
+    return {"*", kEpoch + rest, "medium"};
+}
 
 } // namespace
 
@@ -228,9 +232,9 @@ private slots:
         QCOMPARE(x.applicable_die_area_mm2, std::optional<double>(814));
         QCOMPARE(x.tdp_w, std::optional<double>(700));
         QCOMPARE(x.tpp_reported, std::optional<double>(15832));
-        QCOMPARE(x.notes, std::string("Epoch AI type: GPU"));
+        QVERIFY(x.notes.empty()); // Epoch's columns go into the source, never the chip's notes
         QCOMPARE(x.sources.size(), size_t(2));
-        QCOMPARE(x.sources[0], kEpochRow);
+        QCOMPARE(x.sources[0], epochRow("; type: GPU; notes: invented row, for tests"));
         QCOMPARE(x.sources[1].field, std::string("io_bidirectional_gb_per_s"));
         QVERIFY(x.sources[1].citation.find("intranode") != std::string::npos);
 
@@ -244,7 +248,7 @@ private slots:
         QCOMPARE(l.applicable_die_area_mm2, std::optional<double>(294.5));
         QCOMPARE(l.tpp_reported, std::optional<double>(3840));
         QVERIFY(!l.io_bidirectional_gb_per_s);
-        QCOMPARE(l.sources, std::vector<Source>{kEpochRow});
+        QCOMPARE(l.sources, std::vector<Source>{epochRow("; type: GPU")});
 
         // No tensor rate: the plain FP16 rate stands in for FP16 (not BF16), and says so.
         const ChipSpec& p = chips[2];
@@ -253,14 +257,40 @@ private slots:
         QVERIFY(!p.dense_tops[Precision::Bf16]);
         QVERIFY(!p.tpp_reported);
         QCOMPARE(p.sources.size(), size_t(3));
+        QCOMPARE(p.sources[0], epochRow("; type: GPU; notes: no tensor cores"));
         QCOMPARE(p.sources[1].field, std::string("fp16"));
         QCOMPARE(p.sources[2].field, std::string("io_bidirectional_gb_per_s"));
     }
 
+    // Found by fuzz_epoch_csv: a Latin-1 cell parsed, then broke the JSON export.
+    void nonUtf8TextIsRefusedByLine() {
+        const std::string latin1 = "name,vendor\nA,V\nCaf\xE9 chip,V\n";
+        const std::string epoch = "Hardware name,Manufacturer\nX,Soci\xE9t\xE9\n";
+        const std::string overlong = "name,vendor\nA,\xC0\xAF\n";
+        for (const auto& [text, epochFormat] :
+             {std::pair(latin1, false), std::pair(epoch, true), std::pair(overlong, false)}) {
+            try {
+                epochFormat ? chipsFromEpochCsvText(text) : chipsFromCsvText(text);
+                QFAIL("no error");
+            } catch (const ChipFileError& e) {
+                QVERIFY2(QString::fromUtf8(e.what()).contains(QStringLiteral("not valid UTF-8")),
+                         e.what());
+                QVERIFY2(QString::fromUtf8(e.what()).startsWith(
+                             QStringLiteral("line %1: ").arg(text == latin1 ? 3 : 2)),
+                         e.what());
+            }
+        }
+        QCOMPARE(chipsFromCsvText("name,vendor\nAscend 910B,华为\n").front().vendor,
+                 std::string("华为"));
+    }
+
     void epochColumnNamesDrift() {
-        const auto chips = readChipFile(testFile("epoch_hardware_variant.csv"));
+        auto chips = readChipFile(testFile("epoch_hardware_variant.csv"));
         QCOMPARE(chips.size(), size_t(1));
         auto expected = readChipFile(testFile("epoch_hardware_sample.csv")).front();
+        // The figures agree; the sources differ by what each file has: notes, datasheet link.
+        QCOMPARE(chips[0].sources[0], epochRow("; type: GPU; datasheet: https://example.com/x100"));
+        chips[0].sources[0] = expected.sources[0];
         QCOMPARE(chipsText(chips), chipsText({expected}));
     }
 

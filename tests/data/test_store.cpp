@@ -1,6 +1,7 @@
 // The SQLite store: seeding, migrations (one transaction, rollback), WAL, refusing newer, foreign,
 // non-SQLite and corrupt files without touching them, all-or-nothing upserts, bundled editions.
 #include "analysis/ChipJson.h"
+#include "data/ChipFiles.h"
 #include "data/Store.h"
 
 #include <QDateTime>
@@ -8,8 +9,10 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QRandomGenerator>
+#include <QRegularExpression>
 #include <QSqlError>
 #include <QSqlQuery>
+#include <QSqlRecord>
 #include <QTemporaryDir>
 #include <QTest>
 #include <algorithm>
@@ -45,6 +48,12 @@ public:
         QSqlQuery q(QSqlDatabase::database(name_, false));
         if (!q.exec(sql))
             throw std::runtime_error(sql.toStdString() + ": " + q.lastError().text().toStdString());
+    }
+    QSqlQuery query(const QString& sql) {
+        QSqlQuery q(QSqlDatabase::database(name_, false));
+        if (!q.exec(sql))
+            throw std::runtime_error(sql.toStdString() + ": " + q.lastError().text().toStdString());
+        return q;
     }
     QVariant scalar(const QString& sql) {
         QSqlQuery q(QSqlDatabase::database(name_, false));
@@ -104,6 +113,10 @@ ChipSpec testChip(const std::string& name) {
     return chip;
 }
 
+QString v1Fixture() {
+    return QStringLiteral(CROSSROADS_SOURCE_DIR "/tests/data/store_v1.sqlite");
+}
+
 } // namespace
 
 class TestStore : public QObject {
@@ -112,7 +125,9 @@ private slots:
     void freshStoreIsSeeded() {
         QTemporaryDir dir;
         const QString path = dir.filePath(QStringLiteral("nested/folder/store.sqlite"));
-        Store store(path);
+        Store::Options options;
+        options.create_folder = true;
+        Store store(path, options);
         QVERIFY(QFileInfo::exists(path));
         QCOMPARE(store.path(), path);
         QCOMPARE(store.schemaVersion(), Store::kSchemaVersion);
@@ -154,7 +169,7 @@ private slots:
                 q.next());
         QVERIFY(!q.value(0).toString().isEmpty());
         QCOMPARE(q.value(1).toString(), QStringLiteral("2023-11-17"));
-        for (const char* table : {"scenarios", "benchmark_results", "meta"}) {
+        for (const char* table : {"scenarios", "benchmark_results", "meta", "audit_trail"}) {
             QVERIFY2(q.exec(QStringLiteral("SELECT count(*) FROM %1").arg(QLatin1String(table))),
                      table);
         }
@@ -502,6 +517,200 @@ private slots:
 
     void defaultPathIsInTheAppDataFolder() {
         QVERIFY(Store::defaultPath().endsWith(QStringLiteral("/crossroads.sqlite")));
+    }
+
+    // A mistyped folder is an error naming it, and leaves nothing behind.
+    void missingFolderIsRefused() {
+        QTemporaryDir dir;
+        const QString folder = dir.filePath(QStringLiteral("no/such"));
+        const QString path = folder + QStringLiteral("/store.sqlite");
+        const QString error = storeErrorOf([&] { Store store(path); });
+        QVERIFY2(error.startsWith(QStringLiteral("no folder ") + folder), qPrintable(error));
+        QVERIFY(!QFileInfo::exists(dir.filePath(QStringLiteral("no"))));
+        Store::Options options;
+        options.create_folder = true;
+        Store store(path, options);
+        QVERIFY(QFileInfo::exists(path));
+    }
+
+    // Released step 1 is frozen: a new store's v1 tables are, byte for byte, those of a store
+    // made by the Crossroads that released schema 1 (tests/data/store_v1.sqlite).
+    void schemaOneIsFrozen() {
+        QTemporaryDir dir;
+        Store store(dir.filePath(QStringLiteral("s.sqlite")));
+        const auto schema = [](const QSqlDatabase& db) {
+            QSqlQuery q(db);
+            q.exec(QStringLiteral("SELECT name, sql FROM sqlite_master WHERE name NOT LIKE "
+                                  "'audit_trail%' AND name NOT LIKE 'sqlite_%' ORDER BY name"));
+            QStringList out;
+            while (q.next())
+                out << q.value(0).toString() + QLatin1Char('\n') + q.value(1).toString();
+            return out;
+        };
+        const QString v1 = dir.filePath(QStringLiteral("v1.sqlite"));
+        QVERIFY(QFile::copy(v1Fixture(), v1));
+        QStringList expected;
+        {
+            RawConnection raw(v1);
+            QCOMPARE(raw.scalar(QStringLiteral("PRAGMA user_version")).toInt(), 1);
+        }
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), "v1-schema");
+        db.setDatabaseName(v1);
+        QVERIFY(db.open());
+        expected = schema(db);
+        db.close();
+        db = QSqlDatabase();
+        QSqlDatabase::removeDatabase(QStringLiteral("v1-schema"));
+        QCOMPARE(expected.size(), 7); // 6 tables and 1 index (SQLite's autoindexes left out)
+        QCOMPARE(schema(store.database()), expected);
+    }
+
+    // A store made by the Crossroads of schema 1, with an analyst's chip, a corrected seeded
+    // chip and a benchmark result, migrates to 2 keeping all of it.
+    void versionOneStoreMigrates() {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("v1.sqlite"));
+        QVERIFY(QFile::copy(v1Fixture(), path));
+        QFile::setPermissions(path, QFile::ReadOwner | QFile::WriteOwner);
+        // Every row of the chips and their sources, every column, as the file holds them.
+        const auto rows = [](RawConnection& raw) {
+            QStringList out;
+            for (const char* sql : {"SELECT * FROM chips ORDER BY id",
+                                    "SELECT * FROM chip_sources ORDER BY chip_id, position",
+                                    "SELECT * FROM benchmark_results ORDER BY id"}) {
+                QSqlQuery q = raw.query(QString::fromLatin1(sql));
+                while (q.next()) {
+                    QStringList cells;
+                    for (int i = 0; i < q.record().count(); ++i)
+                        cells << (q.isNull(i) ? QStringLiteral("NULL") : q.value(i).toString());
+                    out << cells.join(QLatin1Char('|'));
+                }
+            }
+            return out;
+        };
+        QStringList before;
+        {
+            RawConnection raw(path);
+            QCOMPARE(raw.scalar(QStringLiteral("SELECT count(*) FROM chips")).toInt(), 50);
+            QCOMPARE(raw.scalar(QStringLiteral("SELECT count(*) FROM sqlite_master WHERE name = "
+                                               "'audit_trail'"))
+                         .toInt(),
+                     0);
+            before = rows(raw);
+        }
+        QCOMPARE(before.size(), 50 + 94 + 1); // chips, their sources, one benchmark result
+        Store store(path);
+        QCOMPARE(store.schemaVersion(), 2);
+        {
+            RawConnection raw(path);
+            QCOMPARE(rows(raw), before);
+        }
+        QCOMPARE(store.chips().size(), size_t(50));
+        const auto mine = store.chip(QStringLiteral("Analyst Part X1"));
+        QVERIFY(mine.has_value());
+        QCOMPARE(mine->vendor, std::string("Analyst Lab"));
+        QCOMPARE(mine->dense_tops[Precision::Bf16], std::optional<double>(400));
+        QCOMPARE(mine->applicable_die_area_mm2, std::optional<double>(600));
+        QCOMPARE(mine->io_bidirectional_gb_per_s, std::optional<double>(700));
+        QCOMPARE(mine->datacenter, std::optional<bool>(true));
+        QCOMPARE(mine->notes, std::string("added by an analyst in a v1 store"));
+        QCOMPARE(mine->sources.size(), size_t(2));
+        const auto h20 = store.chip(QStringLiteral("H20 (China)"));
+        QCOMPARE(h20->tdp_w, std::optional<double>(350)); // the analyst's correction
+        QCOMPARE(h20->memory_bandwidth_gb_per_s, std::optional<double>(4000));
+        QCOMPARE(store.benchmarkResults().size(), size_t(1));
+        QVERIFY(store.history().empty()); // the migration itself changes no chip
+        ChipPatch edit = fieldEditPatch("H20 (China)", "tdp_w", "400");
+        store.editChip(QStringLiteral("H20 (China)"), edit);
+        QCOMPARE(store.history().size(), size_t(1));
+    }
+
+    void failedStepTwoRollsBackToVersionOne() {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("v1.sqlite"));
+        QVERIFY(QFile::copy(v1Fixture(), path));
+        QFile::setPermissions(path, QFile::ReadOwner | QFile::WriteOwner);
+        Store::Options failing;
+        std::vector<int> reached;
+        failing.after_migration_step = [&](int version) {
+            reached.push_back(version);
+            throw StoreError("injected failure after step " + std::to_string(version));
+        };
+        QCOMPARE(storeErrorOf([&] { Store store(path, failing); }),
+                 QStringLiteral("injected failure after step 2"));
+        QCOMPARE(reached, std::vector<int>{2}); // step 1 is not run again on a v1 store
+        {
+            RawConnection raw(path);
+            QCOMPARE(raw.scalar(QStringLiteral("PRAGMA user_version")).toInt(), 1);
+            QCOMPARE(raw.scalar(QStringLiteral("SELECT count(*) FROM sqlite_master WHERE name = "
+                                               "'audit_trail'"))
+                         .toInt(),
+                     0);
+            QCOMPARE(raw.scalar(QStringLiteral("SELECT count(*) FROM chips")).toInt(), 50);
+            QCOMPARE(raw.scalar(QStringLiteral("SELECT tdp_w FROM chips WHERE name = 'H20 "
+                                               "(China)'"))
+                         .toDouble(),
+                     350.0);
+        }
+        Store store(path);
+        QCOMPARE(store.schemaVersion(), 2);
+        QCOMPARE(store.chips().size(), size_t(50));
+    }
+
+    void bundledBibliographyCoversTheSeedKeys() {
+        const auto bibliography = Store::bundledBibliography();
+        QVERIFY(bibliography.size() >= 20);
+        for (const auto& entry : bibliography) {
+            QVERIFY2(!entry.citation.empty(), entry.key.c_str());
+            // Only URLs the reference data gives; today it gives none.
+            QVERIFY2(entry.url.empty() || entry.url.starts_with("https://"), entry.key.c_str());
+        }
+        // Every upper-case key a seeded row source names (EPOCH, SA, NV-8K-2023-10, ...) has an
+        // entry: the words of the citation in capitals, outside parentheses.
+        for (const ChipSpec& chip : Store::bundledChips()) {
+            for (const auto& source : chip.sources) {
+                if (source.field != "*")
+                    continue;
+                // Every word in capitals of the citation (outside parentheses) is a key.
+                const auto cited = citedEntries(bibliography, source.citation);
+                std::string outside;
+                int depth = 0;
+                for (char c : source.citation) {
+                    depth += c == '(' ? 1 : c == ')' ? -1 : 0;
+                    outside += depth > 0 || c == ')' ? ' ' : c;
+                }
+                for (const QString& part :
+                     QString::fromStdString(outside).split(QRegularExpression("[;/]"))) {
+                    const QString word = part.trimmed().section(QLatin1Char(' '), 0, 0);
+                    if (word.size() < 2 || word != word.toUpper() || word == "-")
+                        continue;
+                    QVERIFY2(std::any_of(cited.begin(), cited.end(),
+                                         [&](const auto& e) {
+                                             return QString::fromStdString(e.key).startsWith(word);
+                                         }),
+                             qPrintable(word + " in " + QString::fromStdString(source.citation)));
+                }
+            }
+        }
+        const auto h100 = citedEntries(bibliography, "EPOCH; SA (15,831; PD 19.4); NV-DS");
+        QCOMPARE(h100.size(), size_t(3));
+        QCOMPARE(h100[0].key, std::string("EPOCH"));
+        QCOMPARE(h100[1].key, std::string("SA"));
+        QCOMPARE(h100[2].key, std::string("NV-DS"));
+        const auto the = citedEntries(bibliography, "THETECHNICALISSUE (TPP 3,117); EPOCH");
+        QCOMPARE(the.size(), size_t(2));
+        QCOMPARE(the[0].key, std::string("THETECHNICALISSUE"));
+        QVERIFY(citedEntries(bibliography, "USA; SAT").empty());
+    }
+
+    void bundledAliasesNameSeededChips() {
+        const auto chips = Store::bundledChips();
+        const auto aliases = Store::bundledAliases();
+        QVERIFY(!aliases.empty());
+        for (const auto& alias : aliases)
+            QVERIFY2(std::any_of(chips.begin(), chips.end(),
+                                 [&](const ChipSpec& c) { return c.name == alias.chip; }),
+                     alias.chip.c_str());
     }
 };
 

@@ -3,6 +3,7 @@
 #include "app/gui/models/DisplayText.h"
 #include "app/gui/models/EditionListModel.h"
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 #include <set>
@@ -112,8 +113,10 @@ QString badge(const QPalette& palette, Tone tone, const QString& escapedText) {
 bool sourceMatches(const analysis::Source& source, std::string_view key) {
     if (source.field == key)
         return true;
-    // A source for all the rates ("dense_tops") backs each rate.
-    return key.starts_with("dense_tops.") && source.field == "dense_tops";
+    // A source for all the rates ("dense_tops") backs each rate; a rate's own source may name
+    // it as Crossroads CSV does ("fp16").
+    return key.starts_with("dense_tops.") &&
+           (source.field == "dense_tops" || source.field == key.substr(11));
 }
 
 QString sourceText(const analysis::Source& source) {
@@ -252,7 +255,8 @@ void writeFigures(HtmlWriter& w, const analysis::ChipSpec& chip,
 } // namespace
 
 QString chipDetailHtml(const analysis::ChipSpec& chip, const analysis::ClassificationResult& result,
-                       const analysis::Edition& edition, const QPalette& palette) {
+                       const analysis::Edition& edition, const QPalette& palette,
+                       const CitationResolver& resolveCitation) {
     HtmlWriter w(palette);
     w.raw(QStringLiteral("<h2 style=\"margin-bottom:2px\">%1</h2>").arg(esc(chip.name)));
     QStringList meta;
@@ -305,6 +309,29 @@ QString chipDetailHtml(const analysis::ChipSpec& chip, const analysis::Classific
 
     w.heading(QStringLiteral("Figures"));
     writeFigures(w, chip, result);
+
+    if (resolveCitation) {
+        // Each key once, in the order the chip's sources first name it.
+        std::vector<SourceReference> cited;
+        for (const auto& source : chip.sources)
+            for (auto& reference : resolveCitation(source.citation))
+                if (std::none_of(cited.begin(), cited.end(),
+                                 [&](const auto& c) { return c.key == reference.key; }))
+                    cited.push_back(std::move(reference));
+        if (!cited.empty()) {
+            w.heading(QStringLiteral("Source keys"));
+            w.raw(QStringLiteral("<ul style=\"margin-top:2px; margin-bottom:2px\">"));
+            for (const auto& c : cited) {
+                QString item = QStringLiteral("<b>%1</b>: %2").arg(esc(c.key), esc(c.citation));
+                if (!c.date.empty())
+                    item += QStringLiteral(" (%1)").arg(esc(c.date));
+                if (!c.url.empty())
+                    item += QStringLiteral(" <a href=\"%1\">%1</a>").arg(esc(c.url));
+                w.raw(QStringLiteral("<li>%1</li>").arg(item));
+            }
+            w.raw(QStringLiteral("</ul>"));
+        }
+    }
 
     w.paragraph(w.muted(esc(QStringLiteral("Edition %1: %2")
                                 .arg(toQString(edition.id), editionCitationText(edition)))));

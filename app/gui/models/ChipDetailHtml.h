@@ -9,12 +9,31 @@
 
 #include <QPalette>
 #include <QString>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
 
 namespace crossroads::gui {
 
-// Every string from the data is HTML-escaped; colours come from `palette`.
+// The full citation behind a short source key ("SA", "NV-8K-2023-10") of a chip's citations.
+struct SourceReference {
+    std::string key;
+    std::string citation;
+    std::string url;  // empty when not public
+    std::string date; // ISO 8601 or empty
+};
+
+// The references a citation text names, in order. The window builds it over the store's
+// bibliography (data::Store::bibliography() and data::citedEntries), so this helper needs no
+// store.
+using CitationResolver = std::function<std::vector<SourceReference>(std::string_view citation)>;
+
+// Every string from the data is HTML-escaped; colours come from `palette`. With a resolver, the
+// page ends with the full citation of every source key the chip's sources use.
 QString chipDetailHtml(const analysis::ChipSpec& chip, const analysis::ClassificationResult& result,
-                       const analysis::Edition& edition, const QPalette& palette);
+                       const analysis::Edition& edition, const QPalette& palette,
+                       const CitationResolver& resolveCitation = {});
 
 // Shown when nothing is selected.
 QString emptyDetailHtml(const QPalette& palette);
