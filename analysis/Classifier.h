@@ -37,6 +37,17 @@ struct ClassificationResult {
 
 ClassificationResult classify(const ChipSpec& chip, const Edition& edition);
 
+// A condition of the edition (license requirement, review policy) checked against a chip and its
+// classification: `holds` is nullopt when a figure it needs is unknown (`missing` names the
+// metrics); `reasons` are the deciding criteria in words ("TPP 2,368 < 21,000").
+struct ConditionCheck {
+    std::optional<bool> holds;
+    std::vector<std::string> missing;
+    std::vector<std::string> reasons;
+};
+ConditionCheck checkCondition(const Condition& condition, const ChipSpec& chip,
+                              const Edition& edition, const ClassificationResult& result);
+
 // The DESIGN.md result object (plus tpp_basis, tpp_gap_percent, paragraph, remarks).
 nlohmann::json resultToJson(const ClassificationResult& result);
 

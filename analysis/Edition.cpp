@@ -1,8 +1,11 @@
 #include "analysis/Edition.h"
 
+#include "analysis/Countries.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <functional>
 #include <map>
 #include <set>
@@ -142,6 +145,112 @@ Condition parseCondition(const json& obj, const std::string& where, Phase phase)
     return c;
 }
 
+std::vector<std::string> stringList(const json& obj, const char* key, const std::string& where) {
+    std::vector<std::string> out;
+    auto it = obj.find(key);
+    if (it == obj.end() || it->is_null())
+        return out;
+    if (!it->is_array())
+        fail(where, std::string("\"") + key + "\" must be an array of strings");
+    for (const json& v : *it) {
+        if (!v.is_string() || v.get<std::string>().empty())
+            fail(where, std::string("\"") + key + "\" must be an array of non-empty strings");
+        out.push_back(v.get<std::string>());
+    }
+    return out;
+}
+
+bool optBool(const json& obj, const char* key, const std::string& where) {
+    auto it = obj.find(key);
+    if (it == obj.end() || it->is_null())
+        return false;
+    if (!it->is_boolean())
+        fail(where, std::string("\"") + key + "\" must be true or false");
+    return it->get<bool>();
+}
+
+bool looksLikeCountryCode(const std::string& s) {
+    return s.size() == 2 && std::isupper(static_cast<unsigned char>(s[0])) &&
+           std::isupper(static_cast<unsigned char>(s[1]));
+}
+
+std::optional<DestinationSet> parseDestinations(const json& obj, const char* key,
+                                                const std::string& where) {
+    auto it = obj.find(key);
+    if (it == obj.end() || it->is_null())
+        return std::nullopt;
+    const std::string w = where + " " + key;
+    if (!it->is_object())
+        fail(w, "must be an object {\"include\": [...], \"exclude\": [...]}");
+    checkKeys(*it, {"include", "exclude"}, w);
+    DestinationSet set{stringList(*it, "include", w), stringList(*it, "exclude", w)};
+    if (set.include.empty())
+        fail(w, "\"include\" names no destination");
+    return set;
+}
+
+std::vector<CitedText> parseCitedTexts(const json& obj, const char* key, const std::string& where) {
+    std::vector<CitedText> out;
+    auto it = obj.find(key);
+    if (it == obj.end() || it->is_null())
+        return out;
+    if (!it->is_array())
+        fail(where, std::string("\"") + key + "\" must be an array of {\"text\", \"citation\"}");
+    for (const json& c : *it) {
+        const std::string cw = where + " " + key;
+        if (!c.is_object())
+            fail(cw, "each entry must be an object {\"text\", \"citation\"}");
+        checkKeys(c, {"text", "citation"}, cw);
+        out.push_back({reqString(c, "text", cw), parseCitation(c, cw)});
+    }
+    return out;
+}
+
+// Every code in the edition's country data is an ISO 3166-1 alpha-2 code, every other entry of
+// a destination set a group the edition defines.
+void checkCountryData(const Edition& e) {
+    const std::string where = "\"" + e.id + "\"";
+    for (const CountryGroup& g : e.country_groups)
+        for (const CountryGroupMembers& m : g.members)
+            for (const std::string& code : m.codes)
+                if (!isCountryCode(code))
+                    fail(where + " country group " + g.id,
+                         "\"" + code + "\" is not an ISO 3166-1 alpha-2 code");
+    for (const CountryAlias& a : e.country_aliases)
+        if (!isCountryCode(a.id) || !isCountryCode(a.as))
+            fail(where + " country alias " + a.id, "both codes must be ISO 3166-1 alpha-2 codes");
+    auto check = [&](const std::optional<DestinationSet>& set, const std::string& what) {
+        if (!set)
+            return;
+        for (const auto* list : {&set->include, &set->exclude})
+            for (const std::string& entry : *list) {
+                if (entry == "*")
+                    continue;
+                if (looksLikeCountryCode(entry)) {
+                    if (!isCountryCode(entry))
+                        fail(where + " " + what,
+                             "\"" + entry + "\" is not an ISO 3166-1 alpha-2 code");
+                } else if (!findCountryGroup(e, entry)) {
+                    fail(where + " " + what, "names unknown country group \"" + entry + "\"");
+                }
+            }
+    };
+    for (const LicenseRequirement& r : e.license_requirements) {
+        check(r.destinations, "license requirement " + r.id);
+        check(r.headquarters, "license requirement " + r.id);
+    }
+    for (const ReviewPolicy& p : e.review_policies) {
+        check(p.destinations, "review policy " + p.id);
+        check(p.headquarters, "review policy " + p.id);
+    }
+    for (const LicenseException& x : e.license_exceptions) {
+        check(x.destinations, "license exception " + x.id);
+        check(x.headquarters, "license exception " + x.id);
+    }
+    for (const OtherRestriction& o : e.other_restrictions)
+        check(o.destinations, "other restriction " + o.id);
+}
+
 // Items with an id: an extending edition replaces same-id items and appends new ones.
 template <typename T> void mergeById(std::vector<T>& base, std::vector<T> own) {
     for (T& item : own) {
@@ -163,9 +272,26 @@ struct Raw {
 Edition parseOwn(const json& obj, const std::string& id, Edition edition) {
     const std::string where = "\"" + id + "\"";
     checkKeys(obj,
-              {"id", "extends", "title", "citation", "effective", "status", "status_note",
-               "bit_lengths", "bit_length_assumption", "clauses", "notes", "license_exceptions",
-               "flags", "caps", "remove"},
+              {"id",
+               "extends",
+               "title",
+               "citation",
+               "effective",
+               "status",
+               "status_note",
+               "bit_lengths",
+               "bit_length_assumption",
+               "clauses",
+               "notes",
+               "license_exceptions",
+               "flags",
+               "caps",
+               "remove",
+               "country_groups",
+               "country_aliases",
+               "license_requirements",
+               "review_policies",
+               "other_restrictions"},
               where);
     edition.id = id;
     edition.title = reqString(obj, "title", where);
@@ -173,11 +299,11 @@ Edition parseOwn(const json& obj, const std::string& id, Edition edition) {
     edition.effective = reqString(obj, "effective", where);
     edition.status = reqString(obj, "status", where);
     static const std::set<std::string> statuses = {"in force", "superseded", "rescinded",
-                                                   "heuristic"};
+                                                   "not enforced", "heuristic"};
     if (!statuses.count(edition.status))
         fail(where, "status \"" + edition.status +
                         "\" is not one of in force, superseded, "
-                        "rescinded, heuristic");
+                        "rescinded, not enforced, heuristic");
     edition.status_note = optString(obj, "status_note", where);
     if (auto bits = obj.find("bit_lengths"); bits != obj.end()) {
         if (!bits->is_object())
@@ -207,7 +333,10 @@ Edition parseOwn(const json& obj, const std::string& id, Edition edition) {
                 return before != items.size();
             };
             if (!drop(edition.clauses) && !drop(edition.notes) &&
-                !drop(edition.license_exceptions) && !drop(edition.flags))
+                !drop(edition.license_exceptions) && !drop(edition.flags) &&
+                !drop(edition.country_groups) && !drop(edition.country_aliases) &&
+                !drop(edition.license_requirements) && !drop(edition.review_policies) &&
+                !drop(edition.other_restrictions))
                 fail(where, "\"remove\" names \"" + rid + "\", which the base does not have");
         }
     }
@@ -253,9 +382,15 @@ Edition parseOwn(const json& obj, const std::string& id, Edition edition) {
         for (const json& e : *exceptions) {
             const std::string eid = reqString(e, "id", where);
             const std::string ew = where + " license exception " + eid;
-            checkKeys(e, {"id", "summary", "citation", "when"}, ew);
+            checkKeys(
+                e,
+                {"id", "summary", "citation", "when", "destinations", "headquarters", "conditions"},
+                ew);
             own.push_back({eid, optString(e, "summary", ew), parseCitation(e, ew),
-                           parseCondition(e.value("when", json::object()), ew, Phase::Outcome)});
+                           parseCondition(e.value("when", json::object()), ew, Phase::Outcome),
+                           parseDestinations(e, "destinations", ew),
+                           parseDestinations(e, "headquarters", ew),
+                           parseCitedTexts(e, "conditions", ew)});
         }
         mergeById(edition.license_exceptions, std::move(own));
     }
@@ -272,6 +407,107 @@ Edition parseOwn(const json& obj, const std::string& id, Edition edition) {
             own.push_back(std::move(flag));
         }
         mergeById(edition.flags, std::move(own));
+    }
+    if (const json* groups = list("country_groups")) {
+        std::vector<CountryGroup> own;
+        for (const json& g : *groups) {
+            const std::string gid = reqString(g, "id", where);
+            const std::string gw = where + " country group " + gid;
+            checkKeys(g, {"id", "title", "complete", "note", "members"}, gw);
+            CountryGroup group{gid,
+                               optString(g, "title", gw),
+                               optBool(g, "complete", gw),
+                               optString(g, "note", gw),
+                               {}};
+            auto members = g.find("members");
+            if (members == g.end() || !members->is_array())
+                fail(gw, "\"members\" must be an array of {\"codes\", \"citation\"}");
+            for (const json& m : *members) {
+                if (!m.is_object())
+                    fail(gw, "each member entry must be an object {\"codes\", \"citation\"}");
+                checkKeys(m, {"codes", "citation", "uncertain"}, gw);
+                group.members.push_back({stringList(m, "codes", gw), parseCitation(m, gw),
+                                         optBool(m, "uncertain", gw)});
+            }
+            own.push_back(std::move(group));
+        }
+        mergeById(edition.country_groups, std::move(own));
+    }
+    if (const json* aliases = list("country_aliases")) {
+        std::vector<CountryAlias> own;
+        for (const json& a : *aliases) {
+            const std::string aid = reqString(a, "id", where);
+            const std::string aw = where + " country alias " + aid;
+            checkKeys(a, {"id", "as", "citation"}, aw);
+            own.push_back({aid, reqString(a, "as", aw), parseCitation(a, aw)});
+        }
+        mergeById(edition.country_aliases, std::move(own));
+    }
+    if (const json* requirements = list("license_requirements")) {
+        std::vector<LicenseRequirement> own;
+        for (const json& r : *requirements) {
+            const std::string rid = reqString(r, "id", where);
+            const std::string rw = where + " license requirement " + rid;
+            checkKeys(r,
+                      {"id", "summary", "citation", "when", "named_items", "heuristic",
+                       "destinations", "headquarters"},
+                      rw);
+            LicenseRequirement req{
+                rid,
+                reqString(r, "summary", rw),
+                parseCitation(r, rw),
+                parseCondition(r.value("when", json::object()), rw, Phase::Outcome),
+                stringList(r, "named_items", rw),
+                optBool(r, "heuristic", rw),
+                parseDestinations(r, "destinations", rw),
+                parseDestinations(r, "headquarters", rw)};
+            if (!req.destinations && !req.headquarters)
+                fail(rw, "needs \"destinations\" or \"headquarters\"");
+            own.push_back(std::move(req));
+        }
+        mergeById(edition.license_requirements, std::move(own));
+    }
+    if (const json* policies = list("review_policies")) {
+        std::vector<ReviewPolicy> own;
+        for (const json& p : *policies) {
+            const std::string pid = reqString(p, "id", where);
+            const std::string pw = where + " review policy " + pid;
+            checkKeys(p,
+                      {"id", "policy", "summary", "citation", "when", "destinations",
+                       "headquarters", "conditions", "supersedes"},
+                      pw);
+            ReviewPolicy policy{pid,
+                                reqString(p, "policy", pw),
+                                optString(p, "summary", pw),
+                                parseCitation(p, pw),
+                                parseCondition(p.value("when", json::object()), pw, Phase::Outcome),
+                                parseDestinations(p, "destinations", pw),
+                                parseDestinations(p, "headquarters", pw),
+                                parseCitedTexts(p, "conditions", pw),
+                                stringList(p, "supersedes", pw)};
+            static const std::set<std::string> kinds = {"presumption of denial", "case-by-case",
+                                                        "presumption of approval"};
+            if (!kinds.count(policy.policy))
+                fail(pw, "policy \"" + policy.policy +
+                             "\" is not one of presumption of denial, case-by-case, "
+                             "presumption of approval");
+            if (!policy.destinations && !policy.headquarters)
+                fail(pw, "needs \"destinations\" or \"headquarters\"");
+            own.push_back(std::move(policy));
+        }
+        mergeById(edition.review_policies, std::move(own));
+    }
+    if (const json* restrictions = list("other_restrictions")) {
+        std::vector<OtherRestriction> own;
+        for (const json& o : *restrictions) {
+            const std::string oid = reqString(o, "id", where);
+            const std::string ow = where + " other restriction " + oid;
+            checkKeys(o, {"id", "text", "citation", "destinations", "named_items"}, ow);
+            own.push_back({oid, reqString(o, "text", ow), parseCitation(o, ow),
+                           parseDestinations(o, "destinations", ow),
+                           stringList(o, "named_items", ow)});
+        }
+        mergeById(edition.other_restrictions, std::move(own));
     }
     if (auto caps = obj.find("caps"); caps != obj.end() && !caps->is_null()) {
         const std::string cw = where + " caps";
@@ -306,6 +542,31 @@ Edition parseOwn(const json& obj, const std::string& id, Edition edition) {
 }
 
 } // namespace
+
+bool compareNumbers(double x, Comparator op, double y) {
+    switch (op) {
+    case Comparator::Less:
+        return x < y;
+    case Comparator::LessEqual:
+        return x <= y;
+    case Comparator::Greater:
+        return x > y;
+    case Comparator::GreaterEqual:
+        return x >= y;
+    case Comparator::Equal:
+        return x == y;
+    case Comparator::NotEqual:
+        return x != y;
+    }
+    return false;
+}
+
+void forEachCriterion(const Condition& c, const std::function<void(const Criterion&)>& f) {
+    if (c.kind == Condition::Kind::Leaf)
+        f(c.criterion);
+    for (const Condition& child : c.children)
+        forEachCriterion(child, f);
+}
 
 std::string_view comparatorSymbol(Comparator c) {
     switch (c) {
@@ -359,7 +620,9 @@ std::vector<Edition> editionsFromJson(const std::vector<json>& objects) {
             base.status_note.clear();
         }
         visiting.erase(id);
-        return done.emplace(id, parseOwn(raw.object, id, std::move(base))).first->second;
+        Edition edition = parseOwn(raw.object, id, std::move(base));
+        checkCountryData(edition);
+        return done.emplace(id, std::move(edition)).first->second;
     };
     std::vector<Edition> editions;
     for (const auto& [id, raw] : raws)
@@ -395,6 +658,13 @@ const Edition* newestInForce(const std::vector<Edition>& editions) {
         if (e.status == "in force" && (!best || e.effective >= best->effective))
             best = &e;
     return best;
+}
+
+const CountryGroup* findCountryGroup(const Edition& edition, std::string_view id) {
+    for (const CountryGroup& g : edition.country_groups)
+        if (g.id == id)
+            return &g;
+    return nullptr;
 }
 
 const Edition* findEdition(const std::vector<Edition>& editions, std::string_view id) {

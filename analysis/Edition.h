@@ -5,6 +5,7 @@
 
 #include "analysis/Metrics.h"
 
+#include <functional>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <stdexcept>
@@ -21,6 +22,8 @@ public:
 
 enum class Comparator { Less, LessEqual, Greater, GreaterEqual, Equal, NotEqual };
 std::string_view comparatorSymbol(Comparator c); // "<", "<=", ...
+// x OP y, as the classifier compares a figure with its threshold.
+bool compareNumbers(double x, Comparator op, double y);
 
 // A metric's value: a number (tpp, performance_density, ..._gb_per_s), a bool (datacenter,
 // controlled) or a string (kind: "logic"/"hbm"; paragraph: "a"/"b"/"c"/"none").
@@ -40,9 +43,24 @@ struct Condition {
     std::vector<Condition> children;
 };
 
+// Calls `f` with every leaf criterion of `c`, depth first.
+void forEachCriterion(const Condition& c, const std::function<void(const Criterion&)>& f);
+
 struct Citation {
     std::string text;     // "88 FR 73458"
     std::string evidence; // P, Q, S, D or U (docs/reference/export-rules.md)
+};
+
+// A condition attached to a review policy or a license exception, in words, with its source.
+struct CitedText {
+    std::string text;
+    Citation citation;
+};
+
+// Destinations: group ids and ISO codes ("*" = every country), less the excluded ones.
+struct DestinationSet {
+    std::vector<std::string> include;
+    std::vector<std::string> exclude;
 };
 
 struct Clause {
@@ -67,6 +85,12 @@ struct LicenseException {
     std::string summary;
     Citation citation;
     Condition when;
+    // Where the exception may be used (licence determination); absent: no destination limit
+    // in the data. Available when the destination is in `destinations` or the buyer's
+    // headquarters in `headquarters`.
+    std::optional<DestinationSet> destinations;
+    std::optional<DestinationSet> headquarters;
+    std::vector<CitedText> conditions;
 };
 
 struct Flag {
@@ -75,6 +99,71 @@ struct Flag {
     std::string text; // what the result's flags list shows
     Citation citation;
     Condition when;
+};
+
+// Members of a country group, as one source lists them (ISO 3166-1 alpha-2 codes).
+struct CountryGroupMembers {
+    std::vector<std::string> codes;
+    Citation citation;
+    bool uncertain = false; // the sources disagree or are dated: membership is unknown
+};
+
+// A country group of the EAR (Supplement No. 1 to part 740: "D:5", "A:5") or of a rule ("Tier 1").
+// A group that is not complete lists only the members the sources give: a code it does not list
+// is of unknown membership, never a non-member.
+struct CountryGroup {
+    std::string id;
+    std::string title;
+    bool complete = false;
+    std::string note; // what is partial or uncertain, and why
+    std::vector<CountryGroupMembers> members;
+};
+
+// "HK" is looked up as "CN" too (Hong Kong is treated as China under the EAR).
+struct CountryAlias {
+    std::string id; // the code that is aliased: "HK"
+    std::string as; // "CN"
+    Citation citation;
+};
+
+// A licence requirement: for items meeting `when` (or named in `named_items`), to the
+// destinations in `destinations` and/or for buyers headquartered in `headquarters` (every set
+// given must hold). A `heuristic` requirement (the 2025-04 letters, no published thresholds)
+// binds its named items; an item that only meets its heuristic condition is undetermined.
+struct LicenseRequirement {
+    std::string id;
+    std::string summary;
+    Citation citation;
+    Condition when; // outcome metrics allowed (paragraph, controlled)
+    std::vector<std::string> named_items;
+    bool heuristic = false;
+    std::optional<DestinationSet> destinations;
+    std::optional<DestinationSet> headquarters;
+};
+
+// How BIS reviews a licence application: where it applies, for which items, under which
+// conditions; `supersedes` names the policies it replaces where both apply.
+struct ReviewPolicy {
+    std::string id;
+    std::string policy; // "presumption of denial", "case-by-case", "presumption of approval"
+    std::string summary;
+    Citation citation;
+    Condition when;
+    std::optional<DestinationSet> destinations; // applies when the destination is in it, or
+    std::optional<DestinationSet> headquarters; // ... the buyer's headquarters is in this one
+    std::vector<CitedText> conditions;
+    std::vector<std::string> supersedes;
+};
+
+// A restriction outside 3A090 that Crossroads names but does not model (embargoes, end-use
+// controls): shown when the destination is in `destinations`, the item is named, or always
+// when neither is given.
+struct OtherRestriction {
+    std::string id;
+    std::string text;
+    Citation citation;
+    std::optional<DestinationSet> destinations;
+    std::vector<std::string> named_items;
 };
 
 // AI Diffusion (2025-01) quantity controls, for the cap calculator.
@@ -92,7 +181,7 @@ struct Edition {
     std::string title;
     Citation citation;
     std::string effective; // ISO date
-    std::string status;    // "in force", "superseded", "rescinded", "heuristic"
+    std::string status;    // "in force", "superseded", "rescinded", "not enforced", "heuristic"
     std::string status_note;
     BitLengths bit_lengths;
     std::string bit_length_assumption; // shown wherever TF32 decides a TPP
@@ -101,7 +190,15 @@ struct Edition {
     std::vector<LicenseException> license_exceptions;
     std::vector<Flag> flags;
     std::optional<CapParameters> caps;
+    // Licence determination by destination (analysis/License.h).
+    std::vector<CountryGroup> country_groups;
+    std::vector<CountryAlias> country_aliases;
+    std::vector<LicenseRequirement> license_requirements;
+    std::vector<ReviewPolicy> review_policies;
+    std::vector<OtherRestriction> other_restrictions;
 };
+
+const CountryGroup* findCountryGroup(const Edition& edition, std::string_view id);
 
 // Parses edition JSON objects; an edition may "extends" another (its clauses, notes, license
 // exceptions, bit lengths and flags are inherited, then the edition's own replace same-id items

@@ -49,17 +49,36 @@ private slots:
         QVERIFY(e2026 && e2025 && e2022);
         QCOMPARE(e2026->clauses.size(), size_t(5)); // a.1 a.2 b.1 b.2 c
         QCOMPARE(e2026->notes.size(), size_t(1));
-        QCOMPARE(e2026->flags.size(), size_t(1));
-        QCOMPARE(e2026->flags[0].kind, std::string("review-policy"));
+        // 2026-01 extends 2025-04: the letters' two heuristic flags carry forward (narrowed to
+        // items outside 3A090), beside its own review-policy flag.
+        QCOMPARE(e2026->flags.size(), size_t(3));
+        QCOMPARE(e2026->flags[2].kind, std::string("review-policy"));
+        QCOMPARE(e2026->flags[0].kind, std::string("heuristic"));
+        // destinations, headquarters, 3A090.c (2024-12), the letters (2025-04)
+        QCOMPARE(e2026->license_requirements.size(), size_t(4));
+        QCOMPARE(e2026->review_policies.size(), size_t(2));
+        QCOMPARE(e2026->review_policies[1].conditions.size(), size_t(6));
         QVERIFY(!e2026->caps);
         QVERIFY(e2025->caps);
         QCOMPARE(e2025->caps->lpp_tpp_per_consignee_per_year, 26900000.0);
         QCOMPARE(e2025->caps->tier2_allocation_tpp, 790000000.0);
         QCOMPARE(e2025->caps->tier1_countries.size(), size_t(19));
-        QCOMPARE(e2025->status, std::string("rescinded"));
+        QCOMPARE(e2025->status, std::string("not enforced")); // stopped 2025-05-13, no rescission
+        // 2024-12's three, and the worldwide .a requirement
+        QCOMPARE(e2025->license_requirements.size(), size_t(4));
         QCOMPARE(e2022->clauses.size(), size_t(1));
         QVERIFY(e2022->license_exceptions.empty());
         QCOMPARE(findEdition(editions, "2025-04")->status, std::string("heuristic"));
+    }
+
+    // "not enforced" (2025-01 since 2025-05-13) is never the default edition, however new.
+    void notEnforcedIsNotInForce() {
+        json older = minimal("older");
+        json newer = minimal("newer");
+        newer["effective"] = "2031-01-01";
+        newer["status"] = "not enforced";
+        const auto editions = editionsFromJson({older, newer});
+        QCOMPARE(newestInForce(editions)->id, std::string("older"));
     }
 
     void overrideAndRemove() {

@@ -156,7 +156,7 @@ private Q_SLOTS:
         }
         MainWindow window(*store_);
         QCOMPARE(window.currentEditionId(), QStringLiteral("2025-01"));
-        QVERIFY(window.editionSelector()->currentText().contains(QStringLiteral("(rescinded)")));
+        QVERIFY(window.editionSelector()->currentText().contains(QStringLiteral("(not enforced)")));
     }
 
     void cleanupTestCase() { store_.reset(); }

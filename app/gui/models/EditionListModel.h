@@ -1,5 +1,6 @@
-// The rule editions for the edition selector: "2025-01 (rescinded) · title"; the status shows
-// whenever the edition is not simply in force ("rescinded", "heuristic", "superseded").
+// The rule editions for the edition selector: "2025-01 (not enforced) · title"; the status shows
+// whenever the edition is not simply in force ("not enforced", "rescinded", "heuristic",
+// "superseded").
 #pragma once
 
 #include "analysis/Edition.h"
@@ -15,7 +16,7 @@ class EditionListModel : public QAbstractListModel {
 public:
     enum Role {
         EditionIdRole = Qt::UserRole + 1, // QString "2023-10"
-        StatusRole,                       // QString "in force", "rescinded", ...
+        StatusRole,                       // QString "in force", "not enforced", ...
     };
 
     explicit EditionListModel(QObject* parent = nullptr);
@@ -33,7 +34,7 @@ private:
     std::vector<analysis::Edition> editions_;
 };
 
-// "2025-01 (rescinded) · Framework for ...": the status appears unless "in force".
+// "2025-01 (not enforced) · Framework for ...": the status appears unless "in force".
 QString editionDisplayText(const analysis::Edition& edition);
 // "88 FR 73458, effective 2023-11-17" (+ the status note when there is one).
 QString editionCitationText(const analysis::Edition& edition);

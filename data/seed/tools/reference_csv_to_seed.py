@@ -8,10 +8,14 @@ too except for parts without BF16 (V100, T4); a `dc` of "?" is null. Where a fig
 out of free text (memory "16/32GB", reported TPP "15,832 [EPOCH]; 15,831 [SA]") the seed says
 how, as a per-field source.
 
+Corrections from later audits live beside this script in chips_audit.json (each with its
+source); they are applied after the CSV is read, so the reference table stays as published.
+
 Run: python3 data/seed/tools/reference_csv_to_seed.py docs/reference/chips.csv > data/seed/chips.json
 """
 import csv
 import json
+import os
 import re
 import sys
 
@@ -84,8 +88,37 @@ def main(path):
                 "sources": sources,
             }
             chips.append(chip)
+    apply_audit(chips, os.path.join(os.path.dirname(os.path.abspath(__file__)), "chips_audit.json"))
     json.dump(chips, sys.stdout, indent=1, ensure_ascii=False)
     sys.stdout.write("\n")
+
+
+RATE_ORDER = ("fp64", "fp32", "tf32", "fp16", "bf16", "fp8", "int8", "int4", "fp4")
+
+
+def apply_audit(chips, path):
+    """Applies the sourced corrections of chips_audit.json; a correction naming no chip, or
+    setting an unknown field, is an error (the audit must not silently stop applying)."""
+    with open(path, encoding="utf-8") as f:
+        audit = json.load(f)
+    by_name = {c["name"]: c for c in chips}
+    for fix in audit["corrections"]:
+        chip = by_name.get(fix["name"])
+        if chip is None:
+            sys.exit(f"chips_audit.json: no chip named {fix['name']!r} in the reference table")
+        if not fix.get("sources"):
+            sys.exit(f"chips_audit.json: the correction of {fix['name']!r} cites no source")
+        for key, value in fix.get("set", {}).items():
+            if key == "dense_tops":
+                rates = dict(chip["dense_tops"], **value)
+                chip["dense_tops"] = {k: rates[k] for k in RATE_ORDER if k in rates}
+            elif key in chip and key not in ("name", "sources", "notes"):
+                chip[key] = value
+            else:
+                sys.exit(f"chips_audit.json: {fix['name']!r} sets unknown field {key!r}")
+        if fix.get("notes_append"):
+            chip["notes"] = (chip["notes"] + "; " if chip["notes"] else "") + fix["notes_append"]
+        chip["sources"].extend(fix["sources"])
 
 
 if __name__ == "__main__":
