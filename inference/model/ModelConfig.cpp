@@ -23,11 +23,19 @@ std::string_view familyName(ModelFamily family) {
         return "qwen3_moe";
     case ModelFamily::Olmoe:
         return "olmoe";
+    case ModelFamily::DeepseekV2:
+        return "deepseek_v2";
+    case ModelFamily::DeepseekV3:
+        return "deepseek_v3";
     }
     return "?";
 }
 
 bool ModelConfig::isMoeLayer(int64_t layer) const {
+    if (layer < firstKDenseReplace)
+        return false;
+    if (deepseek())
+        return numExperts > 0 && moeLayerFreq > 0 && layer % moeLayerFreq == 0;
     if (std::find(mlpOnlyLayers.begin(), mlpOnlyLayers.end(), layer) != mlpOnlyLayers.end())
         return false;
     return numExperts > 0 && decoderSparseStep > 0 && (layer + 1) % decoderSparseStep == 0;
@@ -40,11 +48,13 @@ struct Family {
     std::string_view architecture;
     ModelFamily family;
 };
-constexpr std::array<Family, 4> kFamilies = {{
+constexpr std::array<Family, 6> kFamilies = {{
     {"mixtral", "MixtralForCausalLM", ModelFamily::Mixtral},
     {"qwen2_moe", "Qwen2MoeForCausalLM", ModelFamily::Qwen2Moe},
     {"qwen3_moe", "Qwen3MoeForCausalLM", ModelFamily::Qwen3Moe},
     {"olmoe", "OlmoeForCausalLM", ModelFamily::Olmoe},
+    {"deepseek_v2", "DeepseekV2ForCausalLM", ModelFamily::DeepseekV2},
+    {"deepseek_v3", "DeepseekV3ForCausalLM", ModelFamily::DeepseekV3},
 }};
 
 // Fields are looked up in text_config first (multimodal wrappers nest the language model there),
@@ -100,6 +110,27 @@ public:
         return value == nullptr ? fallback : checkedPositive(*value, names);
     }
 
+    // 0 is allowed (DeepSeek's first_k_dense_replace, n_shared_experts).
+    int64_t nonNegativeIntOr(std::string_view name, int64_t fallback) const {
+        const json* value = find(name);
+        if (value == nullptr)
+            return fallback;
+        if (!value->is_number_integer() || value->get<int64_t>() < 0 ||
+            value->get<int64_t>() > (int64_t{1} << 40))
+            throw EngineError("config.json: field '" + std::string(name) +
+                              "' must be a non-negative integer, got " + value->dump());
+        return value->get<int64_t>();
+    }
+
+    std::string stringOr(std::string_view name, std::string fallback) const {
+        const json* value = find(name);
+        if (value == nullptr)
+            return fallback;
+        if (!value->is_string())
+            throw EngineError("config.json: field '" + std::string(name) + "' is not a string");
+        return value->get<std::string>();
+    }
+
     double numberOr(std::string_view name, double fallback) const {
         const json* value = find(name);
         if (value == nullptr)
@@ -149,7 +180,82 @@ ModelFamily detectFamily(const Fields& fields, std::string& modelType) {
         throw EngineError("config.json: missing field 'model_type' (and no 'architectures')");
     }
     throw EngineError("config.json: unsupported architecture '" + modelType +
-                      "' (supported: mixtral, qwen2_moe, qwen3_moe, olmoe)");
+                      "' (supported: mixtral, qwen2_moe, qwen3_moe, olmoe, deepseek_v2, "
+                      "deepseek_v3)");
+}
+
+// MLA (DeepSeek-V2/V3): the query through an optional low-rank q_lora_rank bottleneck, keys and
+// values through the kv_lora_rank latent; heads split into a no-RoPE and a RoPE part.
+void parseLatentAttention(const Fields& fields, ModelConfig& config) {
+    config.attention = AttentionKind::Latent;
+    LatentAttention& mla = config.mla;
+    mla.qLoraRank = fields.positiveIntOr({"q_lora_rank"}, 0); // null in V2-Lite: no bottleneck
+    mla.kvLoraRank = fields.positiveInt({"kv_lora_rank"});
+    mla.qkNopeHeadDim = fields.positiveInt({"qk_nope_head_dim"});
+    mla.qkRopeHeadDim = fields.positiveInt({"qk_rope_head_dim"});
+    mla.vHeadDim = fields.positiveInt({"v_head_dim"});
+    if (mla.qkRopeHeadDim % 2 != 0)
+        throw EngineError("config.json: qk_rope_head_dim must be even for RoPE");
+    config.headDim = mla.qHeadDim();
+}
+
+void parseDeepseekExperts(const Fields& fields, ModelConfig& config) {
+    config.expertIntermediateSize = fields.positiveInt({"moe_intermediate_size"});
+    config.numSharedExperts = fields.nonNegativeIntOr("n_shared_experts", 0);
+    config.sharedExpertIntermediateSize = config.numSharedExperts * config.expertIntermediateSize;
+    config.firstKDenseReplace = fields.nonNegativeIntOr("first_k_dense_replace", 0);
+    config.moeLayerFreq = fields.positiveIntOr({"moe_layer_freq"}, 1);
+    if (config.firstKDenseReplace > 0 || config.moeLayerFreq > 1)
+        config.denseIntermediateSize = fields.positiveInt({"intermediate_size"});
+    else
+        config.denseIntermediateSize = fields.positiveIntOr({"intermediate_size"}, 0);
+    config.numExpertGroups = fields.positiveIntOr({"n_group"}, 1);
+    config.topkGroups = fields.positiveIntOr({"topk_group"}, 1);
+    if (config.numExperts % config.numExpertGroups != 0)
+        throw EngineError("config.json: n_routed_experts (" + std::to_string(config.numExperts) +
+                          ") is not a multiple of n_group (" +
+                          std::to_string(config.numExpertGroups) + ")");
+    if (config.topkGroups > config.numExpertGroups)
+        throw EngineError("config.json: topk_group exceeds n_group");
+    config.routedScalingFactor = fields.numberOr("routed_scaling_factor", 1.0);
+    if (!(config.routedScalingFactor > 0.0))
+        throw EngineError("config.json: routed_scaling_factor must be positive");
+    config.scoringFunc = fields.stringOr("scoring_func", "softmax");
+    if (config.scoringFunc != "softmax" && config.scoringFunc != "sigmoid")
+        throw EngineError("config.json: unsupported scoring_func '" + config.scoringFunc +
+                          "' (softmax or sigmoid)");
+    config.topkMethod = fields.stringOr("topk_method", "greedy");
+}
+
+// quantization_config: DeepSeek-V3 ships FP8 e4m3 weights with one F32 scale per 128x128 block.
+WeightQuantization parseQuantization(const Fields& fields) {
+    WeightQuantization quant;
+    const json* q = fields.find("quantization_config");
+    if (q == nullptr)
+        return quant;
+    if (!q->is_object())
+        throw EngineError("config.json: field 'quantization_config' is not an object");
+    const auto method = q->find("quant_method");
+    if (method == q->end() || !method->is_string())
+        throw EngineError("config.json: quantization_config.quant_method is missing or not a "
+                          "string");
+    quant.method = method->get<std::string>();
+    if (const auto fmt = q->find("fmt"); fmt != q->end()) {
+        if (!fmt->is_string())
+            throw EngineError("config.json: quantization_config.fmt is not a string");
+        quant.format = fmt->get<std::string>();
+    }
+    if (const auto block = q->find("weight_block_size"); block != q->end() && !block->is_null()) {
+        if (!block->is_array() || block->size() != 2 || !(*block)[0].is_number_integer() ||
+            !(*block)[1].is_number_integer() || (*block)[0].get<int64_t>() <= 0 ||
+            (*block)[1].get<int64_t>() <= 0)
+            throw EngineError("config.json: quantization_config.weight_block_size must be two "
+                              "positive integers, got " +
+                              block->dump());
+        quant.blockRows = (*block)[0].get<int64_t>();
+        quant.blockCols = (*block)[1].get<int64_t>();
+    }
+    return quant;
 }
 
 } // namespace
@@ -171,7 +277,9 @@ ModelConfig parseModelConfig(const json& root) {
         throw EngineError("config.json: num_attention_heads (" + std::to_string(config.numHeads) +
                           ") is not a multiple of num_key_value_heads (" +
                           std::to_string(config.numKvHeads) + ")");
-    if (fields.find("head_dim") != nullptr) {
+    if (config.deepseek()) {
+        parseLatentAttention(fields, config);
+    } else if (fields.find("head_dim") != nullptr) {
         config.headDim = fields.positiveInt({"head_dim"});
     } else {
         if (config.hiddenSize % config.numHeads != 0)
@@ -202,7 +310,12 @@ ModelConfig parseModelConfig(const json& root) {
         }
         for (const char* typeKey : {"rope_type", "type"}) {
             const auto type = rope->find(typeKey);
-            if (type != rope->end() && type->is_string() && *type != "default")
+            if (type == rope->end() || !type->is_string() || *type == "default")
+                continue;
+            config.ropeScaling = type->get<std::string>();
+            // DeepSeek ships YaRN; it is recorded for the projection (the forward pass refuses
+            // DeepSeek as a whole), the other families' forward would silently ignore it.
+            if (!config.deepseek())
                 throw EngineError("config.json: unsupported RoPE scaling '" +
                                   type->get<std::string>() + "' in " + scalingField);
         }
@@ -215,7 +328,9 @@ ModelConfig parseModelConfig(const json& root) {
     config.numExpertsPerToken = fields.positiveInt({"num_experts_per_tok"});
     if (config.numExpertsPerToken > config.numExperts)
         throw EngineError("config.json: num_experts_per_tok exceeds the number of experts");
-    if (qwen) {
+    if (config.deepseek()) {
+        parseDeepseekExperts(fields, config);
+    } else if (qwen) {
         config.expertIntermediateSize = fields.positiveInt({"moe_intermediate_size"});
         config.denseIntermediateSize = fields.positiveIntOr({"intermediate_size"}, 0);
         config.decoderSparseStep = fields.positiveIntOr({"decoder_sparse_step"}, 1);
@@ -235,9 +350,11 @@ ModelConfig parseModelConfig(const json& root) {
     } else {
         config.expertIntermediateSize = fields.positiveInt({"intermediate_size"});
     }
-    if (config.family == ModelFamily::Qwen2Moe)
+    if (config.family == ModelFamily::Qwen2Moe) {
         config.sharedExpertIntermediateSize =
             fields.positiveInt({"shared_expert_intermediate_size"});
+        config.numSharedExperts = 1;
+    }
 
     // Mixtral always renormalises the top-k weights; the others say so in norm_topk_prob.
     config.normTopkProb =
@@ -253,6 +370,10 @@ ModelConfig parseModelConfig(const json& root) {
         config.attentionBias = fields.boolOr("attention_bias", false);
         config.qkNorm = QkNorm::PerHead;
         break;
+    case ModelFamily::DeepseekV2:
+    case ModelFamily::DeepseekV3:
+        config.attentionBias = fields.boolOr("attention_bias", false);
+        break;
     case ModelFamily::Olmoe:
         config.attentionBias = fields.boolOr("attention_bias", false);
         config.qkNorm = QkNorm::WholeProj;
@@ -262,6 +383,7 @@ ModelConfig parseModelConfig(const json& root) {
         break;
     }
     config.tieWordEmbeddings = fields.boolOr("tie_word_embeddings", false);
+    config.quantization = parseQuantization(fields);
     if (const json* dtype = fields.findAny({"torch_dtype", "dtype"}); dtype && dtype->is_string())
         config.torchDtype = dtype->get<std::string>();
     if (const json* act = fields.find("hidden_act"); act && act->is_string() && *act != "silu")
@@ -290,6 +412,15 @@ void truncateLayers(ModelConfig& config, int64_t layers) {
         return;
     config.truncatedFromLayers = config.numLayers;
     config.numLayers = layers;
+    config.firstKDenseReplace = std::min<int64_t>(config.firstKDenseReplace, 1);
+}
+
+void requireForwardSupport(const ModelConfig& config) {
+    if (config.attention == AttentionKind::Latent || config.deepseek())
+        throw EngineError("DeepSeek (MLA) is not yet supported by the engine's forward pass "
+                          "(model_type '" +
+                          std::string(familyName(config.family)) +
+                          "'); `crossroads project` projects it");
 }
 
 json ModelConfig::toJson() const {
@@ -311,8 +442,18 @@ json ModelConfig::toJson() const {
     out["hidden_act"] = "silu";
     if (maxPositionEmbeddings > 0)
         out["max_position_embeddings"] = maxPositionEmbeddings;
+    if (!ropeScaling.empty())
+        out["rope_scaling"] = {{"type", ropeScaling}};
     if (!torchDtype.empty())
         out["torch_dtype"] = torchDtype;
+    if (!quantization.method.empty()) {
+        json quant = {{"quant_method", quantization.method}};
+        if (!quantization.format.empty())
+            quant["fmt"] = quantization.format;
+        if (quantization.blockRows > 0)
+            quant["weight_block_size"] = {quantization.blockRows, quantization.blockCols};
+        out["quantization_config"] = quant;
+    }
     switch (family) {
     case ModelFamily::Mixtral:
         out["num_local_experts"] = numExperts;
@@ -331,6 +472,29 @@ json ModelConfig::toJson() const {
             out["shared_expert_intermediate_size"] = sharedExpertIntermediateSize;
         else
             out["attention_bias"] = attentionBias;
+        break;
+    case ModelFamily::DeepseekV2:
+    case ModelFamily::DeepseekV3:
+        out["n_routed_experts"] = numExperts;
+        out["moe_intermediate_size"] = expertIntermediateSize;
+        if (denseIntermediateSize > 0)
+            out["intermediate_size"] = denseIntermediateSize;
+        out["n_shared_experts"] = numSharedExperts;
+        out["first_k_dense_replace"] = firstKDenseReplace;
+        out["moe_layer_freq"] = moeLayerFreq;
+        out["n_group"] = numExpertGroups;
+        out["topk_group"] = topkGroups;
+        out["routed_scaling_factor"] = routedScalingFactor;
+        out["scoring_func"] = scoringFunc;
+        out["topk_method"] = topkMethod;
+        out["norm_topk_prob"] = normTopkProb;
+        out["attention_bias"] = attentionBias;
+        out["q_lora_rank"] = mla.qLoraRank > 0 ? json(mla.qLoraRank) : json(nullptr);
+        out["kv_lora_rank"] = mla.kvLoraRank;
+        out["qk_nope_head_dim"] = mla.qkNopeHeadDim;
+        out["qk_rope_head_dim"] = mla.qkRopeHeadDim;
+        out["v_head_dim"] = mla.vHeadDim;
+        out.erase("head_dim"); // derived from the MLA head dims
         break;
     case ModelFamily::Olmoe:
         out["num_experts"] = numExperts;

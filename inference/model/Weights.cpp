@@ -390,6 +390,7 @@ Model loadCheckpoint(const fs::path& folder, int64_t layers) {
     Model model;
     model.name = folder.string();
     model.config = loadModelConfig(folder / "config.json");
+    requireForwardSupport(model.config);
     if (layers > 0)
         truncateLayers(model.config, layers);
     const ModelConfig& config = model.config;
@@ -472,6 +473,7 @@ Model loadCheckpoint(const fs::path& folder, int64_t layers) {
 }
 
 Model synthesizeModel(const ModelConfig& config, WeightType type, uint64_t seed, ThreadPool* pool) {
+    requireForwardSupport(config);
     Model model;
     model.name = "synthetic";
     model.config = config;

@@ -157,6 +157,9 @@ inline crossroads::inference::ModelConfig tinyConfig(crossroads::inference::Mode
         c.clipQkv = 1.5;
         c.expertIntermediateSize = 32; // hidden == 2 x intermediate: fused shapes are ambiguous
         break;
+    case ModelFamily::DeepseekV2: // MLA: parsed and costed, not run by the forward pass yet
+    case ModelFamily::DeepseekV3:
+        break;
     }
     return c;
 }
