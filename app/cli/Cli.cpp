@@ -63,6 +63,16 @@ bool wantsCommandLine(const QStringList& arguments) {
     return false;
 }
 
+bool needsWidgets(const QStringList& arguments) {
+    const SplitArguments a = split(arguments);
+    if (a.verb < 0)
+        return false;
+    for (const Command& c : commands())
+        if (a.rest[a.verb] == QLatin1String(c.name))
+            return c.widgets;
+    return false;
+}
+
 QString storePath(const QStringList& arguments) {
     return split(arguments).db.value_or(data::Store::defaultPath());
 }

@@ -11,6 +11,10 @@ enum ExitCode { Ok = 0, RuntimeError = 1, UsageError = 2 };
 // headless instead of opening the workbench.
 bool wantsCommandLine(const QStringList& arguments);
 
+// True when the verb draws with Qt Widgets (chart, report): main() then makes a QApplication,
+// on the offscreen platform when there is no display.
+bool needsWidgets(const QStringList& arguments);
+
 // The --db value given anywhere on the line, or the default store path.
 QString storePath(const QStringList& arguments);
 

@@ -1,5 +1,9 @@
 #include "app/gui/MainWindow.h"
 
+#include "app/charts/ChartKind.h"
+#include "app/charts/ChipChart.h"
+#include "app/gui/ChartPanel.h"
+#include "app/gui/CompareDialog.h"
 #include "app/gui/models/ChipDetailHtml.h"
 #include "app/gui/models/ChipFilterProxyModel.h"
 #include "app/gui/models/ChipTableModel.h"
@@ -12,12 +16,18 @@
 #include <QCloseEvent>
 #include <QComboBox>
 #include <QCoreApplication>
+#include <QDialog>
+#include <QDockWidget>
+#include <QGuiApplication>
 #include <QHeaderView>
 #include <QIcon>
 #include <QItemSelectionModel>
 #include <QKeySequence>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QScreen>
 #include <QScrollBar>
 #include <QSettings>
 #include <QSize>
@@ -26,6 +36,7 @@
 #include <QTableView>
 #include <QTextBrowser>
 #include <QToolBar>
+#include <QVBoxLayout>
 #include <algorithm>
 #include <memory>
 
@@ -40,6 +51,29 @@ std::unique_ptr<QSettings> workbenchSettings() {
         return std::make_unique<QSettings>(QStringLiteral("Crossroads"),
                                            QStringLiteral("crossroads"));
     return std::make_unique<QSettings>();
+}
+
+// Help > Data sources: every source key of the store's citations with its full citation.
+QString dataSourcesHtml(const std::vector<data::BibliographyEntry>& entries,
+                        const QPalette& palette) {
+    const QString subtle = palette.color(QPalette::PlaceholderText).name();
+    QString html = QStringLiteral("<h2>Data sources</h2><p style=\"color:%1\">The short keys of "
+                                  "the chips' citations (EPOCH, SA, MULLET, ...), with the full "
+                                  "citation, the date and the public address where known.</p>"
+                                  "<table cellspacing=\"0\" cellpadding=\"3\">")
+                       .arg(subtle);
+    for (const data::BibliographyEntry& e : entries) {
+        const QString url = QString::fromStdString(e.url).toHtmlEscaped();
+        html +=
+            QStringLiteral("<tr><td valign=\"top\"><b>%1</b></td><td>%2%3%4</td></tr>")
+                .arg(QString::fromStdString(e.key).toHtmlEscaped(),
+                     QString::fromStdString(e.citation).toHtmlEscaped(),
+                     e.date.empty() ? QString()
+                                    : QStringLiteral(" (%1)").arg(
+                                          QString::fromStdString(e.date).toHtmlEscaped()),
+                     url.isEmpty() ? QString() : QStringLiteral(" <a href=\"%1\">%1</a>").arg(url));
+    }
+    return html + QStringLiteral("</table>");
 }
 
 constexpr int kMaxInitialColumnWidth = 200;
@@ -60,12 +94,15 @@ MainWindow::MainWindow(data::Store& store, QWidget* parent)
     setObjectName(QStringLiteral("workbench"));
 
     editionModel_->setEditions(store.editions());
+    bibliography_ = store.bibliography();
     chipModel_->setChips(store.chips());
     proxyModel_->setSourceModel(chipModel_);
 
     buildToolBar();
     buildCentralWidget();
     buildStatusBar();
+    buildChartDock(store);
+    buildMenus();
 
     connect(proxyModel_, &QAbstractItemModel::rowsInserted, this, &MainWindow::updateStatus);
     connect(proxyModel_, &QAbstractItemModel::rowsRemoved, this, &MainWindow::updateStatus);
@@ -190,6 +227,107 @@ void MainWindow::buildStatusBar() {
     statusBar()->addPermanentWidget(editionLabel_);
 }
 
+void MainWindow::buildChartDock(const data::Store& store) {
+    chartPanel_ = new ChartPanel(this);
+    chartDock_ = new QDockWidget(QStringLiteral("Chart"), this);
+    chartDock_->setObjectName(QStringLiteral("chartDock"));
+    chartDock_->setWidget(chartPanel_);
+    chartDock_->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable |
+                            QDockWidget::DockWidgetClosable);
+    addDockWidget(Qt::BottomDockWidgetArea, chartDock_);
+    resizeDocks({chartDock_}, {kDefaultWindowSize.height() * 11 / 20}, Qt::Vertical);
+    charts::ChartInputs inputs;
+    inputs.chips = store.chips();
+    inputs.editions = store.editions();
+    inputs.edition_id = defaultEditionId_.toStdString();
+    inputs.bench_runs = charts::benchRunsFromRecords(store.benchmarkResults());
+    chartPanel_->setInputs(std::move(inputs));
+    connect(chartPanel_, &ChartPanel::chipClicked, this, [this](const QString& name) {
+        if (!selectChip(name))
+            statusBar()->showMessage(
+                QStringLiteral("%1 is filtered out of the table: clear the search or the "
+                               "filters to see its details")
+                    .arg(name),
+                6000);
+    });
+}
+
+void MainWindow::buildMenus() {
+    QMenu* file = menuBar()->addMenu(QStringLiteral("&File"));
+    QAction* exportChart = file->addAction(QStringLiteral("Export &chart…"));
+    exportChart->setObjectName(QStringLiteral("exportChartAction"));
+    exportChart->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+E")));
+    connect(exportChart, &QAction::triggered, chartPanel_, &ChartPanel::exportWithDialog);
+    file->addSeparator();
+    QAction* quit = file->addAction(QStringLiteral("&Quit"));
+    quit->setShortcut(QKeySequence::Quit);
+    connect(quit, &QAction::triggered, this, &QWidget::close);
+
+    QMenu* view = menuBar()->addMenu(QStringLiteral("&View"));
+    QAction* toggle = chartDock_->toggleViewAction();
+    toggle->setText(QStringLiteral("Chart &panel"));
+    toggle->setShortcut(QKeySequence(QStringLiteral("Ctrl+G")));
+    view->addAction(toggle);
+    QAction* compare = view->addAction(QStringLiteral("&Compare editions…"));
+    compare->setObjectName(QStringLiteral("compareAction"));
+    compare->setShortcut(QKeySequence(QStringLiteral("Ctrl+K")));
+    connect(compare, &QAction::triggered, this, [this] { openCompare(); });
+    QMenu* kinds = view->addMenu(QStringLiteral("Chart &kind"));
+    int number = 1;
+    for (charts::ChartKind k : charts::allChartKinds()) {
+        QAction* a = kinds->addAction(charts::chartKindTitle(k));
+        a->setShortcut(QKeySequence(QStringLiteral("Alt+%1").arg(number++)));
+        connect(a, &QAction::triggered, this, [this, k] {
+            chartDock_->show();
+            chartPanel_->setKind(k);
+        });
+    }
+
+    QMenu* help = menuBar()->addMenu(QStringLiteral("&Help"));
+    QAction* sources = help->addAction(QStringLiteral("&Data sources"));
+    sources->setObjectName(QStringLiteral("dataSourcesAction"));
+    connect(sources, &QAction::triggered, this, [this] {
+        auto* dialog = new QDialog(this);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        dialog->setWindowTitle(QStringLiteral("Data sources"));
+        auto* layout = new QVBoxLayout(dialog);
+        auto* text = new QTextBrowser(dialog);
+        text->setObjectName(QStringLiteral("dataSources"));
+        text->setOpenExternalLinks(true);
+        text->setHtml(dataSourcesHtml(bibliography_, palette()));
+        layout->addWidget(text);
+        dialog->resize(900, 640);
+        dialog->show();
+    });
+    QAction* about = help->addAction(QStringLiteral("&About Crossroads"));
+    connect(about, &QAction::triggered, this, [this] {
+        QMessageBox::about(
+            this, QStringLiteral("About Crossroads"),
+            QStringLiteral(
+                "<p><b>Crossroads %1</b></p><p>What the export rules make of an AI chip, "
+                "and what the chip can do for AI.</p><p>Store: %2<br>%3 chips, %4 "
+                "editions, %5 cited sources.</p>")
+                .arg(QCoreApplication::applicationVersion(), storePath_.toHtmlEscaped())
+                .arg(chipModel_->rowCount())
+                .arg(editionModel_->rowCount())
+                .arg(bibliography_.size()));
+    });
+}
+
+CompareDialog* MainWindow::openCompare() {
+    if (!compareDialog_) {
+        compareDialog_ = new CompareDialog(chipModel_->chips(), editionModel_, this);
+        connect(compareDialog_, &CompareDialog::chipActivated, this, [this](const QString& name) {
+            if (!selectChip(name))
+                statusBar()->showMessage(
+                    QStringLiteral("%1 is filtered out of the table").arg(name), 6000);
+        });
+    }
+    compareDialog_->show();
+    compareDialog_->raise();
+    return compareDialog_;
+}
+
 QString MainWindow::currentEditionId() const {
     const auto& edition = chipModel_->edition();
     return edition ? toQString(edition->id) : QString();
@@ -232,6 +370,8 @@ void MainWindow::applyEdition(int editionRow) {
         return;
     const QString selected = selectedChipName();
     chipModel_->setEdition(*edition);
+    if (chartPanel_)
+        chartPanel_->setEdition(toQString(edition->id));
     fitColumns();
     ensureSelection(selected);
     updateStatus();
@@ -279,6 +419,8 @@ void MainWindow::fitColumns() {
 
 void MainWindow::updateDetail() {
     const QPalette palette = detail_->palette();
+    if (chartPanel_)
+        chartPanel_->selectChip(selectedChipName());
     const QModelIndexList rows = table_->selectionModel()->selectedRows();
     if (rows.isEmpty()) {
         detail_->setHtml(emptyDetailHtml(palette));
@@ -292,7 +434,13 @@ void MainWindow::updateDetail() {
         detail_->setHtml(emptyDetailHtml(palette));
         return;
     }
-    detail_->setHtml(chipDetailHtml(*chip, *result, *edition, palette));
+    const CitationResolver resolve = [this](std::string_view citation) {
+        std::vector<SourceReference> out;
+        for (const data::BibliographyEntry& e : data::citedEntries(bibliography_, citation))
+            out.push_back({e.key, e.citation, e.url, e.date});
+        return out;
+    };
+    detail_->setHtml(chipDetailHtml(*chip, *result, *edition, palette, resolve));
 }
 
 void MainWindow::updateStatus() {
@@ -324,6 +472,7 @@ void MainWindow::restoreSettings() {
     settings->beginGroup(QStringLiteral("workbench"));
     if (!restoreGeometry(settings->value(QStringLiteral("geometry")).toByteArray()))
         resize(kDefaultWindowSize);
+    fitToScreen();
     restoreState(settings->value(QStringLiteral("windowState")).toByteArray());
     const QByteArray splitterState = settings->value(QStringLiteral("splitter")).toByteArray();
     QString editionId = settings->value(QStringLiteral("edition")).toString();
@@ -352,6 +501,22 @@ void MainWindow::restoreSettings() {
         const int detailWidth = std::max(kMinDetailWidth, width() - tableWidth);
         splitter_->setSizes({tableWidth, detailWidth});
     }
+}
+
+void MainWindow::fitToScreen() {
+    // The default size and a restored one both give way to the screen the window opens on
+    // (a 1560 x 940 default is 2340 x 1410 device pixels at a scale factor of 1.5).
+    const QScreen* on = screen() ? screen() : QGuiApplication::primaryScreen();
+    if (!on)
+        return;
+    const QRect available = on->availableGeometry();
+    const QSize room(available.width() * 19 / 20, available.height() * 19 / 20);
+    const QSize fitted = size().boundedTo(room);
+    if (fitted != size())
+        resize(fitted);
+    if (!available.contains(frameGeometry()))
+        move(available.topLeft() +
+             QPoint((available.width() - width()) / 2, (available.height() - height()) / 2));
 }
 
 void MainWindow::saveSettings() const {

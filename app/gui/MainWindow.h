@@ -1,13 +1,18 @@
 // The workbench window: the chip table under the chosen edition (search, status filters,
 // sorting) beside a detail pane giving the selected chip's classification, the reasons and the
-// source of every figure.
+// source of every figure; under them the chart panel (a dock), which follows the edition and the
+// selection, and selects the chip clicked on it.
 #pragma once
+
+#include "data/Bibliography.h"
 
 #include <QMainWindow>
 #include <QString>
+#include <vector>
 
 class QAction;
 class QComboBox;
+class QDockWidget;
 class QLabel;
 class QLineEdit;
 class QSplitter;
@@ -20,6 +25,8 @@ class Store;
 
 namespace crossroads::gui {
 
+class ChartPanel;
+class CompareDialog;
 class ChipFilterProxyModel;
 class ChipTableModel;
 class EditionListModel;
@@ -43,6 +50,11 @@ public:
     QTextBrowser* detailPane() const { return detail_; }
     QComboBox* editionSelector() const { return editionCombo_; }
     QLineEdit* searchField() const { return search_; }
+    ChartPanel* chartPanel() const { return chartPanel_; }
+    QDockWidget* chartDock() const { return chartDock_; }
+
+    // The compare view (one per window), shown.
+    CompareDialog* openCompare();
 
 public Q_SLOTS:
     // false when the store has no such edition.
@@ -58,6 +70,8 @@ private:
     void buildToolBar();
     void buildCentralWidget();
     void buildStatusBar();
+    void buildChartDock(const data::Store& store);
+    void buildMenus();
     void applyEdition(int editionRow);
     void onFilterChanged();
     // Keeps the selected chip when it is still shown, else selects the first row, so the
@@ -67,9 +81,11 @@ private:
     void updateDetail();
     void updateStatus();
     void restoreSettings();
+    void fitToScreen();
     void saveSettings() const;
 
     QString storePath_;
+    std::vector<data::BibliographyEntry> bibliography_;
     QString defaultEditionId_;
     ChipTableModel* chipModel_ = nullptr;
     ChipFilterProxyModel* proxyModel_ = nullptr;
@@ -85,6 +101,9 @@ private:
     QLabel* storeLabel_ = nullptr;
     QLabel* countLabel_ = nullptr;
     QLabel* editionLabel_ = nullptr;
+    ChartPanel* chartPanel_ = nullptr;
+    QDockWidget* chartDock_ = nullptr;
+    CompareDialog* compareDialog_ = nullptr;
 };
 
 } // namespace crossroads::gui
