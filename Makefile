@@ -5,17 +5,21 @@ BUILD_TYPE ?= RelWithDebInfo
 # The engine again under ASan + UBSan (clang), its tests, and the safetensors fuzzer.
 SANITIZE_DIR ?= build-sanitize
 FUZZ_SECONDS ?= 60
+# The chip readers (Crossroads CSV, Epoch CSV, chip JSON) under libFuzzer, each this long.
+FUZZ_DIR          ?= build-fuzz
+DATA_FUZZ_SECONDS ?= 20
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
 # What the build and the tests need from Debian (Qt's SQLite driver is its own package;
+# libqcustomplot-dev and qt6-svg-dev draw and export the charts;
 # python3-torch runs the engine's oracle test under Debian's own /usr/bin/python3; libdnnl-dev
 # is oneDNN, for the CPU engine's prefill products).
 DEBIAN_PACKAGES := cmake make g++ pkg-config qt6-base-dev libqt6sql6-sqlite \
                    nlohmann-json3-dev libgl1-mesa-dev python3-torch libdnnl-dev \
-                   clang libclang-rt-14-dev
+                   clang libclang-rt-14-dev libqcustomplot-dev qt6-svg-dev
 
-.PHONY: all deps configure build run test sanitize clean package
+.PHONY: all deps configure build run test sanitize fuzz-data clean package
 
 all: build
 
@@ -49,6 +53,7 @@ run: build
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS)
 	$(MAKE) sanitize
+	$(MAKE) fuzz-data
 
 # The engine alone (no Qt, no CUDA), built by clang with AddressSanitizer and
 # UndefinedBehaviorSanitizer: every engine test runs under them (a report fails the test), then
@@ -63,6 +68,19 @@ sanitize: deps
 	$(SANITIZE_DIR)/fuzz_safetensors_header -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	  $(SANITIZE_DIR)/fuzz-corpus
 
+# The chip readers fuzzed (clang, libFuzzer + ASan + UBSan), seeded with the sample files of
+# tests/data; each also checks that what parses survives a write and a read. Longer:
+# `make fuzz-data DATA_FUZZ_SECONDS=600`; the corpora grow in $(FUZZ_DIR)/corpus-*.
+fuzz-data: deps
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCROSSROADS_FUZZ=ON -DCROSSROADS_CUDA=OFF -DBUILD_TESTING=OFF
+	cmake --build $(FUZZ_DIR) -j$(JOBS) --target fuzz_crossroads_csv fuzz_epoch_csv fuzz_chip_json
+	for f in crossroads_csv epoch_csv chip_json; do \
+	  mkdir -p $(FUZZ_DIR)/corpus-$$f && \
+	  $(FUZZ_DIR)/data/fuzz_$$f -max_total_time=$(DATA_FUZZ_SECONDS) -print_final_stats=1 \
+	    $(FUZZ_DIR)/corpus-$$f tests/data || exit 1; \
+	done
+
 # The .deb is CPU-only (cuBLAS is not a Debian package), so it is built without CUDA.
 package: deps
 	cmake -S . -B build-deb -DCMAKE_BUILD_TYPE=Release -DCROSSROADS_CUDA=OFF -DBUILD_TESTING=OFF
@@ -70,4 +88,4 @@ package: deps
 	cd build-deb && cpack
 
 clean:
-	rm -rf $(BUILD_DIR) $(SANITIZE_DIR)
+	rm -rf $(BUILD_DIR) $(SANITIZE_DIR) $(FUZZ_DIR)

@@ -2,7 +2,13 @@
 
 #include "analysis/ChipJson.h"
 #include "analysis/Classifier.h"
+#include "app/cli/ChartCommands.h"
+#include "app/cli/CompareCommands.h"
+#include "app/cli/DesignAroundCommands.h"
 #include "app/cli/EngineCommands.h"
+#include "app/cli/LicenseCommands.h"
+#include "app/cli/ProjectCommands.h"
+#include "app/cli/StoreCommands.h"
 #include "app/cli/TextTable.h"
 #include "data/ChipFiles.h"
 #include "data/Store.h"
@@ -214,30 +220,6 @@ int classifyCommand(const QStringList& arguments, const QString& storePath) {
     return 0;
 }
 
-int importCommand(const QStringList& arguments, const QString& storePath) {
-    QCommandLineParser parser;
-    parser.addPositionalArgument(QStringLiteral("FILE"),
-                                 QStringLiteral("Chips as JSON (.json), Crossroads CSV or Epoch AI "
-                                                "hardware CSV (.csv; told apart by the header)."));
-    if (!parseVerb(parser, arguments,
-                   "Import chips into the store: all or nothing; a chip with the same name is "
-                   "replaced.",
-                   true))
-        return 0;
-    if (parser.positionalArguments().size() != 1)
-        throw UsageFailure("import takes one FILE");
-    const QString path = parser.positionalArguments().first();
-    const auto chips = data::readChipFile(path); // every row checked before the store is touched
-    data::Store store(storePath);
-    const data::ImportReport report = store.upsertChips(chips);
-    print(QStringLiteral("Imported %1 chips from %2: %3 added, %4 updated.\n")
-              .arg(chips.size())
-              .arg(path)
-              .arg(report.added)
-              .arg(report.updated));
-    return 0;
-}
-
 int exportCommand(const QStringList& arguments, const QString& storePath) {
     QCommandLineParser parser;
     parser.addPositionalArgument(QStringLiteral("FILE"),
@@ -276,6 +258,11 @@ int exportCommand(const QStringList& arguments, const QString& storePath) {
 
 } // namespace
 
+const analysis::Edition& chooseEdition(const std::vector<analysis::Edition>& editions,
+                                       const QString& requested) {
+    return pickEdition(editions, requested);
+}
+
 void print(const QString& text) {
     QTextStream out(stdout);
     out << text;
@@ -303,10 +290,26 @@ const std::vector<Command>& commands() {
         {"editions", "List the rule editions (--json).", editionsCommand},
         {"classify", "Classify chips under an edition, with the reasons (--json).",
          classifyCommand},
-        {"import", "Import chips from JSON, Crossroads CSV or Epoch AI CSV.", importCommand},
+        {"license",
+         "Licence needed to ship chips to a destination, with the basis and review policy "
+         "(--json).",
+         licenseCommand},
+        {"import", "Import chips from JSON, Crossroads CSV or Epoch AI CSV (merges; --dry-run).",
+         importCommand},
+        {"history", "The audit trail of changes to the chips (--chip, --json).", historyCommand},
+        {"results", "The saved benchmark results (--json).", resultsCommand},
         {"export", "Export chips to JSON or CSV.", exportCommand},
         {"run", "Greedy generation with the bundled MoE engine (--logits-out).", runCommand},
         {"bench", "Prefill/decode throughput against measured and datasheet peaks.", benchCommand},
+        {"project", "Roofline projection of a model's decode and prefill on chips (--json).",
+         projectCommand},
+        {"chart", "Export a chart (tpp-pd, bandwidth-tpp, timeline, ...) as PNG, PDF or SVG.",
+         chartCommand, true},
+        {"compare", "What changes between two editions, and why (--json).", compareCommand},
+        {"design-around",
+         "Margins to every threshold and the smallest change that leaves each line (--json).",
+         designAroundCommand},
+        {"report", "A comparison report of two editions as PDF or HTML.", reportCommand, true},
     };
     return list;
 }

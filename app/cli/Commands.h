@@ -2,6 +2,8 @@
 // stdout, reports errors by throwing UsageFailure (exit 2) or std::exception (exit 1).
 #pragma once
 
+#include "analysis/Edition.h"
+
 #include <QCommandLineParser>
 #include <QString>
 #include <QStringList>
@@ -27,7 +29,15 @@ struct Command {
     const char* name;
     const char* summary;
     int (*run)(const QStringList& arguments, const QString& storePath);
+    // Draws with Qt Widgets (charts, reports): runs under a QApplication, off screen when there
+    // is no display.
+    bool widgets = false;
 };
+
+// The edition `requested` names (empty: the newest in force), as `classify --edition` picks it;
+// an unknown id throws UsageFailure naming the known ones. For verbs in other files.
+const analysis::Edition& chooseEdition(const std::vector<analysis::Edition>& editions,
+                                       const QString& requested);
 
 // Every verb, in the order `crossroads --help` lists them.
 const std::vector<Command>& commands();
