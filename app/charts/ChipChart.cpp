@@ -27,6 +27,7 @@ constexpr double kMarkerRadiusPixels = 4.0;
 constexpr double kHitRadiusPixels = 7.0;
 constexpr int kStripHeightPixels = 84;
 constexpr int kClickSlopPixels = 4;
+constexpr std::string_view kReferenceChip = "H100 SXM5 80GB";
 
 QString q(const std::string& s) {
     return QString::fromStdString(s);
@@ -312,12 +313,13 @@ void ChipChart::plotChip(Plotted p, const std::string& paragraph) {
 }
 
 void ChipChart::finishChips(QCPLegend* legendBox) {
-    std::set<int> named;
-    for (const ClassGraph& g : classGraphs_) {
-        if (!named.insert(g.rank).second)
-            continue; // one legend entry per class, whichever rect holds its first chip
-        g.graph->setName(QStringLiteral("%1 (%2)").arg(g.graph->name()).arg(classCounts_[g.rank]));
-        g.graph->addToLegend(legendBox);
+    // One legend entry per class, controlled first, from the first graph made for it.
+    std::map<int, QCPGraph*> first;
+    for (const ClassGraph& g : classGraphs_)
+        first.emplace(g.rank, g.graph);
+    for (const auto& [rank, graph] : first) {
+        graph->setName(QStringLiteral("%1 (%2)").arg(graph->name()).arg(classCounts_[rank]));
+        graph->addToLegend(legendBox);
     }
     for (Plotted& p : plotted_)
         addChipLabel(p);
@@ -941,10 +943,15 @@ void ChipChart::buildCapability(const ChartInputs& inputs) {
     if (bestFree) {
         int beaten = 0;
         const Point* example = nullptr;
+        // The example named: the H100 SXM, the unit of H100-equivalents, when it is beaten;
+        // else the beaten chip with the highest TPP.
         for (const Point& p : points)
             if (p.c->result.controlled == std::optional(true) && p.decode < bestFree->decode) {
                 ++beaten;
-                if (!example || *p.c->result.tppValue() > *example->c->result.tppValue())
+                const bool reference = p.c->chip->name == kReferenceChip;
+                if (!example || reference ||
+                    (example->c->chip->name != kReferenceChip &&
+                     *p.c->result.tppValue() > *example->c->result.tppValue()))
                     example = &p;
             }
         headline = beaten == 0

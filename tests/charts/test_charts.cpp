@@ -68,6 +68,7 @@ private Q_SLOTS:
     void everyKindExportsInEveryFormat();
     void tppPdPlotsEveryChipWithARate();
     void chipLabelsDoNotCollideOnTheChart();
+    void capabilityShowsTheHeadline();
     void the2022EditionIsDrawnOnItsIoPlane();
     void hitTestingAndSelection();
     void badExportsAreRefused();
@@ -303,6 +304,18 @@ void ChartsTest::chipLabelsDoNotCollideOnTheChart() {
         QCOMPARE(int(rects.size()), int(chart.plottedChips().size()));
         QCOMPARE(overlappingPairs(rects), 0);
     }
+}
+
+void ChartsTest::capabilityShowsTheHeadline() {
+    // The H20, outside 3A090 since 2023 (4.0 TB/s), out-decodes the controlled H100 SXM
+    // (3.35 TB/s) on DeepSeek-V3: docs/reference/moe-inference.md, 107 vs 89 tokens/s.
+    charts::ChipChart chart;
+    chart.setViewport(QRect(0, 0, 1600, 1000));
+    chart.showChart(ChartKind::Capability, bundledInputs("2026-01"));
+    QVERIFY2(chart.chartSubtitle().contains(QStringLiteral("Outside 3A090, H20 (China)")) &&
+                 chart.chartSubtitle().contains(QStringLiteral("H100 SXM5 80GB")),
+             qPrintable(chart.chartSubtitle()));
+    QVERIFY(chart.toolTipFor(QStringLiteral("H20 (China)")).contains(QStringLiteral("DeepSeek")));
 }
 
 void ChartsTest::the2022EditionIsDrawnOnItsIoPlane() {
