@@ -19,17 +19,12 @@ QString q(const std::string& s) {
     return QString::fromStdString(s);
 }
 
+// Both editions are required here (chooseEdition would default an empty one).
 const analysis::Edition& requireEdition(const std::vector<analysis::Edition>& editions,
                                         const QString& id, const char* option) {
     if (id.isEmpty())
         throw UsageFailure(std::string("--") + option + " ID is required");
-    if (const analysis::Edition* e = analysis::findEdition(editions, id.toStdString()))
-        return *e;
-    QStringList known;
-    for (const analysis::Edition& e : editions)
-        known << q(e.id);
-    throw UsageFailure("unknown edition \"" + id.toStdString() +
-                       "\" (known: " + known.join(QStringLiteral(", ")).toStdString() + ")");
+    return chooseEdition(editions, id);
 }
 
 QString side(const analysis::ClassificationResult& r) {

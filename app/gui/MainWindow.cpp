@@ -237,8 +237,8 @@ void MainWindow::buildChartDock(const data::Store& store) {
     addDockWidget(Qt::BottomDockWidgetArea, chartDock_);
     resizeDocks({chartDock_}, {kDefaultWindowSize.height() * 11 / 20}, Qt::Vertical);
     charts::ChartInputs inputs;
-    inputs.chips = store.chips();
-    inputs.editions = store.editions();
+    inputs.chips = chipModel_->chips(); // read from the store once, in the constructor
+    inputs.editions = editionModel_->editions();
     inputs.edition_id = defaultEditionId_.toStdString();
     inputs.bench_runs = charts::benchRunsFromRecords(store.benchmarkResults());
     chartPanel_->setInputs(std::move(inputs));
