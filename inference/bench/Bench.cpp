@@ -122,6 +122,7 @@ BenchResult runBench(Backend& backend, const BenchOptions& options) {
     result.dtype = std::string(weightTypeName(model.weights.type));
     result.isa = device.isa;
     result.prefillKernel = device.prefillKernel;
+    result.decodePrefetchBytes = device.decodePrefetchBytes;
     result.truncated = config.truncated();
     result.threads = device.threads;
     result.kvBytesPerToken = backend.kvBytesPerToken();
@@ -392,6 +393,8 @@ json benchResultToJson(const BenchResult& r) {
               {"cpu", r.cpu},
               {"isa", r.isa},
               {"prefill_kernel", text(r.prefillKernel)},
+              {"decode_prefetch_bytes",
+               r.decodePrefetchBytes ? json(*r.decodePrefetchBytes) : json(nullptr)},
               {"threads", r.threads},
               {"gpu", gpu ? text(r.device) : json(nullptr)},
               {"driver", text(r.driver)},

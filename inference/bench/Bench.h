@@ -81,7 +81,8 @@ struct BenchResult {
     std::string driver;  // DeviceInfo::driver (empty on the CPU)
     std::string dtype;
     std::string isa;
-    std::string prefillKernel; // DeviceInfo::prefillKernel (CPU)
+    std::string prefillKernel;                  // DeviceInfo::prefillKernel (CPU)
+    std::optional<int64_t> decodePrefetchBytes; // DeviceInfo::decodePrefetchBytes (CPU)
     bool truncated = false;
     int threads = 0;
     std::optional<double> measuredBandwidthGbPerS; // mean of the measurements

@@ -208,6 +208,7 @@ DeviceInfo CpuBackend::device() const {
     info.name = cpuName();
     info.isa = std::string(isaName(activeIsa()));
     info.prefillKernel = prefillKernel();
+    info.decodePrefetchBytes = decodePrefetchBytes();
     info.threads = pool_->size();
     return info;
 }

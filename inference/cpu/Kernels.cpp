@@ -18,6 +18,7 @@ std::atomic<int> g_activeIsa{-1};
 // 66-74 GFLOP/s against 76-90 dot, at 32 97-107 against 87-97, at 256 138-151 against 89-110):
 // packing costs about as much as the FMAs of 16 tokens.
 std::atomic<int64_t> g_packedMinTokens{32};
+std::atomic<int64_t> g_decodePrefetchBytes{defaultDecodePrefetchBytes()};
 
 bool cpuHas(Isa isa) {
     __builtin_cpu_init();
@@ -88,6 +89,19 @@ int64_t packedGemmMinTokens() {
 
 void setPackedGemmMinTokens(int64_t tokens) {
     g_packedMinTokens.store(std::max<int64_t>(1, tokens), std::memory_order_relaxed);
+}
+
+int64_t defaultDecodePrefetchBytes() {
+    __builtin_cpu_init();
+    return __builtin_cpu_is("intel") ? 1024 : 0;
+}
+
+int64_t decodePrefetchBytes() {
+    return g_decodePrefetchBytes.load(std::memory_order_relaxed);
+}
+
+void setDecodePrefetchBytes(int64_t bytes) {
+    g_decodePrefetchBytes.store(std::max<int64_t>(0, bytes), std::memory_order_relaxed);
 }
 
 std::string_view isaName(Isa isa) {

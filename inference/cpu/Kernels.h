@@ -33,6 +33,13 @@ void matmulRowsReference(const Matrix& w, int64_t rowBegin, int64_t rowEnd, cons
 // dot-product kernels. A tuning knob for benchmarks, which compare the two in one run.
 int64_t packedGemmMinTokens();
 void setPackedGemmMinTokens(int64_t tokens);
+// How far ahead (bytes) the decode kernels prefetch each stream of weights; 0: no software
+// prefetch. The default is the CPU's (defaultDecodePrefetchBytes): 1,024 on Intel, where it lifts
+// decode to the read bandwidth, 0 on AMD and others, where it costs (KernelsIsa.h). A knob for
+// benchmarks, which compare settings in one run; negative values count as 0.
+int64_t decodePrefetchBytes();
+void setDecodePrefetchBytes(int64_t bytes);
+int64_t defaultDecodePrefetchBytes();
 
 // out[i] = floatToBf16(x[i]) for i < n (Tensor.h), vectorised where the CPU has AVX-512.
 void roundToBf16(const float* x, int64_t n, uint16_t* out);

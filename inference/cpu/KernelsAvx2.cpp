@@ -25,6 +25,7 @@ CROSSROADS_AVX2 inline __m256 loadWeights8(const std::byte* row, int64_t c) {
 template <WeightType Type, int R, int T>
 CROSSROADS_AVX2 void microAvx2(const Matrix& w, int64_t r0, int64_t rowStride, const float* x,
                                int64_t xStride, float* y, int64_t yStride) {
+    [[maybe_unused]] const int64_t prefetch = T == 1 ? decodePrefetchBytes() : 0;
     __m256 acc[R][T];
     for (int i = 0; i < R; ++i)
         for (int t = 0; t < T; ++t)
@@ -41,7 +42,8 @@ CROSSROADS_AVX2 void microAvx2(const Matrix& w, int64_t r0, int64_t rowStride, c
         for (int i = 0; i < R; ++i) {
             if constexpr (T == 1) // decode: one prefetch per 64-byte line
                 if ((c * static_cast<int64_t>(weightTypeBytes(Type)) & 63) == 0)
-                    prefetchAhead(rows[i] + c * static_cast<int64_t>(weightTypeBytes(Type)));
+                    prefetchAhead(rows[i] + c * static_cast<int64_t>(weightTypeBytes(Type)),
+                                  prefetch);
             const __m256 wv = loadWeights8<Type>(rows[i], c);
             for (int t = 0; t < T; ++t)
                 acc[i][t] = _mm256_fmadd_ps(wv, xs[t], acc[i][t]);
@@ -79,6 +81,7 @@ CROSSROADS_AVX2 void rowsAvx2(const Matrix& w, int64_t rowBegin, int64_t rowEnd,
 template <int R>
 CROSSROADS_AVX2 void decodeBf16Avx2(const Matrix& w, int64_t r0, int64_t rowStride, const float* x,
                                     float* y) {
+    const int64_t prefetch = decodePrefetchBytes();
     const __m256i highHalves = _mm256_set1_epi32(static_cast<int>(0xffff0000u));
     __m256 acc[R];
     const uint16_t* rows[R];
@@ -97,7 +100,7 @@ CROSSROADS_AVX2 void decodeBf16Avx2(const Matrix& w, int64_t r0, int64_t rowStri
         const __m256 odd = _mm256_shuffle_ps(a, b, 0xdd);         // x1 x3 .. x15
         for (int i = 0; i < R; ++i) {
             if ((c & 31) == 0) // one prefetch per 64-byte line
-                prefetchAhead(rows[i] + c);
+                prefetchAhead(rows[i] + c, prefetch);
             const __m256i pairs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[i] + c));
             acc[i] =
                 _mm256_fmadd_ps(_mm256_castsi256_ps(_mm256_slli_epi32(pairs, 16)), even, acc[i]);

@@ -71,6 +71,7 @@ CROSSROADS_AVX512 void rowsAvx512(const Matrix& w, int64_t rowBegin, int64_t row
 template <WeightType Type, int R>
 CROSSROADS_AVX512 void decodeAvx512(const Matrix& w, int64_t r0, int64_t rowStride, const float* x,
                                     float* y) {
+    const int64_t prefetch = decodePrefetchBytes();
     __m512 acc[R];
     const std::byte* rows[R];
     for (int i = 0; i < R; ++i) {
@@ -92,7 +93,7 @@ CROSSROADS_AVX512 void decodeAvx512(const Matrix& w, int64_t r0, int64_t rowStri
             const __m512 odd = _mm512_permutex2var_ps(low, oddIndex, high);
             for (int i = 0; i < R; ++i) {
                 const std::byte* line = rows[i] + 2 * c;
-                prefetchAhead(line);
+                prefetchAhead(line, prefetch);
                 const __m512i pairs = _mm512_loadu_si512(line);
                 acc[i] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(pairs, 16)), even,
                                          acc[i]);
@@ -112,7 +113,7 @@ CROSSROADS_AVX512 void decodeAvx512(const Matrix& w, int64_t r0, int64_t rowStri
             const __m512 xs = _mm512_loadu_ps(x + c);
             for (int i = 0; i < R; ++i) {
                 const auto* line = reinterpret_cast<const float*>(rows[i]) + c;
-                prefetchAhead(line);
+                prefetchAhead(line, prefetch);
                 acc[i] = _mm512_fmadd_ps(_mm512_loadu_ps(line), xs, acc[i]);
             }
         }

@@ -62,6 +62,7 @@ CROSSROADS_AVX512BF16 void rowsBf16(const Matrix& w, int64_t rowBegin, int64_t r
 template <int R>
 CROSSROADS_AVX512BF16 void decodeBf16(const Matrix& w, int64_t r0, int64_t rowStride,
                                       const uint16_t* x, float* y) {
+    const int64_t prefetch = decodePrefetchBytes();
     __m512 acc[R];
     const uint16_t* rows[R];
     for (int i = 0; i < R; ++i) {
@@ -73,7 +74,7 @@ CROSSROADS_AVX512BF16 void decodeBf16(const Matrix& w, int64_t r0, int64_t rowSt
     for (int64_t c = 0; c < vectorCols; c += 32) {
         const auto xs = (__m512bh)_mm512_loadu_si512(x + c);
         for (int i = 0; i < R; ++i) {
-            prefetchAhead(rows[i] + c);
+            prefetchAhead(rows[i] + c, prefetch);
             acc[i] = _mm512_dpbf16_ps(acc[i], (__m512bh)_mm512_loadu_si512(rows[i] + c), xs);
         }
     }

@@ -19,16 +19,18 @@ namespace crossroads::inference::kernels {
 constexpr int kDecodeStreams = 8;
 
 // Decode streams its weights from memory once, and its kernels spend a few dependent
-// instructions per line read (a dot-product chain, or a widening and two FMAs): the out-of-order
-// window then fills before enough loads are in flight, and the hardware prefetchers alone do
-// not make up for it. On the 2-core Xeon (AVX-512-BF16) the vdpbf16ps stream read the LM head
-// at 86-88% of the bandwidth kernel's rate, a plain add of the same loads at 100-102%; with a
-// prefetch 512 B to 2 KB ahead on every stream, 99-101%. Each decode kernel prefetches every
-// line of its rows this far ahead (past a row's end is the next row of the same run, or
-// harmless: a prefetch never faults).
-constexpr int64_t kDecodePrefetchBytes = 1024;
-inline void prefetchAhead(const void* line) {
-    _mm_prefetch(static_cast<const char*>(line) + kDecodePrefetchBytes, _MM_HINT_T0);
+// instructions per line read (a dot-product chain, or a widening and two FMAs). On the 2-core
+// Xeon (AVX-512-BF16) the out-of-order window then filled before enough loads were in flight:
+// the vdpbf16ps stream read the LM head at 86-88% of the bandwidth kernel's rate, a plain add of
+// the same loads at 100-102%, and with a prefetch 512 B to 2 KB ahead on every stream 99-101%.
+// On AMD's cores the same prefetches cost instead of helping (their own prefetchers already run
+// ahead, and the extra loads compete for the load ports): on the 2-core EPYC with AVX-512-BF16,
+// Qwen3 decode read at 76% (avx512-bf16) and 66% (avx2) of the bandwidth with them, 97% and 94%
+// without. So the distance is a setting (decodePrefetchBytes, Kernels.h), 0 meaning none, read
+// once per kernel call.
+inline void prefetchAhead(const void* line, int64_t distance) {
+    if (distance > 0)
+        _mm_prefetch(static_cast<const char*>(line) + distance, _MM_HINT_T0);
 }
 
 // Rows in blocks that stay in L2 while every token pair streams past them.

@@ -94,6 +94,7 @@ void benchRunsAndReports() {
     CHECK(json["phases"][1]["bandwidth_pairing"] == "step");
     CHECK(json["phases"][1]["fraction_of_measured_bandwidth_quartiles"].size() == 2);
     CHECK(json["metadata"]["prefill_kernel"] == backend.prefillKernel());
+    CHECK(json["metadata"]["decode_prefetch_bytes"] == decodePrefetchBytes());
     CHECK(json["phases"][0]["fraction_of_measured_tflops"].is_number());
     CHECK(json["measured_bandwidth_stddev_gb_per_s"].is_number());
     CHECK(json["peak_host_memory_bytes"].get<double>() > 0);

@@ -25,13 +25,15 @@ struct TestMatrix {
     }
 };
 
-// matmulRows holds to its double-accumulating reference on every ISA, dtype, tail and stride.
+// matmulRows holds to its double-accumulating reference on every ISA, dtype, tail and stride,
+// with the decode kernels' software prefetch off and on (the default differs by CPU vendor).
 // Runs under the ISA the caller made active.
 void matmulMatchesReference() {
     std::mt19937 random(3);
     std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
     const Isa isa = activeIsa();
-    {
+    for (const int64_t prefetch : {int64_t{0}, int64_t{1024}}) {
+        setDecodePrefetchBytes(prefetch);
         for (const auto type : {WeightType::F32, WeightType::BF16}) {
             for (const auto& [rows, cols] : std::vector<std::pair<int64_t, int64_t>>{{1, 1},
                                                                                      {5, 7},
@@ -74,8 +76,9 @@ void matmulMatchesReference() {
                     if (worst > tolerance)
                         check::fail(
                             __FILE__, __LINE__,
-                            std::string(isaName(isa)) + " " + std::string(weightTypeName(type)) +
-                                " " + std::to_string(rows) + "x" + std::to_string(cols) + " t" +
+                            std::string(isaName(isa)) + " prefetch " + std::to_string(prefetch) +
+                                " " + std::string(weightTypeName(type)) + " " +
+                                std::to_string(rows) + "x" + std::to_string(cols) + " t" +
                                 std::to_string(tokens) + ": error " + std::to_string(worst));
                 }
             }
@@ -99,6 +102,7 @@ void matmulMatchesReference() {
         // The FMA-peak chains compute what their scalar reference computes, bit for bit.
         CHECK(fmaChains(1000) == fmaChainsReference(1000, fmaLanes()));
     }
+    setDecodePrefetchBytes(defaultDecodePrefetchBytes());
     std::printf("kernels checked on %s\n", std::string(isaName(isa)).c_str());
 }
 
