@@ -278,6 +278,14 @@ bool isCountryCode(std::string_view code) {
     return find(code) != nullptr;
 }
 
+std::vector<std::string> countryCodes() {
+    std::vector<std::string> codes;
+    codes.reserve(kCountries.size());
+    for (const Country& c : kCountries)
+        codes.emplace_back(c.code);
+    return codes;
+}
+
 std::string countryName(std::string_view code) {
     const Country* c = find(code);
     return c ? std::string(c->name) : std::string(code);

@@ -3,6 +3,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace crossroads::analysis {
 
@@ -10,5 +11,7 @@ namespace crossroads::analysis {
 bool isCountryCode(std::string_view code);
 // "Germany" for "DE"; the code itself when unknown.
 std::string countryName(std::string_view code);
+// Every assigned code, in code order (a destination selector lists them).
+std::vector<std::string> countryCodes();
 
 } // namespace crossroads::analysis

@@ -198,6 +198,7 @@ private Q_SLOTS:
         QSignalSpy resets(&model, &QAbstractItemModel::modelReset);
         for (const auto& e : editions_) {
             model.setEdition(e);
+            model.setDestination(e.id == "2026-01" ? QString() : QStringLiteral("CN"));
             QVERIFY(!QTest::currentTestFailed());
             QCOMPARE(model.resultAt(0)->edition_id, e.id);
             for (const char* text : {"nvidia", "a.1", "zzz", "", "acme undetermined"}) {
@@ -213,7 +214,7 @@ private Q_SLOTS:
             }
             QVERIFY(!QTest::currentTestFailed());
         }
-        QCOMPARE(resets.size(), static_cast<qsizetype>(editions_.size()));
+        QCOMPARE(resets.size(), static_cast<qsizetype>(2 * editions_.size()));
 
         // Unsorted again, then new chips under a filter.
         proxy.sort(-1);
@@ -361,6 +362,91 @@ private Q_SLOTS:
         QVERIFY(text.contains(QStringLiteral("vendor slide 15,832 (confidence: medium)")));
         QVERIFY(text.contains(QStringLiteral("Dense FP8 (TFLOPS)")));
         QVERIFY(text.contains(QStringLiteral("88 FR 73458")));
+    }
+
+    // The licence column: what determineLicense answers for the chosen destination, in words,
+    // with its basis in the tooltip and the detail pane; no destination, no answer.
+    void licenseColumn_data() {
+        QTest::addColumn<QString>("edition");
+        QTest::addColumn<QString>("destination");
+        QTest::addColumn<QString>("chip");
+        QTest::addColumn<QString>("expected"); // the display text, or its start ("Depends")
+        // clang-format off
+        QTest::newRow("H100 to CN, 2026-01") << "2026-01" << "CN" << "H100-like" << "Required: case-by-case";
+        QTest::newRow("H100 to CN, 2023-10") << "2023-10" << "CN" << "H100-like" << "Required: presumption of denial";
+        QTest::newRow("H100 to DE")          << "2026-01" << "DE" << "H100-like" << "Not required";
+        QTest::newRow("H20 to CN, 2025-04")  << "2025-04" << "CN" << "H20 (China)" << "Required";
+        QTest::newRow("H20 to CN, 2026-01")  << "2026-01" << "CN" << "H20 (China)" << "Required: case-by-case";
+        QTest::newRow("H20 to CN, 2023-10")  << "2023-10" << "CN" << "H20 (China)" << "Not required";
+        QTest::newRow("die area unknown")    << "2023-10" << "CN" << "Unknown die" << "Depends";
+        QTest::newRow("no destination")      << "2026-01" << ""   << "H100-like" << "";
+        // clang-format on
+    }
+    void licenseColumn() {
+        QFETCH(QString, edition);
+        QFETCH(QString, destination);
+        QFETCH(QString, chip);
+        QFETCH(QString, expected);
+        ChipTableModel model;
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        // The 2025-04 letters name the H20 (a chip only near its figures is a "depends") and
+        // the 2026-01 box tests memory bandwidth and I/O too.
+        auto chips = testChips();
+        for (auto& c : chips)
+            if (c.name == "H100-like" || c.name == "H20-like") {
+                c.memory_bandwidth_gb_per_s = c.name == "H100-like" ? 3350 : 4000;
+                c.io_bidirectional_gb_per_s = 900;
+                if (c.name == "H20-like")
+                    c.name = "H20 (China)";
+            }
+        model.setChipsAndEdition(chips, this->edition(edition.toLatin1().constData()));
+        model.setDestination(destination.toLower()); // codes are case-insensitive
+        QCOMPARE(model.destination(), destination);
+        const int row = rowOf(model, chip);
+        const QString shown = model.index(row, ChipTableModel::LicenseColumn).data().toString();
+        if (expected == QLatin1String("Depends"))
+            QVERIFY2(shown.startsWith(expected), qPrintable(shown));
+        else
+            QCOMPARE(shown, expected);
+        const auto* license = model.licenseAt(row);
+        QCOMPARE(license != nullptr, !destination.isEmpty());
+        const QString header =
+            model.headerData(ChipTableModel::LicenseColumn, Qt::Horizontal).toString();
+        QCOMPARE(header, destination.isEmpty() ? QStringLiteral("License")
+                                               : QStringLiteral("License to ") + destination);
+        if (!license)
+            return;
+        const QString tip =
+            model.index(row, ChipTableModel::LicenseColumn).data(Qt::ToolTipRole).toString();
+        for (const auto& line : license->basis)
+            QVERIFY2(tip.contains(QString::fromStdString(line)), line.c_str());
+        QVERIFY(model.index(row, ChipTableModel::LicenseColumn)
+                    .data(Qt::DecorationRole)
+                    .canConvert<QColor>());
+        QTextDocument document;
+        document.setHtml(chipDetailHtml(*model.chipAt(row), *model.resultAt(row), *model.edition(),
+                                        QPalette(), {}, license));
+        const QString text = document.toPlainText();
+        QVERIFY2(text.contains(QStringLiteral("License to ")), qPrintable(text));
+        for (const auto& line : license->basis)
+            QVERIFY2(text.contains(QString::fromStdString(line)), line.c_str());
+    }
+
+    // An unknown code is refused, naming it, and the table keeps its destination.
+    void licenseColumnRefusesUnknownCode() {
+        ChipTableModel model;
+        model.setChipsAndEdition(testChips(), edition("2026-01"));
+        model.setDestination(QStringLiteral("CN"));
+        bool refused = false;
+        try {
+            model.setDestination(QStringLiteral("XX"));
+        } catch (const analysis::LicenseQueryError& e) {
+            refused = QString::fromUtf8(e.what()).contains(QStringLiteral("XX"));
+        }
+        QVERIFY(refused);
+        QCOMPARE(model.destination(), QStringLiteral("CN"));
+        QVERIFY(model.licenseAt(0) != nullptr);
     }
 
     void detailHtmlEscapesData() {

@@ -1,5 +1,7 @@
 #include "app/gui/models/ChipDetailHtml.h"
 
+#include "analysis/Countries.h"
+
 #include "app/gui/models/DisplayText.h"
 #include "app/gui/models/EditionListModel.h"
 
@@ -256,7 +258,8 @@ void writeFigures(HtmlWriter& w, const analysis::ChipSpec& chip,
 
 QString chipDetailHtml(const analysis::ChipSpec& chip, const analysis::ClassificationResult& result,
                        const analysis::Edition& edition, const QPalette& palette,
-                       const CitationResolver& resolveCitation) {
+                       const CitationResolver& resolveCitation,
+                       const analysis::LicenseResult* license) {
     HtmlWriter w(palette);
     w.raw(QStringLiteral("<h2 style=\"margin-bottom:2px\">%1</h2>").arg(esc(chip.name)));
     QStringList meta;
@@ -283,6 +286,40 @@ QString chipDetailHtml(const analysis::ChipSpec& chip, const analysis::Classific
         w.paragraph(w.muted(QStringLiteral("No criterion decided this result.")));
     else
         w.list(result.explanation);
+
+    if (license) {
+        const QString where =
+            QStringLiteral("%1 (%2)").arg(toQString(analysis::countryName(license->destination)),
+                                          toQString(license->destination));
+        const QString answer = !license->license_required   ? QStringLiteral("depends")
+                               : *license->license_required ? QStringLiteral("required")
+                                                            : QStringLiteral("not required");
+        w.heading(esc(QStringLiteral("License to %1: %2").arg(where, answer)));
+        w.paragraph(
+            w.muted(QStringLiteral("The buyer taken to be headquartered in the destination")));
+        w.list(license->basis);
+        if (license->review_policy) {
+            w.paragraph(
+                esc(QStringLiteral("Review policy: %1").arg(toQString(*license->review_policy))));
+            w.list(license->review_conditions);
+        }
+        if (!license->license_exceptions.empty()) {
+            std::vector<std::string> exceptions;
+            for (const auto& e : license->license_exceptions)
+                exceptions.push_back(e.id + ": " + e.summary + " (" + e.citation.text + " [" +
+                                     e.citation.evidence + "])");
+            w.paragraph(QStringLiteral("License exceptions available:"));
+            w.list(exceptions);
+        }
+        if (!license->other_restrictions.empty()) {
+            w.paragraph(QStringLiteral("Other restrictions (named, not modelled):"));
+            w.list(license->other_restrictions);
+        }
+        if (!license->undetermined.empty()) {
+            w.paragraph(w.muted(QStringLiteral("Depends on facts or figures not given:")));
+            w.list(license->undetermined);
+        }
+    }
 
     if (!result.remarks.empty()) {
         w.heading(QStringLiteral("Remarks"));

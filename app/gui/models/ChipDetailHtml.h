@@ -6,6 +6,7 @@
 #include "analysis/ChipSpec.h"
 #include "analysis/Classifier.h"
 #include "analysis/Edition.h"
+#include "analysis/License.h"
 
 #include <QPalette>
 #include <QString>
@@ -30,10 +31,12 @@ struct SourceReference {
 using CitationResolver = std::function<std::vector<SourceReference>(std::string_view citation)>;
 
 // Every string from the data is HTML-escaped; colours come from `palette`. With a resolver, the
-// page ends with the full citation of every source key the chip's sources use.
+// page ends with the full citation of every source key the chip's sources use. With a licence
+// answer (the window's destination), a section says whether a licence is needed and why.
 QString chipDetailHtml(const analysis::ChipSpec& chip, const analysis::ClassificationResult& result,
                        const analysis::Edition& edition, const QPalette& palette,
-                       const CitationResolver& resolveCitation = {});
+                       const CitationResolver& resolveCitation = {},
+                       const analysis::LicenseResult* license = nullptr);
 
 // Shown when nothing is selected.
 QString emptyDetailHtml(const QPalette& palette);

@@ -1,6 +1,9 @@
 #include "app/gui/models/ChipTableModel.h"
 
 #include "app/gui/models/DisplayText.h"
+#include "app/gui/models/TableRoles.h"
+
+#include "analysis/Countries.h"
 
 #include <QBrush>
 #include <exception>
@@ -12,6 +15,41 @@ namespace {
 
 QString joined(const std::vector<std::string>& items, const QString& separator) {
     return toQStringList(items).join(separator);
+}
+
+// "Required: presumption of denial", "Not required", "Depends: headquarters".
+QString licenseText(const analysis::LicenseResult& l) {
+    QString text = !l.license_required   ? QStringLiteral("Depends")
+                   : *l.license_required ? QStringLiteral("Required")
+                                         : QStringLiteral("Not required");
+    if (l.license_required.value_or(false) && l.review_policy)
+        text += QStringLiteral(": ") + toQString(*l.review_policy);
+    else if (!l.license_required && !l.undetermined.empty())
+        text += QStringLiteral(": ") + joined(l.undetermined, QStringLiteral(", "));
+    return text;
+}
+
+QString licenseToolTip(const analysis::LicenseResult& l) {
+    QStringList lines;
+    lines << QStringLiteral("To %1 (%2), buyer headquartered there")
+                 .arg(toQString(analysis::countryName(l.destination)), toQString(l.destination));
+    for (const auto& line : l.basis)
+        lines << QStringLiteral("• ") + toQString(line);
+    if (l.review_policy)
+        lines << QStringLiteral("Review policy: %1").arg(toQString(*l.review_policy));
+    for (const auto& line : l.review_conditions)
+        lines << QStringLiteral("  – ") + toQString(line);
+    QStringList exceptions;
+    for (const auto& e : l.license_exceptions)
+        exceptions << toQString(e.id);
+    if (!exceptions.isEmpty())
+        lines
+            << QStringLiteral("Licence exceptions: %1").arg(exceptions.join(QStringLiteral(", ")));
+    for (const auto& line : l.other_restrictions)
+        lines << QStringLiteral("Also: ") + toQString(line);
+    if (!l.undetermined.empty())
+        lines << QStringLiteral("Depends on: %1").arg(joined(l.undetermined, QStringLiteral(", ")));
+    return lines.join(QLatin1Char('\n'));
 }
 
 } // namespace
@@ -41,8 +79,33 @@ void ChipTableModel::setChipsAndEdition(std::vector<analysis::ChipSpec> chips,
     endResetModel();
 }
 
+void ChipTableModel::setDestination(const QString& code) {
+    const QString upper = code.trimmed().toUpper();
+    if (!upper.isEmpty() && !analysis::isCountryCode(upper.toStdString()))
+        throw analysis::LicenseQueryError("not an ISO 3166-1 alpha-2 country code: " +
+                                          code.toStdString());
+    beginResetModel();
+    destination_ = upper;
+    reclassify();
+    endResetModel();
+}
+
+const analysis::LicenseResult* ChipTableModel::licenseAt(int row) const {
+    if (row < 0 || static_cast<size_t>(row) >= licenses_.size())
+        return nullptr;
+    return &licenses_[static_cast<size_t>(row)];
+}
+
+const analysis::LicenseResult*
+ChipTableModel::licenseFor(const analysis::ClassificationResult* r) const {
+    if (!r || results_.empty())
+        return nullptr;
+    return licenseAt(static_cast<int>(r - results_.data()));
+}
+
 void ChipTableModel::reclassify() {
     results_.clear();
+    licenses_.clear();
     if (!edition_)
         return;
     results_.reserve(chips_.size());
@@ -56,6 +119,23 @@ void ChipTableModel::reclassify() {
             failed.edition_id = edition_->id;
             failed.remarks.push_back(std::string("classification failed: ") + e.what());
             results_.push_back(std::move(failed));
+        }
+    }
+    if (destination_.isEmpty())
+        return;
+    licenses_.reserve(chips_.size());
+    const analysis::LicenseQuery query{destination_.toStdString(), std::nullopt};
+    for (size_t i = 0; i < chips_.size(); ++i) {
+        try {
+            licenses_.push_back(
+                analysis::determineLicense(chips_[i], results_[i], *edition_, query));
+        } catch (const std::exception& e) {
+            analysis::LicenseResult failed;
+            failed.chip_name = chips_[i].name;
+            failed.edition_id = edition_->id;
+            failed.destination = query.destination;
+            failed.undetermined.push_back(std::string("licence determination failed: ") + e.what());
+            licenses_.push_back(std::move(failed));
         }
     }
 }
@@ -110,6 +190,14 @@ QVariant ChipTableModel::data(const QModelIndex& index, int role) const {
         return {};
     case SortRole:
         return sortData(chip, result, column);
+    case NumberRole: // exports write these figures as numbers
+        if (column == YearColumn && chip.year)
+            return *chip.year;
+        if (column == TppColumn && result && result->tpp)
+            return result->tpp->tpp;
+        if (column == PerformanceDensityColumn && result && result->performance_density)
+            return *result->performance_density;
+        return {};
     case ChipNameRole:
         return toQString(chip.name);
     case ControlledRole:
@@ -148,6 +236,10 @@ QVariant ChipTableModel::displayData(const analysis::ChipSpec& chip,
         return classText(*r);
     case ControlledColumn:
         return controlledText(*r);
+    case LicenseColumn: {
+        const auto* l = licenseFor(r);
+        return l ? licenseText(*l) : QString();
+    }
     case BorderlineColumn:
         return r->borderline ? QStringLiteral("Yes") : QString();
     case LicenseExceptionsColumn:
@@ -177,6 +269,11 @@ QVariant ChipTableModel::sortData(const analysis::ChipSpec& chip,
         return joined(r->classes, QStringLiteral(", "));
     case ControlledColumn:
         return r && r->controlled ? QVariant(*r->controlled ? 1 : 0) : QVariant();
+    case LicenseColumn: {
+        // Required first when sorted descending; "depends" sorts last.
+        const auto* l = licenseFor(r);
+        return l && l->license_required ? QVariant(*l->license_required ? 1 : 0) : QVariant();
+    }
     case BorderlineColumn:
         return r ? QVariant(r->borderline ? 1 : 0) : QVariant();
     default:
@@ -241,6 +338,10 @@ QVariant ChipTableModel::toolTipData(const analysis::ChipSpec& chip,
             lines.prepend(QStringLiteral("Paragraph: %1").arg(toQString(*r->paragraph)));
         return lines.isEmpty() ? QVariant() : QVariant(lines.join(QLatin1Char('\n')));
     }
+    case LicenseColumn: {
+        const auto* l = licenseFor(r);
+        return l ? QVariant(licenseToolTip(*l)) : QVariant();
+    }
     case BorderlineColumn:
         return r->borderline_reasons.empty()
                    ? QVariant()
@@ -265,6 +366,14 @@ QVariant ChipTableModel::decorationData(const analysis::ClassificationResult* r,
         if (!r->controlled)
             return toneColor(palette, Tone::Warning);
         return toneColor(palette, *r->controlled ? Tone::Controlled : Tone::Clear);
+    case LicenseColumn: {
+        const auto* l = licenseFor(r);
+        if (!l)
+            return {};
+        if (!l->license_required)
+            return toneColor(palette, Tone::Warning);
+        return toneColor(palette, *l->license_required ? Tone::Controlled : Tone::Clear);
+    }
     case BorderlineColumn:
         return r->borderline ? QVariant(toneColor(palette, Tone::Warning)) : QVariant();
     case TppColumn:
@@ -306,6 +415,9 @@ QVariant ChipTableModel::headerData(int section, Qt::Orientation orientation, in
             return QStringLiteral("Class");
         case ControlledColumn:
             return QStringLiteral("Controlled");
+        case LicenseColumn:
+            return destination_.isEmpty() ? QStringLiteral("License")
+                                          : QStringLiteral("License to %1").arg(destination_);
         case BorderlineColumn:
             return QStringLiteral("Borderline");
         case LicenseExceptionsColumn:
@@ -326,6 +438,14 @@ QVariant ChipTableModel::headerData(int section, Qt::Orientation orientation, in
                                   "and the edition's bit lengths");
         case PerformanceDensityColumn:
             return QStringLiteral("Performance density: TPP / applicable die area (mm²)");
+        case LicenseColumn:
+            return destination_.isEmpty()
+                       ? QStringLiteral("Choose a destination to see whether each chip needs a "
+                                        "licence to go there")
+                       : QStringLiteral("Whether a licence is required to export to %1 (%2), "
+                                        "the buyer headquartered there, and the review policy")
+                             .arg(toQString(analysis::countryName(destination_.toStdString())),
+                                  destination_);
         case BorderlineColumn:
             return QStringLiteral("A 2% change of one figure would change the paragraph");
         case FlagsColumn:

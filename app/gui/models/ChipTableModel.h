@@ -5,6 +5,7 @@
 #include "analysis/ChipSpec.h"
 #include "analysis/Classifier.h"
 #include "analysis/Edition.h"
+#include "analysis/License.h"
 
 #include <QAbstractTableModel>
 #include <optional>
@@ -25,6 +26,7 @@ public:
         PerformanceDensityColumn,
         ClassColumn,
         ControlledColumn,
+        LicenseColumn, // for the destination chosen (setDestination); empty without one
         BorderlineColumn,
         LicenseExceptionsColumn,
         FlagsColumn,
@@ -49,6 +51,14 @@ public:
     void setChipsAndEdition(std::vector<analysis::ChipSpec> chips,
                             const analysis::Edition& edition);
 
+    // The destination (ISO 3166-1 alpha-2) of the licence column, empty for none: each row then
+    // carries analysis::determineLicense's answer (the buyer headquartered there). An unknown
+    // code is refused (LicenseQueryError) and the model keeps its destination.
+    void setDestination(const QString& code);
+    const QString& destination() const { return destination_; }
+    // nullptr without a destination, or when `row` is out of range.
+    const analysis::LicenseResult* licenseAt(int row) const;
+
     // nullopt until an edition is set; rows show figures only then.
     const std::optional<analysis::Edition>& edition() const { return edition_; }
     const std::vector<analysis::ChipSpec>& chips() const { return chips_; }
@@ -67,6 +77,8 @@ public:
 
 private:
     void reclassify();
+    // The licence of the row whose result is `r` (a pointer into results_).
+    const analysis::LicenseResult* licenseFor(const analysis::ClassificationResult* r) const;
     QVariant displayData(const analysis::ChipSpec& chip, const analysis::ClassificationResult* r,
                          int column) const;
     QVariant sortData(const analysis::ChipSpec& chip, const analysis::ClassificationResult* r,
@@ -78,6 +90,8 @@ private:
 
     std::vector<analysis::ChipSpec> chips_;
     std::optional<analysis::Edition> edition_;
+    QString destination_;
+    std::vector<analysis::LicenseResult> licenses_; // one per result, when a destination is set
     std::vector<analysis::ClassificationResult> results_; // parallel to chips_ when edition_
 };
 
