@@ -14,10 +14,11 @@ CMAKE_ARGS ?=
 # What the build and the tests need from Debian (Qt's SQLite driver is its own package;
 # libqcustomplot-dev and qt6-svg-dev draw and export the charts;
 # python3-torch runs the engine's oracle test under Debian's own /usr/bin/python3; libdnnl-dev
-# is oneDNN, for the CPU engine's prefill products).
+# is oneDNN, for the CPU engine's prefill products; libxlsxwriter-dev writes the XLSX table
+# exports).
 DEBIAN_PACKAGES := cmake make g++ pkg-config qt6-base-dev libqt6sql6-sqlite \
                    nlohmann-json3-dev libgl1-mesa-dev python3-torch libdnnl-dev \
-                   clang libclang-rt-14-dev libqcustomplot-dev qt6-svg-dev
+                   clang libclang-rt-14-dev libqcustomplot-dev qt6-svg-dev libxlsxwriter-dev
 
 .PHONY: all deps configure build run test sanitize fuzz-data clean package
 

@@ -38,8 +38,8 @@ std::string optString(const json& obj, const char* key, const std::string& ctx) 
 
 const std::set<std::string>& knownKeys() {
     static const std::set<std::string> keys = [] {
-        std::set<std::string> k = {"name",       "vendor",     "year",  "kind",
-                                   "datacenter", "dense_tops", "notes", "sources"};
+        std::set<std::string> k = {"name",       "vendor", "year",    "kind",        "datacenter",
+                                   "dense_tops", "notes",  "sources", "alternatives"};
         for (const FigureField& f : kFigureFields)
             k.insert(std::string(f.key));
         return k;
@@ -116,7 +116,45 @@ ChipSpec chipFromJson(const json& obj, const std::string& context) {
             chip.sources.push_back(std::move(src));
         }
     }
+    if (auto alternatives = obj.find("alternatives");
+        alternatives != obj.end() && !alternatives->is_null())
+        chip.alternatives = alternativesFromJson(*alternatives, ctx);
     return chip;
+}
+
+std::vector<FigureAlternative> alternativesFromJson(const json& array, const std::string& ctx) {
+    if (!array.is_array())
+        fail(ctx, "\"alternatives\" must be an array");
+    std::vector<FigureAlternative> out;
+    for (const json& a : array) {
+        if (!a.is_object())
+            fail(ctx, "each alternative must be an object {field, value, citation, confidence}");
+        for (const auto& [key, value] : a.items())
+            if (key != "field" && key != "value" && key != "citation" && key != "confidence")
+                fail(ctx, "unknown key \"alternatives." + key + "\"");
+        FigureAlternative alt;
+        alt.field = optString(a, "field", ctx);
+        if (alt.field.empty())
+            fail(ctx, "an alternative needs a \"field\"");
+        const auto value = optNumber(a, "value", ctx + " alternative for \"" + alt.field + "\"");
+        if (!value)
+            fail(ctx, "the alternative for \"" + alt.field + "\" needs a \"value\"");
+        alt.value = *value;
+        alt.citation = optString(a, "citation", ctx);
+        alt.confidence = optString(a, "confidence", ctx);
+        out.push_back(std::move(alt));
+    }
+    return out;
+}
+
+json alternativesToJson(const std::vector<FigureAlternative>& alternatives) {
+    json out = json::array();
+    for (const FigureAlternative& a : alternatives)
+        out.push_back({{"field", a.field},
+                       {"value", a.value},
+                       {"citation", a.citation},
+                       {"confidence", a.confidence}});
+    return out;
 }
 
 json chipToJson(const ChipSpec& chip) {
@@ -139,6 +177,8 @@ json chipToJson(const ChipSpec& chip) {
         out[std::string(f.key)] = optToJson(chip.*f.member);
     out["notes"] = chip.notes.empty() ? json(nullptr) : json(chip.notes);
     out["sources"] = std::move(sources);
+    if (!chip.alternatives.empty()) // absent when none, as chips without them always printed
+        out["alternatives"] = alternativesToJson(chip.alternatives);
     return out;
 }
 

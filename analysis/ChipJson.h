@@ -20,6 +20,13 @@ public:
 ChipSpec chipFromJson(const nlohmann::json& object, const std::string& context = "chip");
 nlohmann::json chipToJson(const ChipSpec& chip);
 
+// The "alternatives" array of the interchange object: [{"field", "value", "citation",
+// "confidence"}] (an extension; chipToJson leaves it out when there are none). The reader checks
+// shape and keys; validateChip checks the fields and values.
+std::vector<FigureAlternative> alternativesFromJson(const nlohmann::json& array,
+                                                    const std::string& context);
+nlohmann::json alternativesToJson(const std::vector<FigureAlternative>& alternatives);
+
 // A JSON text holding one chip object or an array of them. Validates every chip
 // (validateChip); throws ChipFormatError naming the entry and the problem.
 std::vector<ChipSpec> chipsFromJsonText(const std::string& text);

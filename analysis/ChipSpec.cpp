@@ -66,7 +66,26 @@ std::vector<std::string> validateChip(const ChipSpec& chip) {
     for (const Source& s : chip.sources)
         if (s.citation.empty())
             problems.push_back("a source for field \"" + s.field + "\" has no citation");
+    for (const FigureAlternative& a : chip.alternatives) {
+        const std::string where = "alternative for \"" + a.field + "\"";
+        if (!isAlternativeField(a.field))
+            problems.push_back(where + ": not a figure (a rate key such as \"bf16\", or a figure "
+                                       "such as \"io_bidirectional_gb_per_s\")");
+        else if (!std::isfinite(a.value) || a.value <= 0)
+            problems.push_back(where + ": the value must be a positive number");
+        else if (a.citation.empty())
+            problems.push_back(where + " has no citation");
+    }
     return problems;
+}
+
+bool isAlternativeField(std::string_view key) {
+    if (precisionFromKey(key))
+        return true;
+    for (const FigureField& f : kFigureFields)
+        if (f.key == key)
+            return true;
+    return false;
 }
 
 } // namespace crossroads::analysis

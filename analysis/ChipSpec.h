@@ -42,6 +42,17 @@ struct Source {
     bool operator==(const Source&) const = default;
 };
 
+// Another source's value for one figure than the one the chip holds (H800 I/O 300 GB/s beside the
+// 400 of its row; Gaudi 3 BF16 1,678 TFLOPS beside 1,835): the figure stays, the alternative
+// says which class believing the other source would give (analysis/SourceSensitivity.h).
+struct FigureAlternative {
+    std::string field; // a rate key ("bf16") or a kFigureFields key ("io_bidirectional_gb_per_s")
+    double value = 0;
+    std::string citation;
+    std::string confidence;
+    bool operator==(const FigureAlternative&) const = default;
+};
+
 struct ChipSpec {
     std::string name;
     std::string vendor;
@@ -58,6 +69,7 @@ struct ChipSpec {
     std::optional<double> tpp_reported;
     std::string notes; // free text (an extension of the interchange object: "notes")
     std::vector<Source> sources;
+    std::vector<FigureAlternative> alternatives; // an extension of the interchange object
 
     bool operator==(const ChipSpec&) const = default;
 };
@@ -79,8 +91,12 @@ inline constexpr std::array<FigureField, 7> kFigureFields = {{
     {"tpp_reported", &ChipSpec::tpp_reported},
 }};
 
+// Whether `key` names a figure an alternative may give: a rate key or a kFigureFields key.
+bool isAlternativeField(std::string_view key);
+
 // Problems that make a chip impossible (empty name, figure <= 0 or not finite, year out of
-// range). Each message names the field. Empty when the chip is valid.
+// range, an alternative for no figure, without a citation or with a value <= 0). Each message
+// names the field. Empty when the chip is valid.
 std::vector<std::string> validateChip(const ChipSpec& chip);
 
 } // namespace crossroads::analysis

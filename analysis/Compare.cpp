@@ -1,5 +1,7 @@
 #include "analysis/Compare.h"
 
+#include "analysis/Scenario.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -76,7 +78,11 @@ EditionComparison compareEditions(const std::vector<ChipSpec>& chips, const Edit
     EditionComparison out;
     out.baseline = baseline.id;
     out.vs = vs.id;
-    for (const ChipSpec& chip : chips) {
+    out.baseline_scenario = baseline.scenario;
+    out.vs_scenario = vs.scenario;
+    for (const ChipSpec& chip : chipsWithHypothetical(chips, baseline, &vs)) {
+        if (isHypotheticalChip(baseline, chip.name) || isHypotheticalChip(vs, chip.name))
+            out.hypothetical_chips.push_back(chip.name);
         ClassificationResult from = classify(chip, baseline);
         ClassificationResult to = classify(chip, vs);
         const bool same = from.paragraph == to.paragraph && from.classes == to.classes &&
@@ -105,21 +111,37 @@ EditionComparison compareEditions(const std::vector<ChipSpec>& chips, const Edit
 }
 
 json comparisonToJson(const EditionComparison& c) {
+    auto hypothetical = [&](const std::string& chip) {
+        return std::find(c.hypothetical_chips.begin(), c.hypothetical_chips.end(), chip) !=
+               c.hypothetical_chips.end();
+    };
     json changes = json::array();
-    for (const ChipChange& ch : c.changes)
+    for (const ChipChange& ch : c.changes) {
         changes.push_back({{"chip", ch.chip},
                            {"from", side(ch.from)},
                            {"to", side(ch.to)},
                            {"direction", std::string(changeDirectionKey(ch.direction))},
                            {"because", ch.because}});
+        if (hypothetical(ch.chip))
+            changes.back()["hypothetical"] = true;
+    }
     json flags = json::array();
-    for (const FlagChange& f : c.flag_changes)
+    for (const FlagChange& f : c.flag_changes) {
         flags.push_back({{"chip", f.chip}, {"added", f.added}, {"removed", f.removed}});
-    return {{"baseline", c.baseline},
-            {"vs", c.vs},
-            {"unchanged", c.unchanged},
-            {"changes", changes},
-            {"flag_changes", flags}};
+        if (hypothetical(f.chip))
+            flags.back()["hypothetical"] = true;
+    }
+    json out = {{"baseline", c.baseline},
+                {"vs", c.vs},
+                {"unchanged", c.unchanged},
+                {"changes", changes},
+                {"flag_changes", flags}};
+    if (c.baseline_scenario || c.vs_scenario) {
+        out["scenario"] = true;
+        out["baseline_scenario"] = c.baseline_scenario;
+        out["vs_scenario"] = c.vs_scenario;
+    }
+    return out;
 }
 
 } // namespace crossroads::analysis

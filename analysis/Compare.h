@@ -44,14 +44,20 @@ struct EditionComparison {
     std::vector<ChipChange> changes;
     std::vector<FlagChange> flag_changes;
     std::vector<ClassificationResult> baseline_results, vs_results; // every chip, in input order
+    // Scenarios (analysis/Scenario.h): which sides are one, and the chips that exist only in one.
+    bool baseline_scenario = false, vs_scenario = false;
+    std::vector<std::string> hypothetical_chips;
 };
 
+// Classifies `chips` followed by the hypothetical chips of either side (a scenario's), under
+// both.
 EditionComparison compareEditions(const std::vector<ChipSpec>& chips, const Edition& baseline,
                                   const Edition& vs);
 
 // {"baseline", "vs", "unchanged", "changes": [{"chip", "from": {"paragraph", "classes",
 // "controlled"}, "to": {...}, "direction", "because"}], "flag_changes": [{"chip", "added",
-// "removed"}]}
+// "removed"}]}; when a side is a scenario, also "scenario": true, "baseline_scenario",
+// "vs_scenario", and "hypothetical": true on the entries of hypothetical chips.
 nlohmann::json comparisonToJson(const EditionComparison& c);
 
 } // namespace crossroads::analysis

@@ -645,17 +645,22 @@ std::vector<Edition> editionsFromJsonTexts(const std::vector<std::string>& texts
 }
 
 json editionSummaryJson(const Edition& e) {
-    return {{"id", e.id},
-            {"title", e.title},
-            {"citation", e.citation.text},
-            {"effective", e.effective},
-            {"status", e.status}};
+    json out = {{"id", e.id},
+                {"title", e.title},
+                {"citation", e.citation.text},
+                {"effective", e.effective},
+                {"status", e.status}};
+    if (e.scenario) {
+        out["scenario"] = true;
+        out["base"] = e.base;
+    }
+    return out;
 }
 
 const Edition* newestInForce(const std::vector<Edition>& editions) {
     const Edition* best = nullptr;
     for (const Edition& e : editions)
-        if (e.status == "in force" && (!best || e.effective >= best->effective))
+        if (!e.scenario && e.status == "in force" && (!best || e.effective >= best->effective))
             best = &e;
     return best;
 }

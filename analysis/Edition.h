@@ -3,6 +3,7 @@
 // Loaded from the JSON files of data/seed/editions/ (format: docs/editions-format.md).
 #pragma once
 
+#include "analysis/ChipSpec.h"
 #include "analysis/Metrics.h"
 
 #include <functional>
@@ -196,6 +197,12 @@ struct Edition {
     std::vector<LicenseRequirement> license_requirements;
     std::vector<ReviewPolicy> review_policies;
     std::vector<OtherRestriction> other_restrictions;
+    // A scenario (analysis/Scenario.h) is an analyst's edition: it extends `base` with its own
+    // thresholds, carries chips that exist only in it, and a note. It is never the default.
+    bool scenario = false;
+    std::string base; // the edition id a scenario extends; empty for the regulation's editions
+    std::vector<ChipSpec> hypothetical_chips;
+    std::string note;
 };
 
 const CountryGroup* findCountryGroup(const Edition& edition, std::string_view id);
@@ -208,10 +215,11 @@ std::vector<Edition> editionsFromJson(const std::vector<nlohmann::json>& objects
 // Convenience: parse texts (each one edition object).
 std::vector<Edition> editionsFromJsonTexts(const std::vector<std::string>& texts);
 
-// {"id", "title", "citation", "effective", "status"} as `crossroads editions --json` prints.
+// {"id", "title", "citation", "effective", "status"} as `crossroads editions --json` prints
+// (+ "scenario": true and "base" for a scenario).
 nlohmann::json editionSummaryJson(const Edition& e);
 
-// The newest edition whose status is "in force"; nullptr when none.
+// The newest edition whose status is "in force", never a scenario; nullptr when none.
 const Edition* newestInForce(const std::vector<Edition>& editions);
 const Edition* findEdition(const std::vector<Edition>& editions, std::string_view id);
 

@@ -218,6 +218,37 @@ std::vector<analysis::Source> sourcesFromCell(std::string_view cell, int line,
     return sources;
 }
 
+// Alternatives (another source's value for a figure) travel as the interchange object's JSON array
+// in one cell, as sources do.
+std::string alternativesToCell(const std::vector<analysis::FigureAlternative>& alternatives) {
+    if (alternatives.empty())
+        return {};
+    auto array = nlohmann::ordered_json::array();
+    for (const auto& a : alternatives)
+        array.push_back({{"field", a.field},
+                         {"value", a.value},
+                         {"citation", a.citation},
+                         {"confidence", a.confidence}});
+    return array.dump();
+}
+
+std::vector<analysis::FigureAlternative> alternativesFromCell(std::string_view cell, int line) {
+    if (trimmed(cell).empty())
+        return {};
+    nlohmann::json array;
+    try {
+        array = nlohmann::json::parse(cell);
+    } catch (const nlohmann::json::exception&) {
+        failAt(line, "alternatives",
+               "not valid JSON (expected an array of {field, value, citation, confidence})");
+    }
+    try {
+        return analysis::alternativesFromJson(array, "alternatives");
+    } catch (const analysis::ChipFormatError& e) {
+        failAt(line, "alternatives", e.what());
+    }
+}
+
 using CellReader = std::function<void(ChipPatch&, std::string_view cell, int line)>;
 
 struct CsvColumn {
@@ -292,6 +323,11 @@ const std::vector<CsvColumn>& csvColumns() {
                          row.sources = sourcesFromCell(cell, line, "sources");
                      },
                      false});
+        c.push_back({"alternatives",
+                     [](ChipPatch& row, std::string_view cell, int line) {
+                         row.values.alternatives = alternativesFromCell(cell, line);
+                     },
+                     false});
         return c;
     }();
     return columns;
@@ -310,6 +346,7 @@ std::vector<std::string> chipToCsvFields(const ChipSpec& chip) {
         f.push_back(formatOptional(chip.*figure.member));
     f.push_back(chip.notes);
     f.push_back(sourcesToCell(chip.sources));
+    f.push_back(alternativesToCell(chip.alternatives));
     return f;
 }
 
@@ -656,7 +693,7 @@ std::vector<ChipPatch> patchesFromCsvText(std::string_view text) {
         if (it == all.end())
             failAt(header.line, "unknown column " + inQuotes(cell) + " (expected " +
                                     "name, vendor, year, kind, datacenter, fp64 ... fp4, " +
-                                    "figures in interchange units, notes, sources)");
+                                    "figures in interchange units, notes, sources, alternatives)");
         if (std::find(columnAt.begin(), columnAt.end(), &*it) != columnAt.end())
             failAt(header.line, "column " + inQuotes(key) + " appears twice");
         columnAt.push_back(&*it);

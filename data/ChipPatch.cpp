@@ -145,6 +145,17 @@ ChipSpec applyPatch(const ChipSpec& stored, const ChipPatch& patch) {
         copyChipField(out, patch.values, key);
     }
     out.sources = mergeSources(stored.sources, changed, patch.sources, false, cleared);
+    out.alternatives = mergeAlternatives(stored.alternatives, patch.values.alternatives);
+    return out;
+}
+
+std::vector<analysis::FigureAlternative>
+mergeAlternatives(const std::vector<analysis::FigureAlternative>& stored,
+                  const std::vector<analysis::FigureAlternative>& incoming) {
+    std::vector<analysis::FigureAlternative> out = stored;
+    for (const auto& a : incoming)
+        if (std::find(out.begin(), out.end(), a) == out.end())
+            out.push_back(a);
     return out;
 }
 

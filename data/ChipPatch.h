@@ -62,6 +62,13 @@ std::vector<analysis::Source> mergeSources(const std::vector<analysis::Source>& 
                                            bool newChip,
                                            const std::set<std::string>& clearedFields = {});
 
+// Alternatives (another source's value for a figure) after an import: the stored ones stay (a
+// figure the import changes does not make another source's value wrong), the row's are added,
+// exact duplicates once. A row's alternatives are values of ChipPatch::values.
+std::vector<analysis::FigureAlternative>
+mergeAlternatives(const std::vector<analysis::FigureAlternative>& stored,
+                  const std::vector<analysis::FigureAlternative>& incoming);
+
 struct FieldChange {
     std::string field;
     std::optional<std::string> old_value; // nullopt: was unknown
@@ -78,10 +85,13 @@ struct ChipImportDiff {
     std::vector<FieldChange> changes; // given fields whose value differs (added: every non-null)
     int unchanged = 0;                // given fields whose value is the same
     std::vector<analysis::Source> sources_added;
+    std::vector<analysis::FigureAlternative> alternatives_added;
     analysis::ChipSpec before; // the stored chip (empty when added)
     analysis::ChipSpec after;  // what the store will hold
 
-    bool changed() const { return added || !changes.empty() || !sources_added.empty(); }
+    bool changed() const {
+        return added || !changes.empty() || !sources_added.empty() || !alternatives_added.empty();
+    }
 };
 
 struct ImportDiff {

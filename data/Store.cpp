@@ -1,6 +1,7 @@
 #include "data/Store.h"
 
 #include "analysis/ChipJson.h"
+#include "analysis/Classifier.h"
 
 #include <QCryptographicHash>
 #include <QDateTime>
@@ -13,6 +14,7 @@
 #include <QVariant>
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -218,6 +220,20 @@ const char* const kSchemaV2[] = {
     R"sql(CREATE INDEX audit_trail_by_chip ON audit_trail (chip COLLATE NOCASE))sql",
 };
 
+// Alternative values of a chip's figures from other sources (H800 I/O 300 GB/s beside the 400 of
+// its row), per chip in stored order; `field` is an interchange key (a rate key or a figure).
+const char* const kSchemaV3[] = {
+    R"sql(CREATE TABLE chip_alternatives (
+  chip_id INTEGER NOT NULL REFERENCES chips(id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  field TEXT NOT NULL CHECK (length(field) > 0),
+  value REAL NOT NULL CHECK (value > 0),
+  citation TEXT NOT NULL CHECK (length(citation) > 0),
+  confidence TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (chip_id, position)
+) WITHOUT ROWID)sql",
+};
+
 using MigrationStep = void (*)(const QSqlDatabase&);
 
 template <size_t N>
@@ -234,9 +250,11 @@ void migrateToV2(const QSqlDatabase& db) {
     runStatements(db, kSchemaV2, "cannot migrate the store to schema 2 (the audit trail)");
 }
 
+void migrateToV3(const QSqlDatabase& db);
+
 // Step i brings schema version i to i + 1. Append only: a released step never changes.
 const std::vector<MigrationStep>& migrationLadder() {
-    static const std::vector<MigrationStep> ladder = {migrateToV1, migrateToV2};
+    static const std::vector<MigrationStep> ladder = {migrateToV1, migrateToV2, migrateToV3};
     return ladder;
 }
 
@@ -320,6 +338,25 @@ void insertSources(const QSqlDatabase& db, qint64 chipId, const ChipSpec& chip) 
     }
 }
 
+void insertAlternatives(const QSqlDatabase& db, qint64 chipId, const ChipSpec& chip) {
+    if (chip.alternatives.empty())
+        return;
+    QSqlQuery q = prepare(db,
+                          QStringLiteral("INSERT INTO chip_alternatives (chip_id, position, field, "
+                                         "value, citation, confidence) VALUES (?, ?, ?, ?, ?, ?)"),
+                          "cannot store chip alternatives");
+    int position = 0;
+    for (const auto& a : chip.alternatives) {
+        q.addBindValue(chipId);
+        q.addBindValue(position++);
+        q.addBindValue(QString::fromStdString(a.field));
+        q.addBindValue(a.value);
+        q.addBindValue(QString::fromStdString(a.citation));
+        q.addBindValue(QString::fromStdString(a.confidence));
+        execPrepared(q, chipContext(chip) + ": cannot store its alternative for " + a.field);
+    }
+}
+
 std::optional<qint64> chipIdByName(const QSqlDatabase& db, const QString& name) {
     QSqlQuery q =
         prepare(db, QStringLiteral("SELECT id FROM chips WHERE name = ?"), "cannot look up a chip");
@@ -355,6 +392,12 @@ ChipWrite writeChip(const QSqlDatabase& db, const ChipSpec& chip, const QString&
         del.addBindValue(*existing);
         execPrepared(del, chipContext(chip) + ": cannot replace its sources");
         insertSources(db, *existing, chip);
+        QSqlQuery delAlternatives =
+            prepare(db, QStringLiteral("DELETE FROM chip_alternatives WHERE chip_id = ?"),
+                    "cannot replace chip alternatives");
+        delAlternatives.addBindValue(*existing);
+        execPrepared(delAlternatives, chipContext(chip) + ": cannot replace its alternatives");
+        insertAlternatives(db, *existing, chip);
         return ChipWrite::Updated;
     }
     QStringList placeholders;
@@ -368,7 +411,9 @@ ChipWrite writeChip(const QSqlDatabase& db, const ChipSpec& chip, const QString&
     bindChipData(q, chip);
     q.addBindValue(origin);
     execPrepared(q, chipContext(chip) + ": cannot add it");
-    insertSources(db, q.lastInsertId().toLongLong(), chip);
+    const qint64 id = q.lastInsertId().toLongLong();
+    insertSources(db, id, chip);
+    insertAlternatives(db, id, chip);
     return ChipWrite::Added;
 }
 
@@ -415,6 +460,49 @@ std::map<qint64, std::vector<analysis::Source>> readSources(const QSqlDatabase& 
         sources[q.value(0).toLongLong()].push_back(
             {str(q.value(1).toString()), str(q.value(2).toString()), str(q.value(3).toString())});
     return sources;
+}
+
+// chip id -> its alternatives, in stored order. `chipId` restricts to one chip.
+std::map<qint64, std::vector<analysis::FigureAlternative>>
+readAlternatives(const QSqlDatabase& db, std::optional<qint64> chipId) {
+    QSqlQuery q = prepare(db,
+                          QStringLiteral("SELECT chip_id, field, value, citation, confidence FROM "
+                                         "chip_alternatives %1 ORDER BY chip_id, position")
+                              .arg(chipId ? QStringLiteral("WHERE chip_id = ?") : QString()),
+                          "cannot read chip alternatives");
+    if (chipId)
+        q.addBindValue(*chipId);
+    execPrepared(q, "cannot read chip alternatives");
+    std::map<qint64, std::vector<analysis::FigureAlternative>> out;
+    while (q.next())
+        out[q.value(0).toLongLong()].push_back({str(q.value(1).toString()), q.value(2).toDouble(),
+                                                str(q.value(3).toString()),
+                                                str(q.value(4).toString())});
+    return out;
+}
+
+// Step 3's data: a store made before alternatives existed gets the bundled ones of the chips it
+// still holds as bundled (origin 'bundled': an analyst's row, or a bundled chip the analyst
+// changed, is left as it is). A new store gets them from the seed instead.
+void backfillBundledAlternatives(const QSqlDatabase& db) {
+    for (const ChipSpec& bundled : Store::bundledChips()) {
+        if (bundled.alternatives.empty())
+            continue;
+        QSqlQuery q = prepare(db,
+                              QStringLiteral("SELECT id FROM chips WHERE name = ? AND origin = "
+                                             "'bundled' AND NOT EXISTS (SELECT 1 FROM "
+                                             "chip_alternatives a WHERE a.chip_id = chips.id)"),
+                              "cannot look up a bundled chip");
+        q.addBindValue(QString::fromStdString(bundled.name));
+        execPrepared(q, chipContext(bundled) + ": cannot look it up");
+        if (q.next())
+            insertAlternatives(db, q.value(0).toLongLong(), bundled);
+    }
+}
+
+void migrateToV3(const QSqlDatabase& db) {
+    runStatements(db, kSchemaV3, "cannot migrate the store to schema 3 (figure alternatives)");
+    backfillBundledAlternatives(db);
 }
 
 void writeEditions(const QSqlDatabase& db, const std::vector<BundledEdition>& files) {
@@ -534,6 +622,11 @@ std::string sourceText(const analysis::Source& s) {
     return s.field == "*" ? s.citation : s.field + ": " + s.citation;
 }
 
+// "io_bidirectional_gb_per_s 300: CITATION", as the audit trail records an alternative.
+std::string alternativeText(const analysis::FigureAlternative& a) {
+    return a.field + " " + analysis::formatFigure(a.value) + ": " + a.citation;
+}
+
 // The citation behind a new value of `field`: the incoming source for that field, else the
 // incoming row sources.
 std::string citationFor(const std::vector<analysis::Source>& incoming, const std::string& field) {
@@ -583,6 +676,16 @@ std::vector<AuditEntry> auditEntries(const std::optional<ChipSpec>& before,
     for (const auto& s : before->sources)
         if (!contains(after->sources, s) && !changed.count(s.field))
             entry("sources", sourceText(s), std::nullopt, std::string());
+    const auto has = [](const std::vector<analysis::FigureAlternative>& list,
+                        const analysis::FigureAlternative& a) {
+        return std::find(list.begin(), list.end(), a) != list.end();
+    };
+    for (const auto& a : after->alternatives)
+        if (!has(before->alternatives, a))
+            entry("alternatives", std::nullopt, alternativeText(a), a.citation);
+    for (const auto& a : before->alternatives)
+        if (!has(after->alternatives, a))
+            entry("alternatives", alternativeText(a), std::nullopt, std::string());
     return out;
 }
 
@@ -670,6 +773,10 @@ ImportDiff planImport(const std::vector<ChipSpec>& stored, const std::vector<Chi
                 if (std::find(c.before.sources.begin(), c.before.sources.end(), s) ==
                     c.before.sources.end())
                     c.sources_added.push_back(s);
+            for (const auto& a : c.after.alternatives)
+                if (std::find(c.before.alternatives.begin(), c.before.alternatives.end(), a) ==
+                    c.before.alternatives.end())
+                    c.alternatives_added.push_back(a);
         } else {
             c.added = true;
             c.name = rowName;
@@ -679,6 +786,7 @@ ImportDiff planImport(const std::vector<ChipSpec>& stored, const std::vector<Chi
                 if (auto v = chipFieldText(c.after, field))
                     c.changes.push_back({field, std::nullopt, std::move(v)});
             c.sources_added = c.after.sources;
+            c.alternatives_added = c.after.alternatives;
         }
         const auto problems = analysis::validateChip(c.after);
         if (!problems.empty())
@@ -881,10 +989,13 @@ std::vector<ChipSpec> Store::chips() const {
     QSqlQuery q = exec(db, chipSelect(QStringLiteral("ORDER BY vendor COLLATE NOCASE, name")),
                        "cannot read chips");
     std::vector<ChipSpec> chips;
+    auto alternatives = readAlternatives(db, std::nullopt);
     while (q.next()) {
         ChipSpec chip = chipFromRow(q);
         if (auto it = sources.find(q.value(0).toLongLong()); it != sources.end())
             chip.sources = std::move(it->second);
+        if (auto it = alternatives.find(q.value(0).toLongLong()); it != alternatives.end())
+            chip.alternatives = std::move(it->second);
         chips.push_back(std::move(chip));
     }
     return chips;
@@ -902,6 +1013,9 @@ std::optional<ChipSpec> Store::chip(const QString& name) const {
     auto sources = readSources(db, id);
     if (auto it = sources.find(id); it != sources.end())
         chip.sources = std::move(it->second);
+    auto alternatives = readAlternatives(db, id);
+    if (auto it = alternatives.find(id); it != alternatives.end())
+        chip.alternatives = std::move(it->second);
     return chip;
 }
 
@@ -1046,8 +1160,11 @@ std::vector<Store::BenchmarkRecord> Store::benchmarkResults() const {
     return out;
 }
 
-std::vector<analysis::Edition> Store::editions() const {
-    QSqlQuery q = exec(database(), QStringLiteral("SELECT id, definition_json FROM editions"),
+namespace {
+
+// The editions table, resolved (no scenarios).
+std::vector<analysis::Edition> storedEditions(const QSqlDatabase& db) {
+    QSqlQuery q = exec(db, QStringLiteral("SELECT id, definition_json FROM editions"),
                        "cannot read editions");
     std::vector<nlohmann::json> objects;
     while (q.next()) {
@@ -1064,6 +1181,211 @@ std::vector<analysis::Edition> Store::editions() const {
     } catch (const analysis::EditionFormatError& e) {
         throw StoreError(std::string("the store's editions are inconsistent: ") + e.what());
     }
+}
+
+bool sameName(const std::string& a, const std::string& b) {
+    return QString::fromStdString(a).compare(QString::fromStdString(b), Qt::CaseInsensitive) == 0;
+}
+
+// The editions and every stored scenario, each resolved on its base where it can be.
+struct ResolvedScenarios {
+    std::vector<analysis::Edition> editions; // the editions table's
+    std::vector<Store::ScenarioRecord> records;
+    std::vector<std::optional<analysis::Edition>> resolved; // parallel to records
+};
+
+ResolvedScenarios resolveScenarios(const QSqlDatabase& db) {
+    ResolvedScenarios out;
+    out.editions = storedEditions(db);
+    QSqlQuery q = exec(db,
+                       QStringLiteral("SELECT name, base_edition, definition_json, created_at, "
+                                      "updated_at FROM scenarios ORDER BY name COLLATE NOCASE"),
+                       "cannot read scenarios");
+    while (q.next()) {
+        Store::ScenarioRecord r;
+        r.scenario.name = str(q.value(0).toString());
+        r.created_at = q.value(3).toString();
+        r.updated_at = q.value(4).toString();
+        try {
+            r.scenario = analysis::scenarioFromJson(
+                nlohmann::json::parse(q.value(2).toString().toStdString()));
+        } catch (const std::exception& e) {
+            r.problem = std::string("its definition cannot be read: ") + e.what();
+        }
+        // The columns are the truth for what they hold (a rename or a base update keeps them).
+        r.scenario.name = str(q.value(0).toString());
+        r.scenario.base = str(q.value(1).toString());
+        out.records.push_back(std::move(r));
+    }
+    out.resolved.resize(out.records.size());
+    enum class State { Unvisited, Visiting, Done };
+    std::vector<State> state(out.records.size(), State::Unvisited);
+    std::function<void(size_t)> resolve = [&](size_t i) {
+        if (state[i] != State::Unvisited)
+            return;
+        state[i] = State::Visiting;
+        Store::ScenarioRecord& r = out.records[i];
+        const std::string& base = r.scenario.base;
+        const analysis::Edition* baseEdition = nullptr;
+        for (const analysis::Edition& e : out.editions)
+            if (r.problem.empty() && sameName(e.id, r.scenario.name))
+                r.problem = "its name is the id of an edition";
+        if (r.problem.empty()) {
+            baseEdition = analysis::findEdition(out.editions, base);
+            if (!baseEdition) {
+                size_t j = 0;
+                while (j < out.records.size() && !sameName(out.records[j].scenario.name, base))
+                    ++j;
+                if (j == out.records.size()) {
+                    r.problem = "its base edition \"" + base + "\" is not in the store";
+                } else if (state[j] == State::Visiting) {
+                    r.problem = "it extends itself through scenario \"" +
+                                out.records[j].scenario.name + "\"";
+                } else {
+                    resolve(j);
+                    if (out.resolved[j])
+                        baseEdition = &*out.resolved[j];
+                    else
+                        r.problem = "its base scenario \"" + out.records[j].scenario.name +
+                                    "\" does not resolve (" + out.records[j].problem + ")";
+                }
+            }
+        }
+        if (r.problem.empty() && baseEdition) {
+            try {
+                out.resolved[i] = analysis::resolveScenario(r.scenario, *baseEdition);
+            } catch (const analysis::ScenarioError& e) {
+                r.problem = e.what();
+            }
+        }
+        state[i] = State::Done;
+    };
+    for (size_t i = 0; i < out.records.size(); ++i)
+        resolve(i);
+    return out;
+}
+
+QString nowUtcWithMilliseconds() {
+    return QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs);
+}
+
+} // namespace
+
+std::vector<analysis::Edition> Store::editions() const {
+    ResolvedScenarios all = resolveScenarios(database());
+    std::vector<analysis::Edition> out = std::move(all.editions);
+    for (auto& e : all.resolved)
+        if (e)
+            out.push_back(std::move(*e));
+    return out;
+}
+
+std::vector<Store::ScenarioRecord> Store::scenarios() const {
+    return resolveScenarios(database()).records;
+}
+
+std::optional<Store::ScenarioRecord> Store::scenario(const QString& name) const {
+    for (ScenarioRecord& r : scenarios())
+        if (sameName(r.scenario.name, str(name)))
+            return std::move(r);
+    return std::nullopt;
+}
+
+void Store::saveScenario(const analysis::Scenario& scenario, bool replace) {
+    analysis::checkScenarioName(scenario.name);
+    const QSqlDatabase db = database();
+    WriteTransaction transaction(db);
+    const ResolvedScenarios all = resolveScenarios(db);
+    for (const analysis::Edition& e : all.editions)
+        if (sameName(e.id, scenario.name))
+            throw analysis::ScenarioError("\"" + scenario.name + "\" is the id of an edition: " +
+                                          "a scenario needs a name of its own");
+    std::optional<std::string> existing;
+    for (const ScenarioRecord& r : all.records)
+        if (sameName(r.scenario.name, scenario.name))
+            existing = r.scenario.name;
+    if (existing && !replace)
+        throw StoreError("a scenario named \"" + *existing + "\" exists already");
+
+    const analysis::Edition* base = analysis::findEdition(all.editions, scenario.base);
+    if (!base) {
+        if (sameName(scenario.base, scenario.name))
+            throw analysis::ScenarioError("scenario \"" + scenario.name +
+                                          "\" cannot extend itself");
+        for (size_t i = 0; i < all.records.size(); ++i) {
+            if (!sameName(all.records[i].scenario.name, scenario.base))
+                continue;
+            if (!all.resolved[i])
+                throw analysis::ScenarioError("base scenario \"" + all.records[i].scenario.name +
+                                              "\" does not resolve: " + all.records[i].problem);
+            base = &*all.resolved[i];
+        }
+        if (!base) {
+            std::string known;
+            for (const analysis::Edition& e : all.editions)
+                known += (known.empty() ? "" : ", ") + e.id;
+            for (size_t i = 0; i < all.records.size(); ++i)
+                if (all.resolved[i])
+                    known += ", " + all.records[i].scenario.name;
+            throw analysis::ScenarioError("unknown edition \"" + scenario.base +
+                                          "\" (known: " + known + ")");
+        }
+        // A scenario of a scenario: the chain of bases must not come back to this one.
+        for (const analysis::Edition* up = base; up && up->scenario;) {
+            if (sameName(up->id, scenario.name))
+                throw analysis::ScenarioError("scenario \"" + scenario.base + "\" extends \"" +
+                                              scenario.name +
+                                              "\": a scenario cannot extend itself");
+            const analysis::Edition* next = analysis::findEdition(all.editions, up->base);
+            for (size_t i = 0; !next && i < all.records.size(); ++i)
+                if (all.resolved[i] && all.resolved[i]->id == up->base)
+                    next = &*all.resolved[i];
+            up = next;
+        }
+    }
+    std::vector<std::string> chipNames;
+    QSqlQuery names = exec(db, QStringLiteral("SELECT name FROM chips"), "cannot read chip names");
+    while (names.next())
+        chipNames.push_back(str(names.value(0).toString()));
+    analysis::validateScenario(scenario, *base, chipNames);
+
+    analysis::Scenario stored = scenario;
+    stored.base = base->id;
+    const QString definition = QString::fromStdString(analysis::scenarioToJson(stored).dump());
+    const QString now = nowUtcWithMilliseconds();
+    if (existing) {
+        QSqlQuery q = prepare(db,
+                              QStringLiteral("UPDATE scenarios SET name = ?, base_edition = ?, "
+                                             "definition_json = ?, updated_at = ? WHERE name = ?"),
+                              "cannot replace a scenario");
+        q.addBindValue(QString::fromStdString(stored.name));
+        q.addBindValue(QString::fromStdString(stored.base));
+        q.addBindValue(definition);
+        q.addBindValue(now);
+        q.addBindValue(QString::fromStdString(*existing));
+        execPrepared(q, "cannot replace scenario \"" + stored.name + "\"");
+    } else {
+        QSqlQuery q = prepare(db,
+                              QStringLiteral("INSERT INTO scenarios (name, base_edition, "
+                                             "definition_json, created_at, updated_at) VALUES "
+                                             "(?, ?, ?, ?, ?)"),
+                              "cannot save a scenario");
+        q.addBindValue(QString::fromStdString(stored.name));
+        q.addBindValue(QString::fromStdString(stored.base));
+        q.addBindValue(definition);
+        q.addBindValue(now);
+        q.addBindValue(now);
+        execPrepared(q, "cannot save scenario \"" + stored.name + "\"");
+    }
+    transaction.commit();
+}
+
+bool Store::removeScenario(const QString& name) {
+    QSqlQuery q = prepare(database(), QStringLiteral("DELETE FROM scenarios WHERE name = ?"),
+                          "cannot remove a scenario");
+    q.addBindValue(name);
+    execPrepared(q, "cannot remove scenario \"" + str(name) + "\"");
+    return q.numRowsAffected() > 0;
 }
 
 QString Store::defaultEditionId() const {

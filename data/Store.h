@@ -7,6 +7,7 @@
 
 #include "analysis/ChipSpec.h"
 #include "analysis/Edition.h"
+#include "analysis/Scenario.h"
 #include "data/Bibliography.h"
 #include "data/ChipNames.h"
 #include "data/ChipPatch.h"
@@ -49,7 +50,9 @@ class Store {
 public:
     // 1: chips, sources, editions, scenarios, benchmark results (frozen).
     // 2: the audit trail.
-    static constexpr int kSchemaVersion = 2;
+    // 3: chip_alternatives (other sources' values of a figure); a store migrated from 1 or 2
+    //    gets the bundled alternatives of the chips it still holds as bundled.
+    static constexpr int kSchemaVersion = 3;
 
     struct Options {
         // Test hook: runs inside the migration transaction after the step that reached
@@ -87,7 +90,7 @@ public:
     QSqlDatabase database() const;
     int schemaVersion() const;
 
-    // Chips, ordered by vendor then name; sources included.
+    // Chips, ordered by vendor then name; sources and alternatives included.
     std::vector<analysis::ChipSpec> chips() const;
     // Case-insensitive exact name match.
     std::optional<analysis::ChipSpec> chip(const QString& name) const;
@@ -135,10 +138,35 @@ public:
                                const QString& dtype, const std::string& resultJson);
     std::vector<BenchmarkRecord> benchmarkResults() const;
 
-    // Every edition, resolved ("extends" applied), ordered by effective date.
+    // Every edition, resolved ("extends" applied), ordered by effective date, followed by the
+    // scenarios that resolve (analysis::resolveScenario on their base), by name.
     std::vector<analysis::Edition> editions() const;
-    // The newest edition in force (DESIGN.md: the default of `classify`).
+    // The newest edition in force (DESIGN.md: the default of `classify`); never a scenario.
     QString defaultEditionId() const;
+
+    // Scenarios (analysis/Scenario.h): editions of the analyst's, named case-insensitively.
+    struct ScenarioRecord {
+        analysis::Scenario scenario;
+        QString created_at, updated_at; // UTC, ISO 8601 with milliseconds
+        // Why it does not resolve ("its base edition \"2026-01\" is not in the store"); empty
+        // when it does. Such a scenario is listed here but left out of editions().
+        std::string problem;
+    };
+    // By name.
+    std::vector<ScenarioRecord> scenarios() const;
+    // Case-insensitive; nullopt when absent.
+    std::optional<ScenarioRecord> scenario(const QString& name) const;
+    // Saves a new scenario or, with `replace`, replaces the one of that name (case-insensitive;
+    // created_at is kept, updated_at is now). Checked against the store first: the name is no
+    // edition's id, the base is an edition or a scenario that resolves (never this scenario, nor
+    // one that extends it), the overrides apply to it and the hypothetical chips are valid and
+    // named unlike any stored chip (analysis::validateScenario). The stored base is the base's
+    // own spelling. Throws analysis::ScenarioError for a scenario that is wrong, StoreError
+    // when the name is taken and `replace` is false, or when the store fails.
+    void saveScenario(const analysis::Scenario& scenario, bool replace = false);
+    // Case-insensitive; false when no scenario has that name. Scenarios extending it stay,
+    // listed with their missing base.
+    bool removeScenario(const QString& name);
 
 private:
     void open(const Options& options);

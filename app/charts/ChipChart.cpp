@@ -38,7 +38,15 @@ QString fig(double v) {
 }
 
 QString editionLine(const Edition& e) {
-    return QStringLiteral("%1 (%2, %3): %4").arg(q(e.id), q(e.status), q(e.effective), q(e.title));
+    QString line =
+        QStringLiteral("%1 (%2, %3): %4").arg(q(e.id), q(e.status), q(e.effective), q(e.title));
+    if (!e.hypothetical_chips.empty()) {
+        QStringList names;
+        for (const ChipSpec& c : e.hypothetical_chips)
+            names << q(c.name);
+        line += QStringLiteral("; hypothetical chips: %1").arg(names.join(QStringLiteral(", ")));
+    }
+    return line;
 }
 
 // Paragraph order for the legend: controlled first.
@@ -374,7 +382,17 @@ struct Classified {
 std::vector<Classified> classifyAll(const ChartInputs& inputs, const Edition& edition,
                                     QStringList& withoutRate) {
     std::vector<Classified> out;
-    for (const ChipSpec& chip : inputs.chips) {
+    // A scenario's hypothetical chips are drawn with the stored ones (they live in the edition).
+    std::vector<const ChipSpec*> all;
+    for (const ChipSpec& chip : inputs.chips)
+        all.push_back(&chip);
+    for (const ChipSpec& chip : edition.hypothetical_chips)
+        if (std::none_of(inputs.chips.begin(), inputs.chips.end(), [&](const ChipSpec& c) {
+                return q(c.name).compare(q(chip.name), Qt::CaseInsensitive) == 0;
+            }))
+            all.push_back(&chip);
+    for (const ChipSpec* each : all) {
+        const ChipSpec& chip = *each;
         if (chip.kind == analysis::ChipKind::Hbm)
             continue; // memory stacks: no processing rate, nothing on a TPP axis
         ClassificationResult r = analysis::classify(chip, edition);
@@ -585,7 +603,12 @@ void ChipChart::buildBandwidthTpp(const ChartInputs& inputs) {
     QCPAxis* x = rect->axis(QCPAxis::atBottom);
     QCPAxis* y = rect->axis(QCPAxis::atLeft);
 
-    const std::vector<BandwidthRegion> regions = bandwidthRegions(inputs.editions);
+    // Every edition's lines; a scenario's (when drawn under one) in place of its base's.
+    std::vector<Edition> lined;
+    for (const Edition& e : inputs.editions)
+        if (e.scenario ? e.id == edition.id : !(edition.scenario && e.id == edition.base))
+            lined.push_back(e);
+    const std::vector<BandwidthRegion> regions = bandwidthRegions(lined);
     std::vector<double> xs, bws;
     for (const Classified& c : drawn) {
         xs.push_back(*c.result.tppValue());
@@ -678,7 +701,8 @@ void ChipChart::buildTimeline(const ChartInputs& inputs) {
         throw ChartError("the store has no edition");
     std::vector<const Edition*> editions;
     for (const Edition& e : inputs.editions)
-        if (QDate::fromString(q(e.effective), Qt::ISODate).isValid())
+        // A scenario shares its base's date: the timeline is the regulation's.
+        if (!e.scenario && QDate::fromString(q(e.effective), Qt::ISODate).isValid())
             editions.push_back(&e);
     std::sort(editions.begin(), editions.end(),
               [](const Edition* a, const Edition* b) { return a->effective < b->effective; });

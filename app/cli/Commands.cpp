@@ -2,13 +2,19 @@
 
 #include "analysis/ChipJson.h"
 #include "analysis/Classifier.h"
+#include "analysis/Scenario.h"
+#include "analysis/SourceSensitivity.h"
+#include "app/cli/CapsCommands.h"
 #include "app/cli/ChartCommands.h"
 #include "app/cli/CompareCommands.h"
 #include "app/cli/DesignAroundCommands.h"
 #include "app/cli/EngineCommands.h"
+#include "app/cli/ExportCommands.h"
 #include "app/cli/LicenseCommands.h"
 #include "app/cli/ProjectCommands.h"
+#include "app/cli/ScenarioCommands.h"
 #include "app/cli/StoreCommands.h"
+#include "app/cli/SystemsCommands.h"
 #include "app/cli/TextTable.h"
 #include "data/ChipFiles.h"
 #include "data/Store.h"
@@ -58,6 +64,9 @@ const Edition& pickEdition(const std::vector<Edition>& editions, const QString& 
     }
     if (const Edition* e = analysis::findEdition(editions, requested.toStdString()))
         return *e;
+    for (const Edition& e : editions) // scenario names are case-insensitive, as the store's
+        if (e.scenario && q(e.id).compare(requested, Qt::CaseInsensitive) == 0)
+            return e;
     QStringList ids;
     for (const Edition& e : editions)
         ids << q(e.id);
@@ -169,23 +178,31 @@ int classifyCommand(const QStringList& arguments, const QString& storePath) {
     }
     const Edition& chosen = pickEdition(editions, parser.value(edition));
     for (const QString& name : parser.values(chip)) {
-        auto c = store->chip(name);
+        auto c = chipUnder(*store, chosen, name); // a scenario's hypothetical chips too
         if (!c)
-            throw std::runtime_error("no chip named \"" + name.toStdString() +
-                                     "\" in the store (crossroads chips lists them)");
+            throw std::runtime_error(noSuchChipMessage(chosen, name));
         chips.push_back(std::move(*c));
     }
     if (!parser.isSet(spec) && !parser.isSet(chip))
-        chips = store->chips();
+        chips = analysis::chipsWithHypothetical(store->chips(), chosen);
 
     std::vector<ClassificationResult> results;
-    for (const ChipSpec& c : chips)
+    std::vector<analysis::SourceSensitivity> sensitivity; // parallel to results
+    for (const ChipSpec& c : chips) {
         results.push_back(analysis::classify(c, chosen));
+        sensitivity.push_back(analysis::sourceSensitivity(c, chosen, results.back()));
+    }
 
     if (parser.isSet(kJson)) {
         json out = {{"edition", chosen.id}, {"results", json::array()}};
-        for (const ClassificationResult& r : results)
+        markScenario(out, chosen);
+        for (size_t i = 0; i < results.size(); ++i) {
+            const ClassificationResult& r = results[i];
             out["results"].push_back(analysis::resultToJson(r));
+            out["results"].back()["source_sensitive"] =
+                analysis::sourceSensitiveJson(sensitivity[i]); // extension (ours)
+            markHypothetical(out["results"].back(), chosen, r.chip_name);
+        }
         printJson(out);
         return 0;
     }
@@ -199,14 +216,23 @@ int classifyCommand(const QStringList& arguments, const QString& storePath) {
         QString controlled = yesNo(r.controlled);
         if (!r.controlled)
             controlled = QStringLiteral("undetermined (needs %1)").arg(joined(r.undetermined));
-        table.addRow({q(r.chip_name), figure(r.tppValue()), figure(r.performance_density),
+        const QString name = analysis::isHypotheticalChip(chosen, r.chip_name)
+                                 ? q(r.chip_name) + QStringLiteral(" (hypothetical)")
+                                 : q(r.chip_name);
+        table.addRow({name, figure(r.tppValue()), figure(r.performance_density),
                       r.classes.empty() ? QStringLiteral("-") : joined(r.classes, " "), controlled,
                       r.borderline ? QStringLiteral("yes") : QString(),
                       joined(r.license_exceptions), joined(r.flags, "; ")});
     }
     print(table.render());
+    // Which source is believed decides the class (or a flag) of these chips.
+    for (size_t i = 0; i < results.size(); ++i)
+        for (const std::string& line : analysis::sourceSensitivityLines(sensitivity[i], results[i]))
+            print(
+                QStringLiteral("Source-sensitive: %1: %2\n").arg(q(results[i].chip_name), q(line)));
     if (parser.isSet(explain) || results.size() <= 3) {
-        for (const ClassificationResult& r : results) {
+        for (size_t i = 0; i < results.size(); ++i) {
+            const ClassificationResult& r = results[i];
             QString block = QStringLiteral("\n%1\n").arg(q(r.chip_name));
             for (const std::string& line : r.explanation)
                 block += QStringLiteral("  %1\n").arg(q(line));
@@ -214,45 +240,15 @@ int classifyCommand(const QStringList& arguments, const QString& storePath) {
                 block += QStringLiteral("  borderline: %1\n").arg(q(line));
             for (const std::string& line : r.remarks)
                 block += QStringLiteral("  note: %1\n").arg(q(line));
+            if (!sensitivity[i].cases.empty() && !sensitivity[i].sensitive())
+                block += QStringLiteral("  sources: the class and flags hold whichever source is "
+                                        "believed (alternatives tried: %1)\n")
+                             .arg(chips[i].alternatives.size());
+            for (const std::string& line : analysis::sourceSensitivityLines(sensitivity[i], r))
+                block += QStringLiteral("  source-sensitive: %1\n").arg(q(line));
             print(block);
         }
     }
-    return 0;
-}
-
-int exportCommand(const QStringList& arguments, const QString& storePath) {
-    QCommandLineParser parser;
-    parser.addPositionalArgument(QStringLiteral("FILE"),
-                                 QStringLiteral("Output: .json (interchange objects) or .csv "
-                                                "(Crossroads CSV); - prints JSON."));
-    const QCommandLineOption chip(QStringLiteral("chip"),
-                                  QStringLiteral("Export only this chip (repeatable)."),
-                                  QStringLiteral("NAME"));
-    parser.addOption(chip);
-    if (!parseVerb(parser, arguments, "Export the store's chips with their sources.", true))
-        return 0;
-    if (parser.positionalArguments().size() != 1)
-        throw UsageFailure("export takes one FILE (or - for standard output)");
-    const QString path = parser.positionalArguments().first();
-    data::Store store(storePath);
-    std::vector<ChipSpec> chips;
-    if (parser.isSet(chip)) {
-        for (const QString& name : parser.values(chip)) {
-            auto c = store.chip(name);
-            if (!c)
-                throw std::runtime_error("no chip named \"" + name.toStdString() +
-                                         "\" in the store");
-            chips.push_back(std::move(*c));
-        }
-    } else {
-        chips = store.chips();
-    }
-    if (path == QLatin1String("-")) {
-        print(q(data::chipsToJsonText(chips)));
-        return 0;
-    }
-    data::writeChipFile(path, chips);
-    print(QStringLiteral("Exported %1 chips to %2.\n").arg(chips.size()).arg(path));
     return 0;
 }
 
@@ -298,7 +294,8 @@ const std::vector<Command>& commands() {
          importCommand},
         {"history", "The audit trail of changes to the chips (--chip, --json).", historyCommand},
         {"results", "The saved benchmark results (--json).", resultsCommand},
-        {"export", "Export chips to JSON or CSV.", exportCommand},
+        {"export", "Export chips to JSON or CSV, or a result table as CSV or XLSX (--table).",
+         exportCommand},
         {"run", "Greedy generation with the bundled MoE engine (--logits-out).", runCommand},
         {"bench", "Prefill/decode throughput against measured and datasheet peaks.", benchCommand},
         {"project", "Roofline projection of a model's decode and prefill on chips (--json).",
@@ -309,7 +306,16 @@ const std::vector<Command>& commands() {
         {"design-around",
          "Margins to every threshold and the smallest change that leaves each line (--json).",
          designAroundCommand},
+        {"caps",
+         "What a 2025-01 TPP allocation buys: chips, H100-equivalents, DeepSeek-V3 decode and "
+         "training days, 4E091 (--json).",
+         capsCommand},
+        {"systems",
+         "4A090 class, aggregate TPP and systems within a TPP allocation, per system (--json).",
+         systemsCommand},
         {"report", "A comparison report of two editions as PDF or HTML.", reportCommand, true},
+        {"scenario", "Editions of your own: new, list, show, delete (usable as edition ids).",
+         scenarioCommand},
     };
     return list;
 }

@@ -10,6 +10,7 @@
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <algorithm>
 
 namespace crossroads::cli {
 
@@ -25,6 +26,14 @@ const analysis::Edition& requireEdition(const std::vector<analysis::Edition>& ed
     if (id.isEmpty())
         throw UsageFailure(std::string("--") + option + " ID is required");
     return chooseEdition(editions, id);
+}
+
+// A scenario's hypothetical chip says so.
+QString chipLabel(const analysis::EditionComparison& cmp, const std::string& chip) {
+    const auto& h = cmp.hypothetical_chips;
+    return std::find(h.begin(), h.end(), chip) == h.end()
+               ? q(chip)
+               : q(chip) + QStringLiteral(" (hypothetical)");
 }
 
 QString side(const analysis::ClassificationResult& r) {
@@ -63,7 +72,7 @@ int compareCommand(const QStringList& arguments, const QString& storePath) {
     if (!cmp.changes.empty()) {
         TextTable table({"Chip", q(a.id), q(b.id), "Direction"});
         for (const analysis::ChipChange& c : cmp.changes)
-            table.addRow({q(c.chip), side(c.from), side(c.to),
+            table.addRow({chipLabel(cmp, c.chip), side(c.from), side(c.to),
                           q(std::string(analysis::changeDirectionKey(c.direction)))});
         print(table.render());
         for (const analysis::ChipChange& c : cmp.changes) {

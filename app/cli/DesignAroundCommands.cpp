@@ -3,6 +3,7 @@
 #include "analysis/Classifier.h"
 #include "analysis/DesignAround.h"
 #include "app/cli/Commands.h"
+#include "app/cli/ScenarioCommands.h"
 #include "app/cli/TextTable.h"
 #include "data/Store.h"
 
@@ -71,14 +72,16 @@ int designAroundCommand(const QStringList& arguments, const QString& storePath) 
     const auto editions = store.editions();
     const analysis::Edition& chosen = chooseEdition(editions, parser.value(edition));
     const QString name = parser.value(chip);
-    const auto spec = store.chip(name);
+    const auto spec = chipUnder(store, chosen, name); // a scenario's hypothetical chips too
     if (!spec)
-        throw UsageFailure("no chip named \"" + name.toStdString() +
-                           "\" in the store (crossroads chips lists them)");
+        throw UsageFailure(noSuchChipMessage(chosen, name));
     const analysis::DesignAroundResult r = analysis::designAround(*spec, chosen);
 
     if (parser.isSet(jsonOption)) {
-        print(q(analysis::designAroundToJson(r).dump(2)) + QLatin1Char('\n'));
+        nlohmann::json out = analysis::designAroundToJson(r);
+        markScenario(out, chosen);
+        markHypothetical(out, chosen, r.chip);
+        print(q(out.dump(2)) + QLatin1Char('\n'));
         return 0;
     }
     QString text = QStringLiteral("%1 under %2 (%3, %4): %5\n")

@@ -3,6 +3,7 @@
 #include "analysis/Countries.h"
 #include "analysis/License.h"
 #include "app/cli/Commands.h"
+#include "app/cli/ScenarioCommands.h"
 #include "data/Store.h"
 
 #include <nlohmann/json.hpp>
@@ -80,10 +81,9 @@ int licenseCommand(const QStringList& arguments, const QString& storePath) {
     const analysis::Edition& chosen = chooseEdition(editions, parser.value(edition));
     std::vector<analysis::LicenseResult> results;
     for (const QString& name : parser.values(chip)) {
-        auto c = store.chip(name);
+        auto c = chipUnder(store, chosen, name); // a scenario's hypothetical chips too
         if (!c)
-            throw std::runtime_error("no chip named \"" + name.toStdString() +
-                                     "\" in the store (crossroads chips lists them)");
+            throw std::runtime_error(noSuchChipMessage(chosen, name));
         results.push_back(analysis::determineLicense(*c, chosen, query));
     }
 
@@ -92,8 +92,11 @@ int licenseCommand(const QStringList& arguments, const QString& storePath) {
                     {"destination", query.destination},
                     {"headquarters", query.headquarters ? json(*query.headquarters) : json()},
                     {"results", json::array()}};
-        for (const analysis::LicenseResult& r : results)
+        markScenario(out, chosen);
+        for (const analysis::LicenseResult& r : results) {
             out["results"].push_back(analysis::licenseResultToJson(r));
+            markHypothetical(out["results"].back(), chosen, r.chip_name);
+        }
         print(q(out.dump(2)) + QLatin1Char('\n'));
         return 0;
     }

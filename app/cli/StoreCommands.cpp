@@ -1,5 +1,6 @@
 #include "app/cli/StoreCommands.h"
 
+#include "analysis/Classifier.h"
 #include "app/cli/Commands.h"
 #include "app/cli/TextTable.h"
 #include "data/ChipFiles.h"
@@ -68,6 +69,9 @@ QString diffText(const data::ImportDiff& diff) {
         }
         for (const auto& s : c.sources_added)
             out += QStringLiteral("    + source %1\n").arg(sourceLine(s));
+        for (const auto& a : c.alternatives_added)
+            out += QStringLiteral("    + alternative %1 %2 (%3)\n")
+                       .arg(q(a.field), q(analysis::formatFigure(a.value)), q(a.citation));
     }
     return out;
 }

@@ -1,14 +1,17 @@
 #include "app/gui/CompareDialog.h"
 
+#include "app/gui/TableExportUi.h"
 #include "app/gui/models/CompareTableModel.h"
 #include "app/gui/models/EditionListModel.h"
 
+#include <QAction>
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QPushButton>
 #include <QTableView>
 #include <QVBoxLayout>
 
@@ -52,6 +55,14 @@ CompareDialog::CompareDialog(std::vector<analysis::ChipSpec> chips, EditionListM
     layout->addWidget(table_, 1);
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close, this);
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+    // The changes as shown, as CSV or XLSX: a button and the table's context menu.
+    QAction* exportAction = addExportToContextMenu(table_, QStringLiteral("compare"),
+                                                   QStringLiteral("Compare"));
+    QPushButton* exportButton =
+        buttons->addButton(QStringLiteral("Export table…"), QDialogButtonBox::ActionRole);
+    exportButton->setObjectName(QStringLiteral("compareExportButton"));
+    exportButton->setToolTip(exportAction->toolTip());
+    connect(exportButton, &QPushButton::clicked, exportAction, &QAction::trigger);
     layout->addWidget(buttons);
     resize(1100, 620);
 
@@ -76,6 +87,11 @@ bool CompareDialog::compare(const QString& baselineId, const QString& vsId) {
     vs_->setCurrentIndex(b);
     recompute();
     return true;
+}
+
+void CompareDialog::setChips(std::vector<analysis::ChipSpec> chips) {
+    chips_ = std::move(chips);
+    recompute();
 }
 
 QString CompareDialog::summary() const {

@@ -27,6 +27,8 @@ public:
 
     // false when either id is not an edition of the list.
     bool compare(const QString& baselineId, const QString& vsId);
+    // The chips compared (after an import or an edit); recomputes.
+    void setChips(std::vector<analysis::ChipSpec> chips);
     CompareTableModel* model() const { return model_; }
     QString summary() const;
 

@@ -1,14 +1,24 @@
 #include "app/gui/MainWindow.h"
 
+#include "analysis/Countries.h"
+#include "analysis/Scenario.h"
 #include "app/charts/ChartKind.h"
 #include "app/charts/ChipChart.h"
+#include "app/gui/BenchPanel.h"
 #include "app/gui/ChartPanel.h"
+#include "app/gui/ChipEditorDialog.h"
 #include "app/gui/CompareDialog.h"
+#include "app/gui/HistoryDialog.h"
+#include "app/gui/ImportDialog.h"
+#include "app/gui/ScenarioEditor.h"
+#include "app/gui/TableExportUi.h"
 #include "app/gui/models/ChipDetailHtml.h"
+#include "app/gui/models/ChipFiguresModel.h"
 #include "app/gui/models/ChipFilterProxyModel.h"
 #include "app/gui/models/ChipTableModel.h"
 #include "app/gui/models/DisplayText.h"
 #include "app/gui/models/EditionListModel.h"
+#include "app/gui/models/ScenarioDraft.h"
 #include "data/Store.h"
 
 #include <QAbstractItemView>
@@ -36,6 +46,8 @@
 #include <QTableView>
 #include <QTextBrowser>
 #include <QToolBar>
+#include <QUndoGroup>
+#include <QUndoStack>
 #include <QVBoxLayout>
 #include <algorithm>
 #include <memory>
@@ -95,7 +107,8 @@ MainWindow::MainWindow(data::Store& store, QWidget* parent)
 
     editionModel_->setEditions(store.editions());
     bibliography_ = store.bibliography();
-    chipModel_->setChips(store.chips());
+    storedChips_ = store.chips();
+    chipModel_->setChips(storedChips_);
     proxyModel_->setSourceModel(chipModel_);
 
     buildToolBar();
@@ -103,6 +116,44 @@ MainWindow::MainWindow(data::Store& store, QWidget* parent)
     buildStatusBar();
     buildChartDock(store);
     buildMenus();
+    // Tools > Benchmark…: the benchmark panel (app/gui/BenchPanel) in a dock tabbed with the
+    // chart, hidden until asked for. It classifies the device under the window's edition; a
+    // saved result joins the chart's benchmark history.
+    {
+        auto* bench = new BenchPanel(store, this);
+        bench->setChips(chipModel_->chips());
+        auto* benchDock = new QDockWidget(QStringLiteral("Benchmark"), this);
+        benchDock->setObjectName(QStringLiteral("benchDock"));
+        benchDock->setWidget(bench);
+        benchDock->setFeatures(chartDock_->features());
+        addDockWidget(Qt::BottomDockWidgetArea, benchDock);
+        tabifyDockWidget(chartDock_, benchDock);
+        benchDock->hide();
+        const auto followEdition = [this, bench](int row) {
+            if (const auto* edition = editionModel_->editionAt(row))
+                bench->setEdition(*edition);
+        };
+        followEdition(editionCombo_->currentIndex());
+        connect(editionCombo_, &QComboBox::currentIndexChanged, bench, followEdition);
+        connect(bench, &BenchPanel::resultSaved, this, [this, &store] {
+            charts::ChartInputs inputs;
+            inputs.chips = chipModel_->chips();
+            inputs.editions = editionModel_->editions();
+            inputs.edition_id = currentEditionId().toStdString();
+            inputs.bench_runs = charts::benchRunsFromRecords(store.benchmarkResults());
+            chartPanel_->setInputs(std::move(inputs));
+        });
+        auto* tools = new QMenu(QStringLiteral("&Tools"), this);
+        QAction* benchmark = tools->addAction(QStringLiteral("&Benchmark…"));
+        benchmark->setObjectName(QStringLiteral("benchmarkAction"));
+        benchmark->setShortcut(QKeySequence(QStringLiteral("Ctrl+B")));
+        connect(benchmark, &QAction::triggered, benchDock, [benchDock] {
+            benchDock->show();
+            benchDock->raise();
+        });
+        const QList<QAction*> menus = menuBar()->actions(); // Help stays the last menu
+        menuBar()->insertMenu(menus.isEmpty() ? nullptr : menus.last(), tools);
+    }
 
     connect(proxyModel_, &QAbstractItemModel::rowsInserted, this, &MainWindow::updateStatus);
     connect(proxyModel_, &QAbstractItemModel::rowsRemoved, this, &MainWindow::updateStatus);
@@ -135,6 +186,44 @@ void MainWindow::buildToolBar() {
     editionLabel->setBuddy(editionCombo_);
     bar->addWidget(editionCombo_);
     connect(editionCombo_, &QComboBox::currentIndexChanged, this, &MainWindow::applyEdition);
+
+    // The licence column's destination: none, the destinations analysts ask about most, then
+    // every country by name. The buyer is taken to be headquartered there.
+    auto* destinationLabel = new QLabel(QStringLiteral(" Destination "), bar);
+    bar->addWidget(destinationLabel);
+    destinationCombo_ = new QComboBox(bar);
+    destinationCombo_->setObjectName(QStringLiteral("destinationSelector"));
+    destinationCombo_->setToolTip(QStringLiteral("Where the chips would be exported: the License "
+                                                 "column says whether each needs a licence"));
+    destinationCombo_->addItem(QStringLiteral("None"), QString());
+    const auto label = [](const std::string& code) {
+        return QStringLiteral("%1 (%2)").arg(QString::fromStdString(analysis::countryName(code)),
+                                             QString::fromStdString(code));
+    };
+    for (const char* code : {"CN", "HK", "MO", "RU", "AE", "SA", "SG", "MY", "IN", "VN"})
+        destinationCombo_->addItem(label(code), QString::fromLatin1(code));
+    destinationCombo_->insertSeparator(destinationCombo_->count());
+    std::vector<std::pair<QString, QString>> everyCountry;
+    for (const std::string& code : analysis::countryCodes())
+        everyCountry.emplace_back(label(code), QString::fromStdString(code));
+    std::sort(everyCountry.begin(), everyCountry.end());
+    for (const auto& [text, code] : everyCountry)
+        destinationCombo_->addItem(text, code);
+    destinationLabel->setBuddy(destinationCombo_);
+    bar->addWidget(destinationCombo_);
+    {
+        const QString saved = workbenchSettings()->value(QStringLiteral("destination")).toString();
+        const int at = saved.isEmpty() ? 0 : destinationCombo_->findData(saved);
+        destinationCombo_->setCurrentIndex(std::max(at, 0));
+        if (at > 0)
+            chipModel_->setDestination(saved);
+    }
+    connect(destinationCombo_, &QComboBox::currentIndexChanged, this, [this](int index) {
+        const QString code = destinationCombo_->itemData(index).toString();
+        chipModel_->setDestination(code); // codes come from analysis::countryCodes()
+        workbenchSettings()->setValue(QStringLiteral("destination"), code);
+        updateDetail();
+    });
 
     bar->addSeparator();
     search_ = new QLineEdit(bar);
@@ -254,6 +343,25 @@ void MainWindow::buildChartDock(const data::Store& store) {
 
 void MainWindow::buildMenus() {
     QMenu* file = menuBar()->addMenu(QStringLiteral("&File"));
+    // The table as shown (search, filters and order included), and the same chips' figures.
+    QAction* exportTable = addExportToContextMenu(table_, QStringLiteral("classification"),
+                                                  QStringLiteral("Classification"));
+    exportTable->setText(QStringLiteral("Export &table…"));
+    exportTable->setShortcut(QKeySequence(QStringLiteral("Ctrl+E")));
+    file->addAction(exportTable);
+    QAction* exportFigures = file->addAction(QStringLiteral("Export chip &figures…"));
+    exportFigures->setObjectName(QStringLiteral("exportFiguresAction"));
+    exportFigures->setToolTip(QStringLiteral("Save the figures of the chips shown as CSV or XLSX"));
+    connect(exportFigures, &QAction::triggered, this, [this] {
+        ChipFiguresModel figures;
+        std::vector<analysis::ChipSpec> shown;
+        for (int row = 0; row < proxyModel_->rowCount(); ++row)
+            if (const auto* chip =
+                    chipModel_->chipAt(proxyModel_->mapToSource(proxyModel_->index(row, 0)).row()))
+                shown.push_back(*chip);
+        figures.setChips(std::move(shown));
+        exportTableWithDialog(this, figures, QStringLiteral("chips"), QStringLiteral("Chips"));
+    });
     QAction* exportChart = file->addAction(QStringLiteral("Export &chart…"));
     exportChart->setObjectName(QStringLiteral("exportChartAction"));
     exportChart->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+E")));
@@ -281,6 +389,121 @@ void MainWindow::buildMenus() {
             chartDock_->show();
             chartPanel_->setKind(k);
         });
+    }
+
+    buildScenarioMenus(view);
+
+    // The store's own dialogs (app/gui: ImportDialog, HistoryDialog, ChipEditorDialog), each on
+    // a connection of its own: File > Import…, View > History…, Edit > Edit chip… (and a double
+    // click on a row). After an import or an edit the chips are read again.
+    {
+        const auto reloadChips = [this](const QString& select) {
+            try {
+                data::Store store(storePath_);
+                storedChips_ = store.chips();
+                charts::ChartInputs inputs;
+                inputs.chips = storedChips_;
+                inputs.editions = editionModel_->editions();
+                inputs.edition_id = currentEditionId().toStdString();
+                inputs.bench_runs = charts::benchRunsFromRecords(store.benchmarkResults());
+                chartPanel_->setInputs(std::move(inputs));
+            } catch (const std::exception& e) {
+                statusBar()->showMessage(toQString(e.what()), 8000);
+                return;
+            }
+            if (auto* bench = findChild<BenchPanel*>())
+                bench->setChips(storedChips_);
+            if (compareDialog_)
+                compareDialog_->setChips(storedChips_);
+            if (auto* history = findChild<HistoryDialog*>())
+                history->reload();
+            applyEdition(editionCombo_->currentIndex());
+            if (!select.isEmpty())
+                selectChip(select);
+        };
+        QAction* import = new QAction(QStringLiteral("&Import chips…"), this);
+        import->setObjectName(QStringLiteral("importAction"));
+        import->setShortcut(QKeySequence(QStringLiteral("Ctrl+I")));
+        file->insertAction(file->actions().value(0), import);
+        file->insertSeparator(file->actions().value(1));
+        connect(import, &QAction::triggered, this, [this, reloadChips] {
+            auto* dialog = new ImportDialog(storePath_, this);
+            dialog->setAttribute(Qt::WA_DeleteOnClose);
+            connect(dialog, &ImportDialog::importedChips, this,
+                    [this, reloadChips](const QString& path, const QString& summary) {
+                        reloadChips(selectedChipName());
+                        statusBar()->showMessage(
+                            QStringLiteral("Imported %1: %2").arg(path, summary), 10000);
+                    });
+            dialog->show();
+        });
+
+        QAction* history = new QAction(QStringLiteral("&History…"), this);
+        history->setObjectName(QStringLiteral("historyAction"));
+        history->setShortcut(QKeySequence(QStringLiteral("Ctrl+H")));
+        view->insertAction(kinds->menuAction(), history);
+        connect(history, &QAction::triggered, this, [this] {
+            auto* dialog = findChild<HistoryDialog*>();
+            if (!dialog) {
+                dialog = new HistoryDialog(storePath_, this);
+                connect(dialog, &HistoryDialog::chipActivated, this, [this](const QString& name) {
+                    if (!selectChip(name))
+                        statusBar()->showMessage(
+                            QStringLiteral("%1 is filtered out of the table or no longer "
+                                           "stored")
+                                .arg(name),
+                            6000);
+                });
+            } else {
+                dialog->reload();
+            }
+            dialog->show();
+            dialog->raise();
+        });
+
+        QMenu* edit = nullptr;
+        for (QAction* a : menuBar()->actions())
+            if (a->menu() && a->text() == QStringLiteral("&Edit"))
+                edit = a->menu();
+        if (!edit) {
+            edit = new QMenu(QStringLiteral("&Edit"), this);
+            menuBar()->insertMenu(view->menuAction(), edit);
+        } else {
+            edit->addSeparator();
+        }
+        QAction* editChip = edit->addAction(QStringLiteral("Edit &chip…"));
+        editChip->setObjectName(QStringLiteral("editChipAction"));
+        editChip->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+C")));
+        const auto openEditor = [this, reloadChips] {
+            const QString name = selectedChipName();
+            const auto stored =
+                std::find_if(storedChips_.begin(), storedChips_.end(), [&](const auto& c) {
+                    return toQString(c.name).compare(name, Qt::CaseInsensitive) == 0;
+                });
+            if (name.isEmpty() || stored == storedChips_.end()) {
+                statusBar()->showMessage(
+                    name.isEmpty() ? QStringLiteral("Select a chip to edit")
+                                   : QStringLiteral("%1 is a scenario's hypothetical chip: edit "
+                                                    "it in the scenario editor")
+                                         .arg(name),
+                    6000);
+                return;
+            }
+            auto* dialog = new ChipEditorDialog(storePath_, *stored, this);
+            dialog->setAttribute(Qt::WA_DeleteOnClose);
+            dialog->setWindowModality(Qt::WindowModal);
+            connect(dialog, &ChipEditorDialog::saved, this,
+                    [this, reloadChips](const analysis::ChipSpec& chip) {
+                        reloadChips(toQString(chip.name));
+                        statusBar()->showMessage(
+                            QStringLiteral("Saved %1 (History lists the change)")
+                                .arg(toQString(chip.name)),
+                            8000);
+                    });
+            dialog->show();
+        };
+        connect(editChip, &QAction::triggered, this, openEditor);
+        connect(table_, &QTableView::doubleClicked, this, openEditor);
     }
 
     QMenu* help = menuBar()->addMenu(QStringLiteral("&Help"));
@@ -316,7 +539,7 @@ void MainWindow::buildMenus() {
 
 CompareDialog* MainWindow::openCompare() {
     if (!compareDialog_) {
-        compareDialog_ = new CompareDialog(chipModel_->chips(), editionModel_, this);
+        compareDialog_ = new CompareDialog(storedChips_, editionModel_, this);
         connect(compareDialog_, &CompareDialog::chipActivated, this, [this](const QString& name) {
             if (!selectChip(name))
                 statusBar()->showMessage(
@@ -369,7 +592,9 @@ void MainWindow::applyEdition(int editionRow) {
     if (!edition)
         return;
     const QString selected = selectedChipName();
-    chipModel_->setEdition(*edition);
+    // A scenario's hypothetical chips join the stored ones (analysis/Scenario.h).
+    chipModel_->setChipsAndEdition(analysis::chipsWithHypothetical(storedChips_, *edition),
+                                   *edition);
     if (chartPanel_)
         chartPanel_->setEdition(toQString(edition->id));
     fitColumns();
@@ -440,7 +665,8 @@ void MainWindow::updateDetail() {
             out.push_back({e.key, e.citation, e.url, e.date});
         return out;
     };
-    detail_->setHtml(chipDetailHtml(*chip, *result, *edition, palette, resolve));
+    detail_->setHtml(chipDetailHtml(*chip, *result, *edition, palette, resolve,
+                                    chipModel_->licenseAt(sourceRow)));
 }
 
 void MainWindow::updateStatus() {
@@ -539,6 +765,162 @@ void MainWindow::changeEvent(QEvent* event) {
     // The detail HTML bakes in palette colours: redo it when the theme changes.
     if (event->type() == QEvent::PaletteChange && detail_)
         updateDetail();
+}
+
+// ---- scenarios --------------------------------------------------------------------------------
+
+void MainWindow::buildScenarioMenus(QMenu* before) {
+    undoGroup_ = new QUndoGroup(this);
+    // Edit > Undo/Redo follow the scenario editor's stack (any editor may join the group).
+    QMenu* edit = nullptr;
+    for (QAction* a : menuBar()->actions())
+        if (a->menu() && a->text() == QStringLiteral("&Edit"))
+            edit = a->menu();
+    if (!edit) {
+        edit = new QMenu(QStringLiteral("&Edit"), this);
+        menuBar()->insertMenu(before ? before->menuAction() : nullptr, edit);
+    } else {
+        edit->addSeparator();
+    }
+    QAction* undo = undoGroup_->createUndoAction(this, QStringLiteral("&Undo"));
+    undo->setObjectName(QStringLiteral("undoAction"));
+    undo->setShortcuts(QKeySequence::Undo);
+    QAction* redo = undoGroup_->createRedoAction(this, QStringLiteral("&Redo"));
+    redo->setObjectName(QStringLiteral("redoAction"));
+    redo->setShortcuts({QKeySequence(Qt::ControlModifier | Qt::ShiftModifier | Qt::Key_Z),
+                        QKeySequence(QKeySequence::Redo)});
+    edit->addAction(undo);
+    edit->addAction(redo);
+
+    QMenu* scenario = menuBar()->addMenu(QStringLiteral("&Scenario"));
+    scenario->setObjectName(QStringLiteral("scenarioMenu"));
+    QAction* create = scenario->addAction(QStringLiteral("&New scenario…"));
+    create->setObjectName(QStringLiteral("newScenarioAction"));
+    create->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+N")));
+    connect(create, &QAction::triggered, this, [this] { openScenarioEditor(); });
+    QAction* change = scenario->addAction(QStringLiteral("&Edit scenario…"));
+    change->setObjectName(QStringLiteral("editScenarioAction"));
+    connect(change, &QAction::triggered, this, [this] { openScenarioEditor(currentEditionId()); });
+    QAction* remove = scenario->addAction(QStringLiteral("&Delete scenario"));
+    remove->setObjectName(QStringLiteral("deleteScenarioAction"));
+    connect(remove, &QAction::triggered, this, [this] { deleteScenario(currentEditionId()); });
+    // Edit and Delete act on the scenario chosen in the edition selector.
+    connect(scenario, &QMenu::aboutToShow, this, [this, change, remove] {
+        const auto* e = editionModel_->editionAt(editionCombo_->currentIndex());
+        const bool isScenario = e && e->scenario;
+        change->setEnabled(isScenario);
+        remove->setEnabled(isScenario);
+        const QString what = isScenario ? QStringLiteral(" %1").arg(toQString(e->id)) : QString();
+        change->setText(QStringLiteral("&Edit scenario%1…").arg(what));
+        remove->setText(QStringLiteral("&Delete scenario%1").arg(what));
+    });
+}
+
+ScenarioEditor* MainWindow::scenarioEditor() const {
+    return scenarioEditor_;
+}
+
+ScenarioEditor* MainWindow::openScenarioEditor(const QString& scenarioName) {
+    if (scenarioEditor_) {
+        scenarioEditor_->show();
+        scenarioEditor_->raise();
+        scenarioEditor_->activateWindow();
+        return scenarioEditor_;
+    }
+    std::optional<analysis::Scenario> saved;
+    if (!scenarioName.isEmpty()) {
+        try {
+            data::Store store(storePath_);
+            if (auto record = store.scenario(scenarioName))
+                saved = record->scenario;
+        } catch (const std::exception& e) {
+            statusBar()->showMessage(toQString(e.what()), 8000);
+            return nullptr;
+        }
+        if (!saved) {
+            statusBar()->showMessage(QStringLiteral("%1 is not a saved scenario").arg(scenarioName),
+                                     6000);
+            return nullptr;
+        }
+    }
+    auto* editor = new ScenarioEditor(storePath_, editionModel_->editions(), storedChips_, this);
+    editor->setAttribute(Qt::WA_DeleteOnClose);
+    const bool opened = saved ? editor->edit(*saved)
+                              : editor->startNew(currentEditionId().isEmpty() ? defaultEditionId_
+                                                                              : currentEditionId());
+    if (!opened) {
+        statusBar()->showMessage(editor->statusLabel()->text(), 8000);
+        delete editor;
+        return nullptr;
+    }
+    scenarioEditor_ = editor;
+    undoGroup_->addStack(editor->draft()->undoStack());
+    undoGroup_->setActiveStack(editor->draft()->undoStack());
+    connect(editor, &ScenarioEditor::draftChanged, this, &MainWindow::showScenarioDraft);
+    connect(editor, &ScenarioEditor::saved, this, &MainWindow::reloadEditions);
+    connect(editor, &QDialog::rejected, this, [this] {
+        applyEdition(editionCombo_->currentIndex()); // the table leaves the draft
+    });
+    editor->show();
+    editor->raise();
+    if (auto e = editor->draft()->resolve())
+        showScenarioDraft(*e);
+    return editor;
+}
+
+bool MainWindow::deleteScenario(const QString& name, bool confirm) {
+    const auto* e = editionModel_->editionAt(editionModel_->rowOfEdition(name));
+    if (!e || !e->scenario) {
+        statusBar()->showMessage(QStringLiteral("%1 is not a saved scenario").arg(name), 6000);
+        return false;
+    }
+    if (confirm &&
+        QMessageBox::question(
+            this, QStringLiteral("Delete scenario"),
+            QStringLiteral("Delete scenario %1 from the store? Scenarios that extend "
+                           "it will no longer open.")
+                .arg(name),
+            QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel) != QMessageBox::Yes)
+        return false;
+    try {
+        data::Store store(storePath_);
+        if (!store.removeScenario(name))
+            return false;
+    } catch (const std::exception& ex) {
+        statusBar()->showMessage(toQString(ex.what()), 8000);
+        return false;
+    }
+    reloadEditions(toQString(e->base));
+    statusBar()->showMessage(QStringLiteral("Deleted scenario %1").arg(name), 6000);
+    return true;
+}
+
+void MainWindow::reloadEditions(const QString& select) {
+    try {
+        data::Store store(storePath_);
+        editionModel_->setEditions(store.editions());
+        charts::ChartInputs inputs;
+        inputs.chips = storedChips_;
+        inputs.editions = editionModel_->editions();
+        inputs.edition_id = defaultEditionId_.toStdString();
+        inputs.bench_runs = charts::benchRunsFromRecords(store.benchmarkResults());
+        chartPanel_->setInputs(std::move(inputs));
+    } catch (const std::exception& e) {
+        statusBar()->showMessage(toQString(e.what()), 8000);
+        return;
+    }
+    editionCombo_->setEnabled(editionModel_->rowCount() > 0);
+    editionCombo_->view()->setMinimumWidth(editionCombo_->view()->sizeHintForColumn(0) + 24);
+    if (!setCurrentEdition(select) && !setCurrentEdition(defaultEditionId_))
+        applyEdition(editionCombo_->currentIndex());
+}
+
+void MainWindow::showScenarioDraft(const analysis::Edition& draft) {
+    const QString selected = selectedChipName();
+    chipModel_->setChipsAndEdition(analysis::chipsWithHypothetical(storedChips_, draft), draft);
+    ensureSelection(selected);
+    updateStatus();
+    updateDetail();
 }
 
 } // namespace crossroads::gui

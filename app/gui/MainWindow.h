@@ -4,9 +4,12 @@
 // selection, and selects the chip clicked on it.
 #pragma once
 
+#include "analysis/ChipSpec.h"
+#include "analysis/Edition.h"
 #include "data/Bibliography.h"
 
 #include <QMainWindow>
+#include <QPointer>
 #include <QString>
 #include <vector>
 
@@ -15,9 +18,11 @@ class QComboBox;
 class QDockWidget;
 class QLabel;
 class QLineEdit;
+class QMenu;
 class QSplitter;
 class QTableView;
 class QTextBrowser;
+class QUndoGroup;
 
 namespace crossroads::data {
 class Store;
@@ -30,6 +35,7 @@ class CompareDialog;
 class ChipFilterProxyModel;
 class ChipTableModel;
 class EditionListModel;
+class ScenarioEditor;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -49,12 +55,23 @@ public:
     QTableView* tableView() const { return table_; }
     QTextBrowser* detailPane() const { return detail_; }
     QComboBox* editionSelector() const { return editionCombo_; }
+    QComboBox* destinationSelector() const { return destinationCombo_; }
     QLineEdit* searchField() const { return search_; }
     ChartPanel* chartPanel() const { return chartPanel_; }
     QDockWidget* chartDock() const { return chartDock_; }
 
     // The compare view (one per window), shown.
     CompareDialog* openCompare();
+
+    // Scenarios (Scenario menu): the editor, shown, on a new scenario extending the current
+    // edition or, given a name, on that saved scenario (nullptr when it cannot be opened: the
+    // status bar says why); while it is open the table is classified under its draft.
+    ScenarioEditor* openScenarioEditor(const QString& scenarioName = {});
+    ScenarioEditor* scenarioEditor() const;
+    // Removes a saved scenario (asking first when `confirm`); false when it was not removed.
+    bool deleteScenario(const QString& name, bool confirm = true);
+    // Edit > Undo/Redo act on the active stack of this group (the scenario editor's).
+    QUndoGroup* undoGroup() const { return undoGroup_; }
 
 public Q_SLOTS:
     // false when the store has no such edition.
@@ -72,6 +89,12 @@ private:
     void buildStatusBar();
     void buildChartDock(const data::Store& store);
     void buildMenus();
+    void buildScenarioMenus(QMenu* before);
+    // Re-reads the editions (and scenarios) from the store and selects `select` (or the
+    // default edition when it is gone).
+    void reloadEditions(const QString& select);
+    // The table under the editor's draft, its hypothetical chips included.
+    void showScenarioDraft(const analysis::Edition& draft);
     void applyEdition(int editionRow);
     void onFilterChanged();
     // Keeps the selected chip when it is still shown, else selects the first row, so the
@@ -85,6 +108,7 @@ private:
     void saveSettings() const;
 
     QString storePath_;
+    std::vector<analysis::ChipSpec> storedChips_; // the table adds a scenario's hypothetical ones
     std::vector<data::BibliographyEntry> bibliography_;
     QString defaultEditionId_;
     ChipTableModel* chipModel_ = nullptr;
@@ -92,6 +116,7 @@ private:
     EditionListModel* editionModel_ = nullptr;
 
     QComboBox* editionCombo_ = nullptr;
+    QComboBox* destinationCombo_ = nullptr;
     QLineEdit* search_ = nullptr;
     QAction* controlledOnly_ = nullptr;
     QAction* borderlineOnly_ = nullptr;
@@ -104,6 +129,8 @@ private:
     ChartPanel* chartPanel_ = nullptr;
     QDockWidget* chartDock_ = nullptr;
     CompareDialog* compareDialog_ = nullptr;
+    QPointer<ScenarioEditor> scenarioEditor_;
+    QUndoGroup* undoGroup_ = nullptr;
 };
 
 } // namespace crossroads::gui

@@ -1,6 +1,7 @@
 #include "app/report/Report.h"
 
 #include "analysis/Classifier.h"
+#include "analysis/Scenario.h"
 #include "app/charts/ChartTheme.h"
 #include "app/charts/ChipChart.h"
 
@@ -150,7 +151,9 @@ const std::vector<ReportSection>& reportSections() {
 QString reportHtml(const ReportInputs& in, std::map<QString, QImage>& images) {
     const Edition& baseline = requireEdition(in, in.baseline);
     const Edition& vs = requireEdition(in, in.vs);
-    const std::vector<ChipSpec>& chips = in.data.chips;
+    // A scenario's hypothetical chips are in every table (compareEditions classifies them too).
+    const std::vector<ChipSpec> chips =
+        analysis::chipsWithHypothetical(in.data.chips, baseline, &vs);
     const analysis::EditionComparison cmp = analysis::compareEditions(chips, baseline, vs);
     const QString stamp = in.generated.toUTC().toString(Qt::ISODate);
 

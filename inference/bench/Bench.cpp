@@ -113,6 +113,26 @@ BenchResult runBench(Backend& backend, const BenchOptions& options) {
                           "tokens");
     const Model& model = backend.model();
     const ModelConfig& config = model.config;
+    BenchProgress progress;
+    const auto advance = [&](const char* stage, int64_t calls) {
+        if (!options.onProgress)
+            return;
+        progress.done += calls;
+        progress.stage = stage;
+        if (!options.onProgress(progress))
+            throw BenchCancelled("benchmark cancelled");
+    };
+    // Backend calls: the warm-up's, then each repetition's at each context (a context longer
+    // than the prompt adds one untimed prefill per sequence).
+    const int64_t warmUpGen = std::min<int64_t>(options.genTokens, 2);
+    progress.total = options.batch + warmUpGen;
+    for (const int64_t context :
+         options.contextTokens.empty() ? std::vector<int64_t>{0} : options.contextTokens)
+        progress.total +=
+            std::max(1, options.repetitions) *
+            (options.batch * (context > std::max<int64_t>(options.promptTokens, 1) ? 2 : 1) +
+             options.genTokens);
+    advance("measuring", 0);
     const DeviceInfo device = backend.device();
     BenchResult result;
     result.model = model.name;
@@ -175,6 +195,7 @@ BenchResult runBench(Backend& backend, const BenchOptions& options) {
 
     const auto runOnce = [&](int64_t gen, int64_t decodeContext, PhaseSamples* prefill,
                              PhaseSamples* decode, double* ttftMs) {
+        const char* stage = decode == nullptr ? "warm-up" : nullptr;
         const std::span<const int32_t> contextTail = std::span<const int32_t>(text).subspan(
             static_cast<std::size_t>(promptTokens),
             static_cast<std::size_t>(decodeContext - promptTokens));
@@ -191,6 +212,7 @@ BenchResult runBench(Backend& backend, const BenchOptions& options) {
             next.push_back(argmax(logits.data(), config.vocabSize));
         }
         const double prefillSeconds = seconds(prefillStart);
+        advance(stage ? stage : "prefill", options.batch);
         if (prefill != nullptr) {
             prefill->tokensPerS.push_back(static_cast<double>(promptTokens * options.batch) /
                                           prefillSeconds);
@@ -204,6 +226,7 @@ BenchResult runBench(Backend& backend, const BenchOptions& options) {
             for (std::size_t b = 0; b < batch.ids().size(); ++b) {
                 const auto logits = backend.prefill(batch.ids()[b], contextTail);
                 next[b] = argmax(logits.data(), config.vocabSize);
+                advance(stage ? stage : "prefill", 1);
             }
         double flops = 0, bytes = 0, decodeSeconds = 0;
         for (int64_t step = 0; step < gen; ++step) {
@@ -223,6 +246,7 @@ BenchResult runBench(Backend& backend, const BenchOptions& options) {
             for (int64_t b = 0; b < options.batch; ++b)
                 next[static_cast<std::size_t>(b)] =
                     argmax(logits.data() + b * config.vocabSize, config.vocabSize);
+            advance(stage ? stage : "decode", 1);
         }
         if (decode != nullptr && gen > 0) {
             decode->tokensPerS.push_back(static_cast<double>(gen * options.batch) / decodeSeconds);
@@ -236,7 +260,7 @@ BenchResult runBench(Backend& backend, const BenchOptions& options) {
 
     // Warm-up: faults in the weights and grows the scratch buffers. The context is left out: it
     // only costs time here, and its cache is allocated untimed in every repetition anyway.
-    runOnce(std::min<int64_t>(options.genTokens, 2), promptTokens, nullptr, nullptr, nullptr);
+    runOnce(warmUpGen, promptTokens, nullptr, nullptr, nullptr);
     // The prefill phase and the time to first token come from the repetitions at the first
     // context (prefill does not depend on it).
     PhaseSamples prefill;

@@ -6,6 +6,7 @@
 
 #include "inference/backend/Backend.h"
 
+#include <functional>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
@@ -21,6 +22,21 @@ struct TimingStats {
 TimingStats summarize(const std::vector<double>& samples);
 // The q-quantile (0..1) of the samples, interpolated between neighbours (0.5: the median).
 double quantile(std::vector<double> values, double q);
+
+// Where a run stands, for a progress bar: `done` of `total` backend calls (each sequence's
+// prefill, each decode step, the warm-up's included) and what runs now.
+struct BenchProgress {
+    int64_t done = 0;
+    int64_t total = 0;
+    std::string stage; // "measuring" (the peaks, before any call), "warm-up", "prefill", "decode"
+};
+
+// Thrown by runBench when BenchOptions::onProgress asked it to stop; the sequences it created
+// are released by then.
+class BenchCancelled : public EngineError {
+public:
+    using EngineError::EngineError;
+};
 
 struct BenchOptions {
     // Each repetition, per sequence of the batch: a timed prefill of promptTokens on an empty
@@ -52,6 +68,11 @@ struct BenchOptions {
     std::optional<double> specBandwidthGbPerS;
     std::optional<double> specBf16Tflops;
     std::string specChipName; // the store's chip the spec figures belong to, for the record
+    // Called once before the measurements, then after the batch's prompt prefills, each
+    // untimed context prefill and each decode step, outside the timed spans (on the thread
+    // running the bench). Returning false cancels: runBench throws BenchCancelled. Empty: the
+    // run goes to its end.
+    std::function<bool(const BenchProgress&)> onProgress;
 };
 
 struct PhaseResult {

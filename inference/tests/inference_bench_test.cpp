@@ -187,12 +187,61 @@ void countLists() {
 
 } // namespace
 
+// The progress hook: it sees every backend call it announced, in order, and returning false
+// stops the run with BenchCancelled, the sequences released (the backend takes new ones).
+void benchProgressAndCancel() {
+    const Model model = synthesizeModel(check::tinyConfig(ModelFamily::Qwen2Moe), WeightType::BF16);
+    CpuBackend backend(model, 2);
+    BenchOptions options;
+    options.promptTokens = 6;
+    options.genTokens = 5;
+    options.batch = 2;
+    options.repetitions = 2;
+    options.contextTokens = {0, 10}; // the second context adds an untimed prefill per sequence
+    options.measuredBandwidthGbPerS = 10.0;
+    options.measuredTflops = 1.0;
+    std::vector<BenchProgress> seen;
+    options.onProgress = [&](const BenchProgress& p) {
+        seen.push_back(p);
+        return true;
+    };
+    const BenchResult result = runBench(backend, options);
+    CHECK(result.phases.size() == 3);
+    // warm-up 2 + 2, context 0: 2 x (2 + 5), context 10: 2 x (2 + 2 + 5).
+    const int64_t total = 4 + 14 + 18;
+    CHECK(!seen.empty() && seen.front().stage == "measuring" && seen.front().done == 0);
+    CHECK(seen.back().done == total);
+    bool ordered = true, stages = true;
+    for (std::size_t i = 0; i < seen.size(); ++i) {
+        ordered = ordered && seen[i].total == total && (i == 0 || seen[i].done > seen[i - 1].done);
+        stages = stages && (seen[i].stage == "measuring" || seen[i].stage == "warm-up" ||
+                            seen[i].stage == "prefill" || seen[i].stage == "decode");
+    }
+    CHECK(ordered && stages);
+    CHECK(seen[1].stage == "warm-up" && seen.back().stage == "decode");
+
+    // Cancelled in the middle of the first timed decode.
+    int calls = 0;
+    options.onProgress = [&](const BenchProgress& p) { return ++calls < 8 || p.done == 0; };
+    CHECK_THROWS_WITH(runBench(backend, options), "cancelled");
+    CHECK(calls == 8);
+    // The two sequences of the cancelled repetition were the last ones made, and are released.
+    const SequenceId after = backend.newSequence();
+    CHECK_THROWS_WITH(backend.sequenceLength(after - 1), "unknown sequence id");
+    CHECK_THROWS_WITH(backend.sequenceLength(after - 2), "unknown sequence id");
+    backend.releaseSequence(after);
+    // Nothing is left behind: the same backend runs again to its end.
+    options.onProgress = {};
+    CHECK(runBench(backend, options).phases.size() == 3);
+}
+
 int main() {
     try {
         analyticFigures();
         timingStatistics();
         benchRunsAndReports();
         benchWithSpecAndContext();
+        benchProgressAndCancel();
         countLists();
     } catch (const std::exception& error) {
         check::fail(__FILE__, __LINE__, std::string("unexpected exception: ") + error.what());

@@ -6,6 +6,8 @@
 
 #include <QTest>
 
+#include <map>
+
 using namespace crossroads::analysis;
 using namespace crossroads::testing;
 
@@ -75,6 +77,123 @@ private slots:
         QVERIFY(!s.chip_paragraph);
         QVERIFY(!s.eccn);
         QVERIFY(QString::fromStdString(s.reason).contains("undetermined"));
+    }
+
+    // "NAME=N x CHIP", as --system takes it.
+    void parseDefinition_data() {
+        QTest::addColumn<QString>("text");
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<int>("count");
+        QTest::addColumn<QString>("chip");
+        QTest::newRow("spaced") << "DGX H100=8 x H100 SXM5 80GB"
+                                << "DGX H100" << 8 << "H100 SXM5 80GB";
+        QTest::newRow("tight") << "box=16xH20 (China)"
+                               << "box" << 16 << "H20 (China)";
+        QTest::newRow("capital X, spaces around =") << " NVL72 = 72 X GB200 (per GPU) "
+                                                    << "NVL72" << 72 << "GB200 (per GPU)";
+    }
+    void parseDefinition() {
+        QFETCH(QString, text);
+        QFETCH(QString, name);
+        QFETCH(int, count);
+        QFETCH(QString, chip);
+        const SystemDefinition d = parseSystemDefinition(text.toStdString());
+        QCOMPARE(QString::fromStdString(d.name), name);
+        QCOMPARE(d.chip_count, count);
+        QCOMPARE(QString::fromStdString(d.chip), chip);
+    }
+
+    void badDefinition_data() {
+        QTest::addColumn<QString>("text");
+        QTest::addColumn<QString>("problem");
+        QTest::newRow("no =") << "DGX H100 8 x H100"
+                              << "no \"=\"";
+        QTest::newRow("no name") << "=8 x H100"
+                                 << "no name";
+        QTest::newRow("no count") << "box=x H100"
+                                  << "no chip count";
+        QTest::newRow("zero") << "box=0 x H100"
+                              << "from 1 to";
+        QTest::newRow("too many") << "box=99999999 x H100"
+                                  << "more than";
+        QTest::newRow("no x") << "box=8 H100"
+                              << "no \"x\"";
+        QTest::newRow("no chip") << "box=8 x "
+                                 << "no chip after";
+    }
+    void badDefinition() {
+        QFETCH(QString, text);
+        QFETCH(QString, problem);
+        try {
+            parseSystemDefinition(text.toStdString());
+            QFAIL("accepted");
+        } catch (const std::invalid_argument& e) {
+            const QString message = QString::fromUtf8(e.what());
+            QVERIFY2(message.contains(problem), qPrintable(message));
+            QVERIFY2(message.contains(text), qPrintable(message));
+        }
+    }
+
+    // The bundled examples name chips of the bundled store, each with a cited count, and
+    // classify: DGX H100 -> 4A090.a under 2023-10, HGX H20 -> not 4A090.a/.b.
+    void bundledSystems() {
+        const auto definitions = systemDefinitionsFromJsonText(
+            readText(sourcePath(QStringLiteral("data/seed/systems.json"))));
+        QVERIFY(definitions.size() >= 6);
+        std::map<std::string, std::string> eccn;
+        for (const SystemDefinition& d : definitions) {
+            QVERIFY2(!d.citation.text.empty(), d.name.c_str());
+            const SystemClassification s =
+                classifySystem({d.name, ::chip(d.chip), d.chip_count}, ::edition("2023-10"));
+            eccn[d.name] = s.eccn.value_or("undetermined");
+        }
+        QCOMPARE(eccn.at("DGX H100"), std::string("4A090.a"));
+        QCOMPARE(eccn.at("HGX H20"), std::string("none"));
+        QCOMPARE(eccn.at("HGX H800"), std::string("4A090.a"));
+    }
+
+    void badSystemsFile_data() {
+        QTest::addColumn<QString>("text");
+        QTest::addColumn<QString>("problem");
+        QTest::newRow("unknown key")
+            << R"({"systems": [{"name": "a", "chip": "b", "count": 8, "gpus": 8,
+                  "citation": {"text": "t", "evidence": "U"}}]})"
+            << "unknown key \"gpus\"";
+        QTest::newRow("count zero") << R"({"systems": [{"name": "a", "chip": "b", "count": 0,
+                  "citation": {"text": "t", "evidence": "U"}}]})"
+                                    << "\"count\"";
+        QTest::newRow("no citation") << R"({"systems": [{"name": "a", "chip": "b", "count": 8}]})"
+                                     << "\"citation\"";
+        QTest::newRow("bad evidence") << R"({"systems": [{"name": "a", "chip": "b", "count": 8,
+                  "citation": {"text": "t", "evidence": "X"}}]})"
+                                      << "evidence";
+        QTest::newRow("twice") << R"({"systems": [{"name": "a", "chip": "b", "count": 8,
+                  "citation": {"text": "t", "evidence": "U"}},
+                  {"name": "a", "chip": "b", "count": 4,
+                  "citation": {"text": "t", "evidence": "U"}}]})"
+                               << "defined twice";
+    }
+    void badSystemsFile() {
+        QFETCH(QString, text);
+        QFETCH(QString, problem);
+        try {
+            systemDefinitionsFromJsonText(text.toStdString());
+            QFAIL("accepted");
+        } catch (const std::invalid_argument& e) {
+            QVERIFY2(QString::fromUtf8(e.what()).contains(problem), e.what());
+        }
+    }
+
+    // Whole systems within an allocation: 26,900,000 / (8 x 15,832) = 212.4 DGX H100s.
+    void systemsWithinAllocation() {
+        const SystemClassification dgx =
+            classifySystem({"DGX H100", ::chip("H100 SXM5 80GB"), 8}, ::edition("2025-01"));
+        QCOMPARE(systemsWithin(dgx, 26.9e6), std::optional<int64_t>(212));
+        QCOMPARE(systemsWithin(dgx, 8 * 15832.0), std::optional<int64_t>(1));
+        ChipSpec unknown = ::chip("Instinct MI308X (China)");
+        const SystemClassification none =
+            classifySystem({"MI308X box", unknown, 8}, ::edition("2025-01"));
+        QVERIFY(!systemsWithin(none, 26.9e6));
     }
 
     void badCountIsRejected() {

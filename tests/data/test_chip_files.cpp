@@ -47,6 +47,9 @@ std::vector<ChipSpec> awkwardChips() {
     a.sources = {{"*", "Datasheet, \"rev. B\"", "high"},
                  {"tdp_w", "Board spec\nsecond line", ""},
                  {"fp8", "Ascend 910B — 华为 notes", "medium (IO)"}};
+    // Other sources' values (the alternatives extension) survive both formats, exactly.
+    a.alternatives = {{"io_bidirectional_gb_per_s", 0.1 + 0.2, "Other, \"quoted\"\nsource", "low"},
+                      {"fp8", 1e-9, "华为 sheet", ""}};
 
     ChipSpec b;
     b.name = "  HBM3E stack ";
@@ -97,12 +100,12 @@ private slots:
 
     void csvWritesTheDocumentedHeader() {
         const std::string text = chipsToCsvText({});
-        QCOMPARE(text,
-                 std::string("name,vendor,year,kind,datacenter,fp64,fp32,tf32,fp16,bf16,fp8,"
-                             "int8,int4,fp4,applicable_die_area_mm2,package_area_mm2,"
-                             "memory_capacity_gb,memory_bandwidth_gb_per_s,"
-                             "io_bidirectional_gb_per_s,tdp_w,tpp_reported,notes,sources\r\n"));
-        QCOMPARE(crossroadsCsvColumns().size(), size_t(23));
+        QCOMPARE(text, std::string("name,vendor,year,kind,datacenter,fp64,fp32,tf32,fp16,bf16,fp8,"
+                                   "int8,int4,fp4,applicable_die_area_mm2,package_area_mm2,"
+                                   "memory_capacity_gb,memory_bandwidth_gb_per_s,"
+                                   "io_bidirectional_gb_per_s,tdp_w,tpp_reported,notes,sources,"
+                                   "alternatives\r\n"));
+        QCOMPARE(crossroadsCsvColumns().size(), size_t(24));
     }
 
     void csvReadsHandWrittenFiles() {
@@ -162,7 +165,7 @@ private slots:
         QTest::newRow("unknown column")
             << std::string("name,vendor,fp16x\nA,V,1\n")
             << "line 1: unknown column \"fp16x\" (expected name, vendor, year, kind, datacenter, "
-               "fp64 ... fp4, figures in interchange units, notes, sources)";
+               "fp64 ... fp4, figures in interchange units, notes, sources, alternatives)";
         QTest::newRow("duplicate column")
             << std::string("name,vendor,name\n") << "line 1: column \"name\" appears twice";
         QTest::newRow("no name column")

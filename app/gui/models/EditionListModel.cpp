@@ -8,6 +8,12 @@ namespace crossroads::gui {
 
 QString editionDisplayText(const analysis::Edition& edition) {
     QString text = toQString(edition.id);
+    if (edition.scenario) { // "tpp-4000 (scenario of 2026-01) · the note"
+        text += QStringLiteral(" (scenario of %1)").arg(toQString(edition.base));
+        if (!edition.note.empty())
+            text += QStringLiteral(" · ") + toQString(edition.note);
+        return text;
+    }
     // The status goes before the long title so that eliding the title never hides it.
     if (!edition.status.empty() && edition.status != "in force")
         text += QStringLiteral(" (%1)").arg(toQString(edition.status));

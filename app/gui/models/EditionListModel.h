@@ -34,7 +34,8 @@ private:
     std::vector<analysis::Edition> editions_;
 };
 
-// "2025-01 (not enforced) · Framework for ...": the status appears unless "in force".
+// "2025-01 (not enforced) · Framework for ...": the status appears unless "in force"; a
+// scenario reads "tpp-4000 (scenario of 2026-01) · its note".
 QString editionDisplayText(const analysis::Edition& edition);
 // "88 FR 73458, effective 2023-11-17" (+ the status note when there is one).
 QString editionCitationText(const analysis::Edition& edition);

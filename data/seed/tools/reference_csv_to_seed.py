@@ -10,6 +10,8 @@ how, as a per-field source.
 
 Corrections from later audits live beside this script in chips_audit.json (each with its
 source); they are applied after the CSV is read, so the reference table stays as published.
+An entry may also add "alternatives": other sources' values of a figure that the reference
+table names beside the one it gives (H800 I/O 300 GB/s), each with its citation.
 
 Run: python3 data/seed/tools/reference_csv_to_seed.py docs/reference/chips.csv > data/seed/chips.json
 """
@@ -106,8 +108,11 @@ def apply_audit(chips, path):
         chip = by_name.get(fix["name"])
         if chip is None:
             sys.exit(f"chips_audit.json: no chip named {fix['name']!r} in the reference table")
-        if not fix.get("sources"):
+        if not fix.get("sources") and not fix.get("alternatives"):
             sys.exit(f"chips_audit.json: the correction of {fix['name']!r} cites no source")
+        for alt in fix.get("alternatives", []):
+            if set(alt) - {"field", "value", "citation", "confidence"} or not alt.get("citation"):
+                sys.exit(f"chips_audit.json: an alternative of {fix['name']!r} is malformed or uncited")
         for key, value in fix.get("set", {}).items():
             if key == "dense_tops":
                 rates = dict(chip["dense_tops"], **value)
@@ -118,7 +123,9 @@ def apply_audit(chips, path):
                 sys.exit(f"chips_audit.json: {fix['name']!r} sets unknown field {key!r}")
         if fix.get("notes_append"):
             chip["notes"] = (chip["notes"] + "; " if chip["notes"] else "") + fix["notes_append"]
-        chip["sources"].extend(fix["sources"])
+        chip["sources"].extend(fix.get("sources", []))
+        if fix.get("alternatives"):
+            chip.setdefault("alternatives", []).extend(fix["alternatives"])
 
 
 if __name__ == "__main__":

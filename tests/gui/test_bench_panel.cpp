@@ -1,0 +1,234 @@
+// The benchmark panel, offscreen, on a tiny preset (OLMoE with one layer, a few tokens): a run
+// goes to the end on a worker thread and its result is saved and shown at the top of the
+// history; a long run is cancelled in its decode phase and saves nothing; a bad folder and a
+// preset too large for the machine are one clear message; deleting the panel mid-run stops the
+// worker; no thread is left behind. In the window, Tools > Benchmark… shows the dock.
+// CROSSROADS_SCREENSHOT_DIR=/dir saves pictures of the panel.
+#include "app/gui/BenchPanel.h"
+#include "app/gui/MainWindow.h"
+#include "app/gui/models/BenchResultsModel.h"
+#include "data/Store.h"
+#include "inference/engine/Engine.h"
+
+#include <QAction>
+#include <QComboBox>
+#include <QDir>
+#include <QDockWidget>
+#include <QElapsedTimer>
+#include <QLabel>
+#include <QLineEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QStandardItemModel>
+#include <QStatusBar>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QThreadPool>
+
+#include <memory>
+
+using namespace crossroads;
+using gui::BenchPanel;
+
+namespace {
+
+constexpr int kRunTimeoutMs = 240000;
+const QString kTiny = QStringLiteral("preset:olmoe-1b-7b?layers=1");
+
+void screenshot(QWidget& w, const char* name) {
+    const QByteArray dir = qgetenv("CROSSROADS_SCREENSHOT_DIR");
+    if (dir.isEmpty())
+        return;
+    w.grab().save(QString::fromLocal8Bit(dir) + QLatin1Char('/') + QLatin1String(name));
+}
+
+} // namespace
+
+class TestBenchPanel : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir dir_;
+    std::unique_ptr<data::Store> store_;
+
+    const analysis::Edition& edition(const char* id) {
+        static std::vector<analysis::Edition> editions = store_->editions();
+        for (const auto& e : editions)
+            if (e.id == id)
+                return e;
+        return editions.back();
+    }
+
+private Q_SLOTS:
+    void initTestCase() {
+        QVERIFY(dir_.isValid());
+        QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope,
+                           dir_.filePath(QStringLiteral("config")));
+        QCoreApplication::setOrganizationName(QStringLiteral("CrossroadsTest"));
+        QCoreApplication::setApplicationName(QStringLiteral("test_bench_panel"));
+        store_ = std::make_unique<data::Store>(dir_.filePath(QStringLiteral("bench.sqlite")));
+    }
+
+    void cleanup() {
+        // Whatever a test did, no worker is left running.
+        QTRY_COMPARE_WITH_TIMEOUT(QThreadPool::globalInstance()->activeThreadCount(), 0, 60000);
+    }
+
+    void choicesAndBackends() {
+        BenchPanel panel(*store_);
+        QVERIFY(panel.setModelSpec(kTiny));
+        QCOMPARE(panel.modelSpec(), kTiny);
+        QVERIFY(panel.setModelSpec(QStringLiteral("preset:mixtral-8x7b")));
+        QCOMPARE(panel.modelSpec(), QStringLiteral("preset:mixtral-8x7b")); // all 32 layers
+        QVERIFY(!panel.setModelSpec(QStringLiteral("preset:gpt-5")));
+        QVERIFY(panel.setModelSpec(QStringLiteral("/some/folder")));
+        QCOMPARE(panel.modelSpec(), QStringLiteral("/some/folder"));
+        auto* backend = panel.findChild<QComboBox*>(QStringLiteral("benchBackend"));
+        QVERIFY(backend);
+        std::string why;
+        if (!inference::cudaAvailable(&why)) {
+            // cuda is greyed out, says why, and cannot be chosen.
+            auto* items = qobject_cast<QStandardItemModel*>(backend->model());
+            QVERIFY(items && !items->item(2)->isEnabled());
+            QVERIFY(items->item(2)->toolTip().contains(QString::fromStdString(why)));
+            panel.setBackend(QStringLiteral("cuda"));
+            QVERIFY(backend->currentData().toString() != QLatin1String("cuda"));
+        }
+        QVERIFY(!panel.cancelButton()->isEnabled());
+    }
+
+    void runsToTheEndAndSaves() {
+        BenchPanel panel(*store_);
+        panel.setChips(store_->chips());
+        panel.setEdition(edition("2026-01"));
+        panel.resize(1400, 420);
+        panel.show();
+        QVERIFY(panel.setModelSpec(kTiny));
+        panel.setBackend(QStringLiteral("cpu"));
+        panel.setTokens(4, 2, 1);
+        const int before = panel.resultsModel()->rowCount();
+        QSignalSpy finished(&panel, &BenchPanel::finished);
+        QSignalSpy saved(&panel, &BenchPanel::resultSaved);
+        QVERIFY(panel.start());
+        QVERIFY(panel.isRunning());
+        QVERIFY(!panel.runButton()->isEnabled() && panel.cancelButton()->isEnabled());
+        QVERIFY(!panel.start()); // one run at a time
+        QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty(), kRunTimeoutMs);
+        QVERIFY2(finished.first().first().toBool(), qPrintable(panel.message()));
+        QCOMPARE(saved.size(), 1);
+        QVERIFY(panel.message().startsWith(QStringLiteral("Saved")));
+        QCOMPARE(panel.progressBar()->value(), panel.progressBar()->maximum());
+        QVERIFY(panel.runButton()->isEnabled() && !panel.cancelButton()->isEnabled());
+        // Saved in the store and shown first, with the run's figures.
+        const auto records = store_->benchmarkResults();
+        QCOMPARE(int(records.size()), before + 1);
+        QCOMPARE(records.front().id, saved.first().first().toLongLong());
+        QCOMPARE(records.front().model, kTiny);
+        QCOMPARE(records.front().backend, QStringLiteral("cpu"));
+        auto* results = panel.resultsModel();
+        QCOMPARE(results->rowCount(), before + 1);
+        QCOMPARE(results->index(0, 0).data(gui::BenchResultsModel::RecordIdRole).toLongLong(),
+                 records.front().id);
+        QVERIFY(results->index(0, gui::BenchResultsModel::DecodeColumn).data().toString() != "");
+        QVERIFY(results->rows().front().decodeTokensPerS.value_or(0) > 0);
+        QCOMPARE(results->index(0, gui::BenchResultsModel::ExportClassColumn).data().toString(),
+                 QStringLiteral("— (CPU)"));
+        screenshot(panel, "bench-panel.png");
+    }
+
+    void cancelledInDecodeSavesNothing() {
+        BenchPanel panel(*store_);
+        QVERIFY(panel.setModelSpec(kTiny));
+        panel.setBackend(QStringLiteral("cpu"));
+        panel.setTokens(4, 2000, 3); // far longer than the test waits
+        const auto before = store_->benchmarkResults().size();
+        QSignalSpy finished(&panel, &BenchPanel::finished);
+        QVERIFY(panel.start());
+        // The engine reports its steps: wait until it decodes, then cancel.
+        QTRY_VERIFY_WITH_TIMEOUT(panel.progressBar()->format().startsWith(QStringLiteral("decode")),
+                                 kRunTimeoutMs);
+        QVERIFY(panel.progressBar()->maximum() > 2000);
+        QVERIFY(panel.progressBar()->value() > 0);
+        panel.cancel();
+        QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty(), 60000);
+        QCOMPARE(finished.first().first().toBool(), false);
+        QVERIFY2(panel.message().startsWith(QStringLiteral("Cancelled")), qPrintable(panel.message()));
+        QCOMPARE(store_->benchmarkResults().size(), before);
+        QVERIFY(!panel.isRunning() && panel.runButton()->isEnabled());
+    }
+
+    void badFolderIsOneMessage() {
+        BenchPanel panel(*store_);
+        const QString empty = dir_.filePath(QStringLiteral("not-a-checkpoint"));
+        QVERIFY(QDir().mkpath(empty));
+        QVERIFY(panel.setModelSpec(empty));
+        QSignalSpy finished(&panel, &BenchPanel::finished);
+        QVERIFY(panel.start());
+        QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty(), 60000);
+        QCOMPARE(finished.first().first().toBool(), false);
+        QVERIFY2(panel.message().contains(QStringLiteral("config.json")), qPrintable(panel.message()));
+        QVERIFY(!panel.message().contains(QLatin1Char('\n')));
+        // No folder at all: refused before any thread starts.
+        panel.setModelSpec(QStringLiteral("preset:olmoe-1b-7b"));
+        auto* model = panel.findChild<QComboBox*>(QStringLiteral("benchModel"));
+        model->setCurrentIndex(model->findData(QStringLiteral("folder")));
+        panel.findChild<QLineEdit*>(QStringLiteral("benchFolder"))->clear();
+        QVERIFY(!panel.start());
+        QVERIFY(panel.message().contains(QStringLiteral("checkpoint folder")));
+    }
+
+    void tooLargeForThisMachine() {
+        BenchPanel panel(*store_);
+        QVERIFY(panel.setModelSpec(QStringLiteral("preset:deepseek-v3"))); // 671B parameters
+        QVERIFY(!panel.start());
+        QVERIFY2(panel.message().contains(QStringLiteral("keep fewer layers")),
+                 qPrintable(panel.message()));
+        QVERIFY(!panel.isRunning());
+    }
+
+    void deletedMidRunStopsTheWorker() {
+        auto panel = std::make_unique<BenchPanel>(*store_);
+        QVERIFY(panel->setModelSpec(kTiny));
+        panel->setBackend(QStringLiteral("cpu"));
+        panel->setTokens(4, 2000, 3);
+        QVERIFY(panel->start());
+        QTRY_VERIFY_WITH_TIMEOUT(panel->progressBar()->maximum() > 1, kRunTimeoutMs);
+        QElapsedTimer timer;
+        timer.start();
+        panel.reset(); // cancels and waits
+        QVERIFY2(timer.elapsed() < 30000, "the worker did not stop at the next step");
+        // The pool thread itself is handed back right after the task ends.
+        QTRY_COMPARE_WITH_TIMEOUT(QThreadPool::globalInstance()->activeThreadCount(), 0, 5000);
+    }
+
+    void windowShowsTheDock() {
+        gui::MainWindow window(*store_);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        auto* dock = window.findChild<QDockWidget*>(QStringLiteral("benchDock"));
+        auto* action = window.findChild<QAction*>(QStringLiteral("benchmarkAction"));
+        QVERIFY(dock && action);
+        QVERIFY(!dock->isVisible());
+        action->trigger();
+        QVERIFY(dock->isVisible());
+        auto* panel = dock->findChild<BenchPanel*>();
+        QVERIFY(panel);
+        // The results follow the window's edition.
+        QVERIFY(window.setCurrentEdition(QStringLiteral("2023-10")));
+        QCOMPARE(QString::fromStdString(panel->resultsModel()->edition()->id),
+                 QStringLiteral("2023-10"));
+        auto* title = panel->findChild<QLabel*>(QStringLiteral("benchResultsTitle"));
+        QVERIFY(title->text().contains(QStringLiteral("2023-10")));
+        QVERIFY(panel->resultsModel()->rowCount() >= 1); // the run saved above
+        if (const QByteArray d = qgetenv("CROSSROADS_SCREENSHOT_DIR"); !d.isEmpty()) {
+            window.resize(1600, 960);
+            QTest::qWait(100);
+            window.grab().save(QString::fromLocal8Bit(d) + QStringLiteral("/window-bench.png"));
+        }
+    }
+};
+
+QTEST_MAIN(TestBenchPanel)
+#include "test_bench_panel.moc"
