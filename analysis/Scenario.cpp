@@ -110,8 +110,8 @@ Item itemFor(Edition& e, const ThresholdOverride& o, NumericCriterion* replaced)
         std::vector<std::string> ids;
         for (const Clause& c : e.clauses)
             ids.push_back(c.id);
-        fail("edition " + e.id + " has no clause \"" + o.clause + "\" (its clauses: " +
-             joinedList(ids) + "; notes and flags are named by their ids)");
+        fail("edition " + e.id + " has no clause \"" + o.clause +
+             "\" (its clauses: " + joinedList(ids) + "; notes and flags are named by their ids)");
     }
     const std::vector<NumericCriterion> criteria = criteriaOf(*it);
     std::vector<std::string> onMetric, metrics;
@@ -242,8 +242,8 @@ std::vector<NumericCriterion> numericCriteria(const Edition& edition) {
 
 NumericCriterion overriddenCriterion(const Edition& base, const ThresholdOverride& o) {
     if (!isNumericMetric(o.metric))
-        fail("unknown metric \"" + o.metric + "\" (numeric metrics: " +
-             joinedList(numericMetrics()) + ")");
+        fail("unknown metric \"" + o.metric +
+             "\" (numeric metrics: " + joinedList(numericMetrics()) + ")");
     Edition copy = base;
     NumericCriterion replaced;
     itemFor(copy, o, &replaced);
@@ -263,8 +263,9 @@ void checkScenarioName(std::string_view name) {
         std::isspace(static_cast<unsigned char>(name.back())))
         fail("scenario name \"" + std::string(name) + "\" starts or ends with a space");
     if (name.front() == '-')
-        fail("scenario name \"" + std::string(name) + "\" starts with \"-\" (it would read as "
-                                                      "an option)");
+        fail("scenario name \"" + std::string(name) +
+             "\" starts with \"-\" (it would read as "
+             "an option)");
 }
 
 void validateScenario(const Scenario& scenario, const Edition& base,
@@ -301,8 +302,8 @@ Edition resolveScenario(const Scenario& scenario, const Edition& base) {
     std::map<std::string, Citation> original;
     for (const ThresholdOverride& o : scenario.overrides) {
         if (!isNumericMetric(o.metric))
-            fail("unknown metric \"" + o.metric + "\" (numeric metrics: " +
-                 joinedList(numericMetrics()) + ")");
+            fail("unknown metric \"" + o.metric +
+                 "\" (numeric metrics: " + joinedList(numericMetrics()) + ")");
         if (!std::isfinite(o.threshold) || o.threshold < 0)
             fail(thresholdOverrideText(o) + ": the value must be a finite number of zero or more");
         Item item = itemFor(e, o, nullptr);
@@ -349,15 +350,18 @@ json scenarioToJson(const Scenario& s) {
                              {"metric", o.metric},
                              {"op", std::string(comparatorSymbol(o.op))},
                              {"threshold", o.threshold}});
-    return {{"format", 1},           {"name", s.name},
-            {"base", s.base},        {"overrides", overrides},
-            {"chips", chipsJson(s.hypothetical_chips)}, {"note", s.note}};
+    return {{"format", 1},
+            {"name", s.name},
+            {"base", s.base},
+            {"overrides", overrides},
+            {"chips", chipsJson(s.hypothetical_chips)},
+            {"note", s.note}};
 }
 
 Scenario scenarioFromJson(const json& obj) {
     if (!obj.is_object())
         fail("a scenario definition must be a JSON object");
-    static const std::set<std::string> keys = {"format", "name",  "base",
+    static const std::set<std::string> keys = {"format",    "name",  "base",
                                                "overrides", "chips", "note"};
     for (const auto& [key, value] : obj.items())
         if (!keys.count(key))

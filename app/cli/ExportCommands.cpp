@@ -88,7 +88,8 @@ int exportCommand(const QStringList& arguments, const QString& storePath) {
     const QCommandLineOption baseline(QStringLiteral("baseline"),
                                       QStringLiteral("compare: the edition compared against."),
                                       QStringLiteral("ID"));
-    const QCommandLineOption vs(QStringLiteral("vs"), QStringLiteral("compare: the edition compared."),
+    const QCommandLineOption vs(QStringLiteral("vs"),
+                                QStringLiteral("compare: the edition compared."),
                                 QStringLiteral("ID"));
     parser.addOptions({chip, table, out, edition, baseline, vs});
     if (!parseVerb(parser, arguments,
@@ -100,15 +101,15 @@ int exportCommand(const QStringList& arguments, const QString& storePath) {
     if (!parser.isSet(table)) {
         for (const QCommandLineOption* o : {&out, &edition, &baseline, &vs})
             if (parser.isSet(*o))
-                throw UsageFailure("--" + o->names().first().toStdString() +
-                                   " goes with --table");
+                throw UsageFailure("--" + o->names().first().toStdString() + " goes with --table");
         return exportChips(parser, chip, storePath);
     }
 
     const QString name = parser.value(table);
     if (!tableNames().contains(name))
-        throw UsageFailure("--table takes " + tableNames().join(QStringLiteral(", ")).toStdString() +
-                           ", not \"" + name.toStdString() + "\"");
+        throw UsageFailure("--table takes " +
+                           tableNames().join(QStringLiteral(", ")).toStdString() + ", not \"" +
+                           name.toStdString() + "\"");
     if (!parser.positionalArguments().isEmpty())
         throw UsageFailure("--table writes to --out FILE, not to \"" +
                            parser.positionalArguments().first().toStdString() + "\"");

@@ -101,9 +101,9 @@ data::Store::ScenarioRecord requireScenario(const data::Store& store, const QStr
     for (const auto& r : records)
         names << q(r.scenario.name);
     throw UsageFailure("no scenario named \"" + name.toStdString() + "\"" +
-                       (names.isEmpty() ? std::string(" (the store has none)")
-                                        : " (known: " + names.join(QStringLiteral(", ")).toStdString() +
-                                              ")"));
+                       (names.isEmpty()
+                            ? std::string(" (the store has none)")
+                            : " (known: " + names.join(QStringLiteral(", ")).toStdString() + ")"));
 }
 
 // The edition of that id among `editions`; nullptr when absent.
@@ -155,7 +155,8 @@ int newScenario(const QCommandLineParser& parser, const QString& storePath) {
     const Edition* resolved = findById(after, scenario.name);
     const Edition* base = findById(after, scenario.base);
     if (!resolved || !base)
-        throw std::runtime_error("scenario \"" + scenario.name + "\" was saved but does not resolve");
+        throw std::runtime_error("scenario \"" + scenario.name +
+                                 "\" was saved but does not resolve");
     const analysis::EditionComparison cmp =
         analysis::compareEditions(store.chips(), *base, *resolved);
     print(QStringLiteral("Saved scenario %1 (extends %2): %3 threshold(s) changed, %4 "
@@ -210,11 +211,12 @@ int listScenarios(const QCommandLineParser& parser, const QString& storePath) {
         QStringList overrides;
         for (const auto& o : r.scenario.overrides)
             overrides << q(analysis::thresholdOverrideText(o));
-        table.addRow({q(r.scenario.name), q(r.scenario.base),
-                      overrides.isEmpty() ? QStringLiteral("-") : overrides.join(QStringLiteral("; ")),
-                      QString::number(r.scenario.hypothetical_chips.size()), r.updated_at,
-                      r.problem.empty() ? q(r.scenario.note)
-                                        : QStringLiteral("ERROR: %1").arg(q(r.problem))});
+        table.addRow(
+            {q(r.scenario.name), q(r.scenario.base),
+             overrides.isEmpty() ? QStringLiteral("-") : overrides.join(QStringLiteral("; ")),
+             QString::number(r.scenario.hypothetical_chips.size()), r.updated_at,
+             r.problem.empty() ? q(r.scenario.note)
+                               : QStringLiteral("ERROR: %1").arg(q(r.problem))});
     }
     print(table.render());
     return 0;
@@ -241,16 +243,17 @@ int showScenario(const QCommandLineParser& parser, const QString& storePath) {
         printJson(out);
         return 0;
     }
-    QString text = QStringLiteral("Scenario %1, extends %2 (%3); created %4, updated %5\n")
-                       .arg(q(diff.name), q(base->id), q(base->title), record.created_at,
-                            record.updated_at);
+    QString text =
+        QStringLiteral("Scenario %1, extends %2 (%3); created %4, updated %5\n")
+            .arg(q(diff.name), q(base->id), q(base->title), record.created_at, record.updated_at);
     if (!diff.note.empty())
         text += QStringLiteral("Note: %1\n").arg(q(diff.note));
     text += QStringLiteral("\nThresholds\n");
     if (diff.thresholds.empty()) {
         text += QStringLiteral("  none changed: the base's own\n");
     } else {
-        TextTable table({"Clause", "Metric", q(base->id), q(diff.name)}, {false, false, true, true});
+        TextTable table({"Clause", "Metric", q(base->id), q(diff.name)},
+                        {false, false, true, true});
         for (const auto& t : diff.thresholds)
             table.addRow({q(t.scenario.clause), q(t.scenario.metric),
                           opText(t.base.op) + QLatin1Char(' ') + figure(t.base.threshold),
@@ -261,8 +264,9 @@ int showScenario(const QCommandLineParser& parser, const QString& storePath) {
     if (diff.hypothetical_chips.empty()) {
         text += QStringLiteral("  none\n");
     } else {
-        TextTable table({"Chip", "Vendor", "TPP", "PD", QStringLiteral("Under %1").arg(q(diff.name))},
-                        {false, false, true, true, false});
+        TextTable table(
+            {"Chip", "Vendor", "TPP", "PD", QStringLiteral("Under %1").arg(q(diff.name))},
+            {false, false, true, true, false});
         for (size_t i = 0; i < diff.hypothetical_chips.size(); ++i) {
             const auto& r = diff.hypothetical_results[i];
             table.addRow({q(diff.hypothetical_chips[i].name), q(diff.hypothetical_chips[i].vendor),
@@ -282,8 +286,7 @@ int showScenario(const QCommandLineParser& parser, const QString& storePath) {
             table.addRow({analysis::isHypotheticalChip(*resolved, c.chip)
                               ? q(c.chip) + QStringLiteral(" (hypothetical)")
                               : q(c.chip),
-                          q(analysis::classSummary(c.from)),
-                          q(analysis::classSummary(c.to)),
+                          q(analysis::classSummary(c.from)), q(analysis::classSummary(c.to)),
                           q(std::string(analysis::changeDirectionKey(c.direction)))});
         text += table.render();
     }
@@ -359,10 +362,15 @@ std::optional<analysis::ChipSpec> chipUnder(const data::Store& store,
 
 std::string noSuchChipMessage(const analysis::Edition& edition, const QString& name) {
     if (edition.scenario)
-        return "no chip named \"" + name.toStdString() + "\" in the store or among the "
-               "hypothetical chips of scenario " + edition.id + " (crossroads chips, crossroads "
-               "scenario show " + edition.id + ")";
-    return "no chip named \"" + name.toStdString() + "\" in the store (crossroads chips lists them)";
+        return "no chip named \"" + name.toStdString() +
+               "\" in the store or among the "
+               "hypothetical chips of scenario " +
+               edition.id +
+               " (crossroads chips, crossroads "
+               "scenario show " +
+               edition.id + ")";
+    return "no chip named \"" + name.toStdString() +
+           "\" in the store (crossroads chips lists them)";
 }
 
 void markScenario(json& out, const analysis::Edition& edition) {

@@ -153,8 +153,8 @@ QByteArray xlsxBytes(const TableSnapshot& table, const TableExportOptions& optio
 
     const auto check = [&](lxw_error error, qsizetype row, qsizetype column) {
         if (error != LXW_NO_ERROR)
-            throw fail("row " + std::to_string(row + 1) + ", column " +
-                       std::to_string(column + 1) + ": " + lxw_strerror(error));
+            throw fail("row " + std::to_string(row + 1) + ", column " + std::to_string(column + 1) +
+                       ": " + lxw_strerror(error));
     };
     const auto writeText = [&](qsizetype row, qsizetype column, const QString& text,
                                lxw_format* format) {

@@ -48,7 +48,8 @@ struct TableSnapshot {
     QStringList headers;
     std::vector<std::vector<TableCell>> rows;
 };
-TableSnapshot snapshotTable(const QAbstractItemModel& model, const TableExportOptions& options = {});
+TableSnapshot snapshotTable(const QAbstractItemModel& model,
+                            const TableExportOptions& options = {});
 
 // The snapshot as RFC 4180 CSV (UTF-8, no BOM, CRLF line ends): numbers in plain decimal
 // notation, 15 significant digits at most; every other cell as displayed.

@@ -112,8 +112,9 @@ void BenchPanel::buildUi() {
     for (const std::string& name : presetNames())
         model_->addItem(QStringLiteral("Preset %1").arg(toQString(name)), toQString(name));
     model_->addItem(QStringLiteral("Checkpoint folder…"), kFolderItem);
-    model_->setToolTip(QStringLiteral("A reference shape with deterministic random weights, or a "
-                                      "Hugging Face checkpoint folder (config.json + safetensors)"));
+    model_->setToolTip(
+        QStringLiteral("A reference shape with deterministic random weights, or a "
+                       "Hugging Face checkpoint folder (config.json + safetensors)"));
     form->addRow(QStringLiteral("Model"), model_);
 
     layers_ = new QSpinBox(this);
@@ -167,10 +168,12 @@ void BenchPanel::buildUi() {
         box->setToolTip(tip);
         return box;
     };
-    prompt_ = spin("benchPrompt", 1, 16384, 64, QStringLiteral("Prompt tokens per sequence, "
-                                                              "prefilled and timed"));
-    gen_ = spin("benchGen", 1, 8192, 32, QStringLiteral("Tokens generated per sequence, each "
-                                                       "decode step timed"));
+    prompt_ = spin("benchPrompt", 1, 16384, 64,
+                   QStringLiteral("Prompt tokens per sequence, "
+                                  "prefilled and timed"));
+    gen_ = spin("benchGen", 1, 8192, 32,
+                QStringLiteral("Tokens generated per sequence, each "
+                               "decode step timed"));
     repetitions_ =
         spin("benchRepetitions", 1, 50, 3, QStringLiteral("Timed repetitions (after a warm-up)"));
     auto* tokens = new QHBoxLayout;
@@ -264,9 +267,9 @@ void BenchPanel::reloadResults() {
     try {
         results_->setRecords(store_.benchmarkResults());
     } catch (const std::exception& e) {
-        showMessage(QStringLiteral("Cannot read the saved results: %1")
-                        .arg(QString::fromUtf8(e.what())),
-                    true);
+        showMessage(
+            QStringLiteral("Cannot read the saved results: %1").arg(QString::fromUtf8(e.what())),
+            true);
     }
 }
 
@@ -346,15 +349,15 @@ void BenchPanel::updateEstimate() {
     const double bytes = totalParameters(config) * kBf16Bytes;
     estimate_->setText(QStringLiteral("≈ %1 of BF16 weights").arg(gigabytes(bytes)));
     const double memory = physicalMemoryBytes();
-    estimate_->setToolTip(memory > 0 ? QStringLiteral("This machine has %1 of memory")
-                                           .arg(gigabytes(memory))
-                                     : QString());
+    estimate_->setToolTip(
+        memory > 0 ? QStringLiteral("This machine has %1 of memory").arg(gigabytes(memory))
+                   : QString());
 }
 
 void BenchPanel::updateControls() {
     const bool running = isRunning();
-    for (QWidget* w : std::initializer_list<QWidget*>{model_, backend_, prompt_, gen_,
-                                                      repetitions_, run_})
+    for (QWidget* w :
+         std::initializer_list<QWidget*>{model_, backend_, prompt_, gen_, repetitions_, run_})
         w->setEnabled(!running);
     const bool folder = model_->currentData().toString() == kFolderItem;
     layers_->setEnabled(!running && !folder);
@@ -393,8 +396,8 @@ bool BenchPanel::start() {
     }
     if (model_->currentData().toString() != kFolderItem) {
         const double bytes =
-            totalParameters(presetConfig(model_->currentData().toString().toStdString(),
-                                         layers_->value())) *
+            totalParameters(
+                presetConfig(model_->currentData().toString().toStdString(), layers_->value())) *
             kBf16Bytes;
         const double memory = physicalMemoryBytes();
         if (memory > 0 && bytes > 0.8 * memory) {
@@ -454,9 +457,9 @@ bool BenchPanel::start() {
                 if (phase.phase == "prefill" || rates.size() < 2)
                     rates << QStringLiteral("%1 %2 tok/s")
                                  .arg(toQString(phase.phase), formatFigure(phase.tokensPerS));
-            out.summary = QStringLiteral("%1 on %2 (%3): %4")
-                              .arg(out.model, out.device, out.backend,
-                                   rates.join(QStringLiteral(", ")));
+            out.summary =
+                QStringLiteral("%1 on %2 (%3): %4")
+                    .arg(out.model, out.device, out.backend, rates.join(QStringLiteral(", ")));
         } catch (const BenchCancelled&) {
             out.cancelled = true;
         } catch (const std::exception& e) {
@@ -555,7 +558,8 @@ void BenchPanel::restoreSettings() {
     if (!setModelSpec(s->value(QStringLiteral("model")).toString()))
         setModelSpec(QStringLiteral("preset:olmoe-1b-7b?layers=2"));
     setBackend(s->value(QStringLiteral("backend"), QStringLiteral("auto")).toString());
-    setTokens(s->value(QStringLiteral("prompt"), 64).toInt(), s->value(QStringLiteral("gen"), 32).toInt(),
+    setTokens(s->value(QStringLiteral("prompt"), 64).toInt(),
+              s->value(QStringLiteral("gen"), 32).toInt(),
               s->value(QStringLiteral("repetitions"), 3).toInt());
     s->endGroup();
 }

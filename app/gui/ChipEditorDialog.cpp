@@ -97,6 +97,7 @@ ChipEditorDialog::ChipEditorDialog(const QString& storePath, analysis::ChipSpec 
     auto* scroll = new QScrollArea(this);
     scroll->setWidget(form);
     scroll->setWidgetResizable(true);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     layout->addWidget(scroll, 1);
 
     changes_ = new QLabel(this);

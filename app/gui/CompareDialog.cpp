@@ -56,8 +56,8 @@ CompareDialog::CompareDialog(std::vector<analysis::ChipSpec> chips, EditionListM
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close, this);
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     // The changes as shown, as CSV or XLSX: a button and the table's context menu.
-    QAction* exportAction = addExportToContextMenu(table_, QStringLiteral("compare"),
-                                                   QStringLiteral("Compare"));
+    QAction* exportAction =
+        addExportToContextMenu(table_, QStringLiteral("compare"), QStringLiteral("Compare"));
     QPushButton* exportButton =
         buttons->addButton(QStringLiteral("Export table…"), QDialogButtonBox::ActionRole);
     exportButton->setObjectName(QStringLiteral("compareExportButton"));

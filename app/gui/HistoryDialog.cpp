@@ -80,7 +80,8 @@ void HistoryDialog::reload() {
         model_->setEntries(store.history());
     } catch (const std::exception& e) {
         model_->setEntries({});
-        count_->setText(QStringLiteral("Cannot read the history: %1").arg(QString::fromUtf8(e.what())));
+        count_->setText(
+            QStringLiteral("Cannot read the history: %1").arg(QString::fromUtf8(e.what())));
         return;
     }
     const QSignalBlocker block(chip_);
@@ -113,9 +114,10 @@ bool HistoryDialog::setChipFilter(const QString& chip) {
 void HistoryDialog::applyFilter() {
     const QString chip = chip_->currentData().toString();
     proxy_->setFilterRegularExpression(
-        chip.isEmpty() ? QRegularExpression()
-                       : QRegularExpression(QStringLiteral("^%1$").arg(QRegularExpression::escape(chip)),
-                                            QRegularExpression::CaseInsensitiveOption));
+        chip.isEmpty()
+            ? QRegularExpression()
+            : QRegularExpression(QStringLiteral("^%1$").arg(QRegularExpression::escape(chip)),
+                                 QRegularExpression::CaseInsensitiveOption));
     const int shown = proxy_->rowCount(), total = model_->rowCount();
     if (total == 0)
         count_->setText(QStringLiteral("No changes recorded: the store's chips are as seeded."));

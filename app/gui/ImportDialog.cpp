@@ -55,8 +55,8 @@ ImportDialog::ImportDialog(const QString& storePath, QWidget* parent)
     fileRow->addWidget(browse);
     layout->addLayout(fileRow);
     connect(browse, &QPushButton::clicked, this, [this] {
-        const QString start = file_->text().isEmpty() ? QDir::homePath()
-                                                      : QFileInfo(file_->text()).absolutePath();
+        const QString start =
+            file_->text().isEmpty() ? QDir::homePath() : QFileInfo(file_->text()).absolutePath();
         const QString chosen = QFileDialog::getOpenFileName(
             this, QStringLiteral("Import chips"), start,
             QStringLiteral("Chip files (*.csv *.json);;CSV (*.csv);;JSON (*.json)"));
@@ -83,7 +83,8 @@ ImportDialog::ImportDialog(const QString& storePath, QWidget* parent)
     error_->hide();
     layout->addWidget(error_);
 
-    unchanged_ = new QCheckBox(QStringLiteral("Show the chips the import leaves as they are"), this);
+    unchanged_ =
+        new QCheckBox(QStringLiteral("Show the chips the import leaves as they are"), this);
     unchanged_->setObjectName(QStringLiteral("importShowUnchanged"));
     unchanged_->setChecked(false);
     model_->setShowUnchanged(false);
@@ -139,7 +140,8 @@ bool ImportDialog::load(const QString& path) {
     }
     try {
         data::ChipFile file = data::readChipPatches(path); // every row checked first
-        format_->setText(QStringLiteral("%1 rows of %2.").arg(file.rows.size()).arg(formatName(file.format)));
+        format_->setText(
+            QStringLiteral("%1 rows of %2.").arg(file.rows.size()).arg(formatName(file.format)));
         data::Store store(storePath_);
         model_->setDiff(store.diffImport(file.rows));
         rows_ = std::move(file.rows);
@@ -156,8 +158,11 @@ bool ImportDialog::load(const QString& path) {
                                                         "holds these figures.")));
     apply_->setEnabled(changes);
     tree_->expandAll();
-    for (int c = 0; c < ImportDiffModel::ChangeColumn; ++c)
+    // Long citations stay in their tooltips; the change column stays in view.
+    for (int c = 0; c < ImportDiffModel::ChangeColumn; ++c) {
         tree_->resizeColumnToContents(c);
+        tree_->setColumnWidth(c, std::min(tree_->columnWidth(c), c == 0 ? 300 : 360));
+    }
     return true;
 }
 

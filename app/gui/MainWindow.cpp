@@ -121,7 +121,7 @@ MainWindow::MainWindow(data::Store& store, QWidget* parent)
     // saved result joins the chart's benchmark history.
     {
         auto* bench = new BenchPanel(store, this);
-        bench->setChips(chipModel_->chips());
+        bench->setChips(storedChips_); // a scenario's hypothetical chips are no device
         auto* benchDock = new QDockWidget(QStringLiteral("Benchmark"), this);
         benchDock->setObjectName(QStringLiteral("benchDock"));
         benchDock->setWidget(bench);
@@ -137,7 +137,7 @@ MainWindow::MainWindow(data::Store& store, QWidget* parent)
         connect(editionCombo_, &QComboBox::currentIndexChanged, bench, followEdition);
         connect(bench, &BenchPanel::resultSaved, this, [this, &store] {
             charts::ChartInputs inputs;
-            inputs.chips = chipModel_->chips();
+            inputs.chips = storedChips_;
             inputs.editions = editionModel_->editions();
             inputs.edition_id = currentEditionId().toStdString();
             inputs.bench_runs = charts::benchRunsFromRecords(store.benchmarkResults());

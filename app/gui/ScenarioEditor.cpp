@@ -68,7 +68,8 @@ bool isUndoKey(const QKeyEvent* e) {
 
 bool isRedoKey(const QKeyEvent* e) {
     return e->matches(QKeySequence::Redo) ||
-           e->keyCombination() == QKeyCombination(Qt::ControlModifier | Qt::ShiftModifier, Qt::Key_Z);
+           e->keyCombination() ==
+               QKeyCombination(Qt::ControlModifier | Qt::ShiftModifier, Qt::Key_Z);
 }
 
 } // namespace
@@ -211,9 +212,8 @@ ScenarioEditor::ScenarioEditor(QString storePath, std::vector<analysis::Edition>
             [this](const QString& why) { rejected_->setText(why); });
     connect(stack, &QUndoStack::cleanChanged, this,
             [this](bool clean) { setWindowModified(!clean); });
-    connect(chips_->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] {
-        removeChip_->setEnabled(chips_->selectionModel()->hasSelection());
-    });
+    connect(chips_->selectionModel(), &QItemSelectionModel::selectionChanged, this,
+            [this] { removeChip_->setEnabled(chips_->selectionModel()->hasSelection()); });
     removeChip_->setEnabled(false);
     // Typing into the name or the note is one undo step per visit to the field, and Ctrl+Z
     // there undoes the scenario, not just the field's own text.

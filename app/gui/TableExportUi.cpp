@@ -9,12 +9,12 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QGuiApplication>
+#include <QMainWindow>
 #include <QMessageBox>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QTableView>
-#include <QMainWindow>
 #include <memory>
 
 namespace crossroads::gui {
@@ -68,9 +68,9 @@ QString exportTableWithDialog(QWidget* parent, const QAbstractItemModel& model,
                               const QString& baseName, const QString& sheetName) {
     QString filter = kCsvFilter;
     const QString suggested = QDir(lastFolder()).filePath(baseName + QStringLiteral(".csv"));
-    QString path = QFileDialog::getSaveFileName(parent, QStringLiteral("Export table"), suggested,
-                                                kCsvFilter + QStringLiteral(";;") + kXlsxFilter,
-                                                &filter);
+    QString path =
+        QFileDialog::getSaveFileName(parent, QStringLiteral("Export table"), suggested,
+                                     kCsvFilter + QStringLiteral(";;") + kXlsxFilter, &filter);
     if (path.isEmpty())
         return {};
     // A name typed without an extension takes the chosen filter's.

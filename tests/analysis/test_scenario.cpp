@@ -106,14 +106,13 @@ private Q_SLOTS:
         QTest::newRow("unspaced") << "3A090.b.1:tpp<4000"
                                   << "3A090.b.1"
                                   << "tpp" << int(Comparator::Less) << 4000.0;
-        QTest::newRow("a note's id, with spaces")
-            << " Note 2 to 3A090 : tpp < 6000 "
-            << "Note 2 to 3A090"
-            << "tpp" << int(Comparator::Less) << 6000.0;
-        QTest::newRow("decimal density") << "3A090.a.2:performance_density > 6.5"
-                                         << "3A090.a.2"
-                                         << "performance_density" << int(Comparator::Greater)
-                                         << 6.5;
+        QTest::newRow("a note's id, with spaces") << " Note 2 to 3A090 : tpp < 6000 "
+                                                  << "Note 2 to 3A090"
+                                                  << "tpp" << int(Comparator::Less) << 6000.0;
+        QTest::newRow("decimal density")
+            << "3A090.a.2:performance_density > 6.5"
+            << "3A090.a.2"
+            << "performance_density" << int(Comparator::Greater) << 6.5;
         QTest::newRow("exponent") << "3A090.a.1:tpp >= 4.8e3"
                                   << "3A090.a.1"
                                   << "tpp" << int(Comparator::GreaterEqual) << 4800.0;
@@ -222,7 +221,8 @@ private Q_SLOTS:
         QCOMPARE(QString::fromStdString(e.id), QStringLiteral("lower-a1"));
         QVERIFY(e.scenario);
         QCOMPARE(QString::fromStdString(e.base), QStringLiteral("2023-10"));
-        QCOMPARE(QString::fromStdString(e.note), QStringLiteral("What if the TPP line were 2,000?"));
+        QCOMPARE(QString::fromStdString(e.note),
+                 QStringLiteral("What if the TPP line were 2,000?"));
         QVERIFY(QString::fromStdString(e.title).startsWith(QStringLiteral("Scenario of 2023-10")));
         QCOMPARE(e.hypothetical_chips.size(), size_t(1));
         // The lower bound of a.1 changes, operator included; nothing else does.
@@ -364,8 +364,9 @@ private Q_SLOTS:
         QTest::newRow("override operator")
             << R"({"name": "s", "base": "b", "overrides": [{"clause": "c", "metric": "tpp", "op": "~", "threshold": 1}]})"
             << "unknown operator \"~\"";
-        QTest::newRow("chip key") << R"({"name": "s", "base": "b", "chips": [{"name": "X", "fp16": 1}]})"
-                                  << "unknown key \"fp16\"";
+        QTest::newRow("chip key")
+            << R"({"name": "s", "base": "b", "chips": [{"name": "X", "fp16": 1}]})"
+            << "unknown key \"fp16\"";
     }
     void strictJson() {
         QFETCH(QString, text);
@@ -487,8 +488,8 @@ private Q_SLOTS:
             flags += k.kind == "flag";
             // Every listed criterion is one an override can name.
             ThresholdOverride o{k.clause, k.metric, k.op, k.threshold};
-            QVERIFY(errorOf([&] { analysis::overriddenCriterion(edition("2026-01"), o); })
-                        .isEmpty());
+            QVERIFY(
+                errorOf([&] { analysis::overriddenCriterion(edition("2026-01"), o); }).isEmpty());
         }
         // a.1, a.2 (2), b.1 (4), b.2 (3), c (1); Note 2 (1); the flags' bandwidth, I/O, TPP.
         QCOMPARE(clauses, 11);

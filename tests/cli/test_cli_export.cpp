@@ -84,8 +84,8 @@ private Q_SLOTS:
 
     void classificationAsTheWindowShowsIt() {
         const QString out = path(QStringLiteral("classification.csv"));
-        const auto r = runCrossroads(db_, {"export", "--table", "classification", "--edition",
-                                           "2023-10", "--out", out});
+        const auto r = runCrossroads(
+            db_, {"export", "--table", "classification", "--edition", "2023-10", "--out", out});
         QVERIFY2(r.code == 0, r.err.constData());
         QVERIFY(r.out.contains("under 2023-10"));
         const Records csv = readCsv(out);
@@ -145,8 +145,8 @@ private Q_SLOTS:
 
     void historyAfterAnEdit() {
         const QString out = path(QStringLiteral("history.csv"));
-        const auto r = runCrossroads(db_, {"export", "--table", "history", "--chip", "H20 (China)",
-                                           "--out", out});
+        const auto r = runCrossroads(
+            db_, {"export", "--table", "history", "--chip", "H20 (China)", "--out", out});
         QVERIFY2(r.code == 0, r.err.constData());
         const Records csv = readCsv(out);
         QCOMPARE(csv.size(), size_t(2));
@@ -158,8 +158,8 @@ private Q_SLOTS:
 
     void resultsWithTheDevicesClass() {
         const QString out = path(QStringLiteral("results.csv"));
-        const auto r = runCrossroads(db_, {"export", "--table", "results", "--edition", "2023-10",
-                                           "--out", out});
+        const auto r = runCrossroads(
+            db_, {"export", "--table", "results", "--edition", "2023-10", "--out", out});
         QVERIFY2(r.code == 0, r.err.constData());
         const Records csv = readCsv(out);
         QCOMPARE(csv.size(), size_t(3));
@@ -186,11 +186,11 @@ private Q_SLOTS:
         QTest::newRow("unknown table") << QStringList{"export", "--table", "chairs", "--out", out}
                                        << 2 << "--table takes chips, classification";
         QTest::newRow("no out") << QStringList{"export", "--table", "chips"} << 2 << "--out";
-        QTest::newRow("extension")
-            << QStringList{"export", "--table", "chips", "--out", "OUT.ods"} << 2 << ".csv or .xlsx";
+        QTest::newRow("extension") << QStringList{"export", "--table", "chips", "--out", "OUT.ods"}
+                                   << 2 << ".csv or .xlsx";
         QTest::newRow("edition unknown")
-            << QStringList{"export", "--table", "classification", "--edition", "1999-01", "--out",
-                           out}
+            << QStringList{"export", "--table", "classification", "--edition", "1999-01",
+                           "--out",  out}
             << 2 << "unknown edition";
         QTest::newRow("edition misplaced")
             << QStringList{"export", "--table", "history", "--edition", "2023-10", "--out", out}
@@ -199,9 +199,10 @@ private Q_SLOTS:
             << QStringList{"export", "--table", "chips", "--vs", "2023-10", "--out", out} << 2
             << "--baseline and --vs go with";
         QTest::newRow("positional with table")
-            << QStringList{"export", "--table", "chips", "x.csv", "--out", out} << 2 << "--out FILE";
-        QTest::newRow("out without table") << QStringList{"export", "--out", out} << 2
-                                           << "--out goes with --table";
+            << QStringList{"export", "--table", "chips", "x.csv", "--out", out} << 2
+            << "--out FILE";
+        QTest::newRow("out without table")
+            << QStringList{"export", "--out", out} << 2 << "--out goes with --table";
         QTest::newRow("missing folder")
             << QStringList{"export", "--table", "chips", "--out", "no/such/folder/t.csv"} << 1
             << "cannot write";

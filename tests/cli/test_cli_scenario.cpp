@@ -11,8 +11,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
-using nlohmann::json;
 using crossroads::testing::CliRun;
+using nlohmann::json;
 
 namespace {
 
@@ -227,45 +227,45 @@ private Q_SLOTS:
         const QStringList make{"scenario", "new", "x", "--from", "2023-10"};
         QTest::newRow("unknown base") << QStringList{"scenario", "new", "x", "--from", "1999-01"}
                                       << 2 << "unknown edition \"1999-01\"";
-        QTest::newRow("unknown clause") << make + QStringList{"--set", "3A090.z:tpp >= 1"} << 2
-                                        << "has no clause \"3A090.z\"";
-        QTest::newRow("unknown metric") << make + QStringList{"--set", "3A090.a.1:tppx >= 1"} << 2
-                                        << "unknown metric \"tppx\"";
+        QTest::newRow("unknown clause")
+            << make + QStringList{"--set", "3A090.z:tpp >= 1"} << 2 << "has no clause \"3A090.z\"";
+        QTest::newRow("unknown metric")
+            << make + QStringList{"--set", "3A090.a.1:tppx >= 1"} << 2 << "unknown metric \"tppx\"";
         QTest::newRow("metric the clause lacks")
             << make + QStringList{"--set", "3A090.a.1:performance_density >= 1"} << 2
             << "no criterion on performance_density";
-        QTest::newRow("opposite direction") << make + QStringList{"--set", "3A090.a.1:tpp < 1"}
-                                            << 2 << "direction of <";
-        QTest::newRow("not finite") << make + QStringList{"--set", "3A090.a.1:tpp >= inf"} << 2
-                                    << "not a finite number";
-        QTest::newRow("malformed") << make + QStringList{"--set", "3A090.a.1 tpp 4000"} << 2
-                                   << "CLAUSE:METRIC OP VALUE";
+        QTest::newRow("opposite direction")
+            << make + QStringList{"--set", "3A090.a.1:tpp < 1"} << 2 << "direction of <";
+        QTest::newRow("not finite")
+            << make + QStringList{"--set", "3A090.a.1:tpp >= inf"} << 2 << "not a finite number";
+        QTest::newRow("malformed")
+            << make + QStringList{"--set", "3A090.a.1 tpp 4000"} << 2 << "CLAUSE:METRIC OP VALUE";
         QTest::newRow("no base") << QStringList{"scenario", "new", "x"} << 2 << "--from";
         QTest::newRow("no name") << QStringList{"scenario", "new", "--from", "2023-10"} << 2
                                  << "needs a NAME";
-        QTest::newRow("edition's id") << QStringList{"scenario", "new", "2026-01", "--from",
-                                                     "2023-10"}
-                                      << 2 << "is the id of an edition";
+        QTest::newRow("edition's id")
+            << QStringList{"scenario", "new", "2026-01", "--from", "2023-10"} << 2
+            << "is the id of an edition";
         QTest::newRow("taken") << QStringList{"scenario", "new", "Lower-A1", "--from", "2023-10"}
                                << 1 << "exists already";
         QTest::newRow("chips file missing")
             << make + QStringList{"--chips", "/nonexistent/chips.json"} << 1 << "cannot read";
-        QTest::newRow("stored chip's name") << make + QStringList{"--chips", "STORED"} << 2
-                                            << "has the name of the stored chip";
-        QTest::newRow("bad chip figure") << make + QStringList{"--chips", "INVALID"} << 1
-                                         << "applicable_die_area_mm2";
+        QTest::newRow("stored chip's name")
+            << make + QStringList{"--chips", "STORED"} << 2 << "has the name of the stored chip";
+        QTest::newRow("bad chip figure")
+            << make + QStringList{"--chips", "INVALID"} << 1 << "applicable_die_area_mm2";
         QTest::newRow("show unknown") << QStringList{"scenario", "show", "nope"} << 2
                                       << "no scenario named \"nope\" (known: lower-a1)";
-        QTest::newRow("delete unknown") << QStringList{"scenario", "delete", "nope"} << 2
-                                        << "no scenario named \"nope\"";
-        QTest::newRow("unknown action") << QStringList{"scenario", "frob"} << 2
-                                        << "unknown scenario action \"frob\"";
+        QTest::newRow("delete unknown")
+            << QStringList{"scenario", "delete", "nope"} << 2 << "no scenario named \"nope\"";
+        QTest::newRow("unknown action")
+            << QStringList{"scenario", "frob"} << 2 << "unknown scenario action \"frob\"";
         QTest::newRow("no action") << QStringList{"scenario"} << 2 << "new, list, show or delete";
         QTest::newRow("option of another action")
             << QStringList{"scenario", "list", "--from", "2023-10"} << 2
             << "scenario list takes no --from";
-        QTest::newRow("extra argument") << QStringList{"scenario", "show", "lower-a1", "more"}
-                                        << 2 << "unexpected argument \"more\"";
+        QTest::newRow("extra argument") << QStringList{"scenario", "show", "lower-a1", "more"} << 2
+                                        << "unexpected argument \"more\"";
         QTest::newRow("unknown chip under a scenario")
             << QStringList{"classify", "--edition", "lower-a1", "--chip", "Nope"} << 1
             << "hypothetical chips of scenario lower-a1";
@@ -277,8 +277,9 @@ private Q_SLOTS:
         freshStoreWithScenario();
         for (QString& a : arguments) {
             if (a == QLatin1String("STORED"))
-                a = writeFile(QStringLiteral("stored.json"),
-                              R"({"name": "h100 sxm5 80gb", "vendor": "X", "dense_tops": {"bf16": 1}})");
+                a = writeFile(
+                    QStringLiteral("stored.json"),
+                    R"({"name": "h100 sxm5 80gb", "vendor": "X", "dense_tops": {"bf16": 1}})");
             if (a == QLatin1String("INVALID"))
                 a = writeFile(QStringLiteral("invalid.json"),
                               R"({"name": "Bad", "vendor": "X", "applicable_die_area_mm2": -3})");

@@ -75,9 +75,7 @@ class TestScenarios : public QObject {
     QTemporaryDir dir_;
     int stores_ = 0;
 
-    QString newStorePath() {
-        return dir_.filePath(QStringLiteral("s%1.sqlite").arg(stores_++));
-    }
+    QString newStorePath() { return dir_.filePath(QStringLiteral("s%1.sqlite").arg(stores_++)); }
 
 private Q_SLOTS:
     void initTestCase() { QVERIFY(dir_.isValid()); }
@@ -115,8 +113,7 @@ private Q_SLOTS:
         QVERIFY(store.scenario(QStringLiteral("tight")).has_value());
         QCOMPARE(QString::fromStdString(store.scenario(QStringLiteral("TIGHT"))->scenario.name),
                  QStringLiteral("Tight"));
-        const QString taken =
-            errorOf<StoreError>([&] { store.saveScenario(lowerA1("TIGHT")); });
+        const QString taken = errorOf<StoreError>([&] { store.saveScenario(lowerA1("TIGHT")); });
         QVERIFY2(taken.contains(QStringLiteral("\"Tight\" exists already")), qPrintable(taken));
         // Replacing under another case renames it; there is still one.
         store.saveScenario(lowerA1("TIGHT"), true);
@@ -124,7 +121,8 @@ private Q_SLOTS:
         QCOMPARE(QString::fromStdString(store.scenarios().front().scenario.name),
                  QStringLiteral("TIGHT"));
         // An edition's id is never a scenario's name.
-        const QString edition = errorOf<ScenarioError>([&] { store.saveScenario(lowerA1("2026-01")); });
+        const QString edition =
+            errorOf<ScenarioError>([&] { store.saveScenario(lowerA1("2026-01")); });
         QVERIFY2(edition.contains(QStringLiteral("is the id of an edition")), qPrintable(edition));
     }
 
@@ -195,12 +193,12 @@ private Q_SLOTS:
     void missingBaseIsListedNotResolved() {
         Store store(newStorePath());
         // A user's edition (the table takes them), a scenario on it, then the edition goes.
-        rawExec(store.path(),
-                QStringLiteral(
-                    "INSERT INTO editions (id, definition_json, origin) VALUES ('mine', "
-                    "'{\"id\": \"mine\", \"extends\": \"2023-10\", \"title\": \"Mine\", "
-                    "\"citation\": {\"text\": \"me\", \"evidence\": \"U\"}, \"effective\": "
-                    "\"2024-01-01\", \"status\": \"superseded\"}', 'user')"));
+        rawExec(
+            store.path(),
+            QStringLiteral("INSERT INTO editions (id, definition_json, origin) VALUES ('mine', "
+                           "'{\"id\": \"mine\", \"extends\": \"2023-10\", \"title\": \"Mine\", "
+                           "\"citation\": {\"text\": \"me\", \"evidence\": \"U\"}, \"effective\": "
+                           "\"2024-01-01\", \"status\": \"superseded\"}', 'user')"));
         QVERIFY(find(store.editions(), "mine"));
         store.saveScenario(lowerA1("on-mine", "mine"));
         store.saveScenario(lowerA1("on-bundled"));

@@ -34,8 +34,8 @@ bool writeFile(const QString& path, const QByteArray& bytes) {
 // grouped, as the workbench shows figures), and a display value that is itself a number.
 std::unique_ptr<QStandardItemModel> sampleModel() {
     auto model = std::make_unique<QStandardItemModel>(0, 3);
-    model->setHorizontalHeaderLabels(
-        {QStringLiteral("Name, full"), QStringLiteral("TPP\n(bit × TOPS)"), QStringLiteral("Year")});
+    model->setHorizontalHeaderLabels({QStringLiteral("Name, full"),
+                                      QStringLiteral("TPP\n(bit × TOPS)"), QStringLiteral("Year")});
     const auto add = [&](const QString& name, std::optional<double> tpp, const QString& shown,
                          int year) {
         auto* a = new QStandardItem(name);
@@ -139,8 +139,10 @@ private Q_SLOTS:
         for (const char* part : {"[Content_Types].xml", "xl/workbook.xml",
                                  "xl/worksheets/sheet1.xml", "xl/sharedStrings.xml"})
             QVERIFY2(parts->contains(QString::fromLatin1(part)), part);
-        const QString sheet = QString::fromUtf8(parts->value(QStringLiteral("xl/worksheets/sheet1.xml")));
-        const QString strings = QString::fromUtf8(parts->value(QStringLiteral("xl/sharedStrings.xml")));
+        const QString sheet =
+            QString::fromUtf8(parts->value(QStringLiteral("xl/worksheets/sheet1.xml")));
+        const QString strings =
+            QString::fromUtf8(parts->value(QStringLiteral("xl/sharedStrings.xml")));
         const QString workbook = QString::fromUtf8(parts->value(QStringLiteral("xl/workbook.xml")));
         // The sheet's name, without the characters XLSX forbids.
         QVERIFY2(workbook.contains(QStringLiteral("name=\"Chips_ _test_\"")), qPrintable(workbook));
@@ -163,7 +165,8 @@ private Q_SLOTS:
         QVERIFY(strings.contains(QStringLiteral("die area mm²")));
         QVERIFY(strings.contains(QStringLiteral("unknown")));
         // The header row is bold (a style) and frozen.
-        QVERIFY(cellXml(sheet, QStringLiteral("A1")).attributes.contains(QStringLiteral("s=\"1\"")));
+        QVERIFY(
+            cellXml(sheet, QStringLiteral("A1")).attributes.contains(QStringLiteral("s=\"1\"")));
         QVERIFY(sheet.contains(QStringLiteral("state=\"frozen\"")));
         // Five rows, nothing past them.
         QVERIFY(!cellXml(sheet, QStringLiteral("A6")).found);
@@ -188,10 +191,14 @@ private Q_SLOTS:
     void failuresNameTheFileAndKeepTheOldOne_data() {
         QTest::addColumn<QString>("name");
         QTest::addColumn<QString>("message");
-        QTest::newRow("extension") << "t.txt" << "must end in .csv or .xlsx";
-        QTest::newRow("folder csv") << "no/such/folder/t.csv" << "cannot write";
-        QTest::newRow("folder xlsx") << "no/such/folder/t.xlsx" << "cannot write";
-        QTest::newRow("cell too long") << "long.xlsx" << "longer than XLSX allows";
+        QTest::newRow("extension") << "t.txt"
+                                   << "must end in .csv or .xlsx";
+        QTest::newRow("folder csv") << "no/such/folder/t.csv"
+                                    << "cannot write";
+        QTest::newRow("folder xlsx") << "no/such/folder/t.xlsx"
+                                     << "cannot write";
+        QTest::newRow("cell too long") << "long.xlsx"
+                                       << "longer than XLSX allows";
     }
     void failuresNameTheFileAndKeepTheOldOne() {
         QFETCH(QString, name);
@@ -223,8 +230,9 @@ private Q_SLOTS:
 
     void noColumnsIsAnError() {
         QStandardItemModel empty;
-        QVERIFY_THROWS_EXCEPTION(TableExportError,
-                                 exporting::exportTable(empty, dir_.filePath(QStringLiteral("e.csv"))));
+        QVERIFY_THROWS_EXCEPTION(
+            TableExportError,
+            exporting::exportTable(empty, dir_.filePath(QStringLiteral("e.csv"))));
     }
 
     // Headers only: still a valid table of each kind.

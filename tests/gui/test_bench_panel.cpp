@@ -154,7 +154,8 @@ private Q_SLOTS:
         panel.cancel();
         QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty(), 60000);
         QCOMPARE(finished.first().first().toBool(), false);
-        QVERIFY2(panel.message().startsWith(QStringLiteral("Cancelled")), qPrintable(panel.message()));
+        QVERIFY2(panel.message().startsWith(QStringLiteral("Cancelled")),
+                 qPrintable(panel.message()));
         QCOMPARE(store_->benchmarkResults().size(), before);
         QVERIFY(!panel.isRunning() && panel.runButton()->isEnabled());
     }
@@ -168,7 +169,8 @@ private Q_SLOTS:
         QVERIFY(panel.start());
         QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty(), 60000);
         QCOMPARE(finished.first().first().toBool(), false);
-        QVERIFY2(panel.message().contains(QStringLiteral("config.json")), qPrintable(panel.message()));
+        QVERIFY2(panel.message().contains(QStringLiteral("config.json")),
+                 qPrintable(panel.message()));
         QVERIFY(!panel.message().contains(QLatin1Char('\n')));
         // No folder at all: refused before any thread starts.
         panel.setModelSpec(QStringLiteral("preset:olmoe-1b-7b"));

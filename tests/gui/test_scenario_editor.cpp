@@ -52,8 +52,8 @@ void saveShot(QWidget& widget, const char* file) {
     if (dir.isEmpty())
         return;
     QTest::qWait(50);
-    QVERIFY(widget.grab().save(QString::fromLocal8Bit(dir) + QLatin1Char('/') +
-                               QLatin1String(file)));
+    QVERIFY(
+        widget.grab().save(QString::fromLocal8Bit(dir) + QLatin1Char('/') + QLatin1String(file)));
 }
 
 } // namespace
@@ -176,14 +176,14 @@ private Q_SLOTS:
         QTest::addColumn<int>("column");
         QTest::addColumn<QString>("text");
         QTest::addColumn<QString>("named");
-        QTest::newRow("opposite operator")
-            << int(ScenarioCriteriaModel::OperatorColumn) << "<" << "direction of >=";
-        QTest::newRow("not a number")
-            << int(ScenarioCriteriaModel::ThresholdColumn) << "four" << "not a threshold";
-        QTest::newRow("negative")
-            << int(ScenarioCriteriaModel::ThresholdColumn) << "-4" << "not a threshold";
-        QTest::newRow("infinite")
-            << int(ScenarioCriteriaModel::ThresholdColumn) << "inf" << "not a threshold";
+        QTest::newRow("opposite operator") << int(ScenarioCriteriaModel::OperatorColumn) << "<"
+                                           << "direction of >=";
+        QTest::newRow("not a number") << int(ScenarioCriteriaModel::ThresholdColumn) << "four"
+                                      << "not a threshold";
+        QTest::newRow("negative") << int(ScenarioCriteriaModel::ThresholdColumn) << "-4"
+                                  << "not a threshold";
+        QTest::newRow("infinite") << int(ScenarioCriteriaModel::ThresholdColumn) << "inf"
+                                  << "not a threshold";
     }
     void refusedEditsSayWhy() {
         QFETCH(int, column);
@@ -330,6 +330,35 @@ private Q_SLOTS:
         QVERIFY(store_->removeScenario(QStringLiteral("tpp-2000")));
     }
 
+    void cellEditsApplyAsTyped() {
+        gui::ScenarioEditor editor(store_->path(), store_->editions(), store_->chips());
+        editor.setConfirmDiscard(false);
+        QVERIFY(editor.startNew(QStringLiteral("2026-01")));
+        editor.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&editor));
+        QSignalSpy drafts(&editor, &gui::ScenarioEditor::draftChanged);
+        const int row = a1Tpp(*editor.draft());
+        const QModelIndex cell = thresholdCell(*editor.draft(), row);
+        editor.criteriaView()->setFocus();
+        editor.criteriaView()->setCurrentIndex(cell);
+        editor.criteriaView()->edit(cell);
+        auto* line = editor.criteriaView()->findChild<QLineEdit*>();
+        QVERIFY(line);
+        line->selectAll();
+        QTest::keyClicks(line, QStringLiteral("3000"));
+        // Every keystroke reached the draft before the cell was left, as one undo step.
+        QCOMPARE(editor.draft()->criteria()->rows()[size_t(row)].threshold,
+                 std::optional<double>(3000));
+        QVERIFY(drafts.count() >= 4);
+        QCOMPARE(editor.draft()->undoStack()->count(), 1);
+        QTest::keyClick(line, Qt::Key_Return);
+        QCOMPARE(editor.draft()->undoStack()->count(), 1);
+        QCOMPARE(editor.draft()->criteria()->rows()[size_t(row)].threshold,
+                 std::optional<double>(3000));
+        editor.undoAction()->trigger();
+        QVERIFY(!editor.draft()->criteria()->rows()[size_t(row)].changed());
+    }
+
     void windowFollowsTheDraft() {
         gui::MainWindow window(*store_);
         window.show();
@@ -381,11 +410,8 @@ private Q_SLOTS:
         QCOMPARE(window.currentEditionId(), QStringLiteral("tpp-2000"));
         const int row = window.editionModel()->rowOfEdition(QStringLiteral("tpp-2000"));
         QVERIFY(row >= 0);
-        QVERIFY(window.editionModel()
-                    ->index(row)
-                    .data()
-                    .toString()
-                    .startsWith(QStringLiteral("tpp-2000 (scenario of 2026-01)")));
+        QVERIFY(window.editionModel()->index(row).data().toString().startsWith(
+            QStringLiteral("tpp-2000 (scenario of 2026-01)")));
         QCOMPARE(window.chipModel()->rowCount(), stored + 1);
         QCOMPARE(resultOf(*window.chipModel(), h20)->controlled, std::optional<bool>(true));
         saveShot(window, "scenario-window-saved.png");

@@ -6,6 +6,7 @@
 #include "app/gui/models/BenchResultsModel.h"
 #include "app/gui/models/ChipFiguresModel.h"
 #include "app/gui/models/HistoryTableModel.h"
+#include "app/gui/models/ImportDiffModel.h"
 #include "app/gui/models/TableRoles.h"
 #include "data/Store.h"
 
@@ -64,7 +65,8 @@ private Q_SLOTS:
 
     void chipFigures() {
         ChipFiguresModel model;
-        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
         model.setChips(store_->chips());
         QCOMPARE(model.rowCount(), int(store_->chips().size()));
         QCOMPARE(model.columnCount(), 1 + int(data::chipFieldKeys().size()));
@@ -90,13 +92,14 @@ private Q_SLOTS:
 
     void history() {
         HistoryTableModel model;
-        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
-        model.setEntries({{"2025-04-15T09:30:00Z", "H20 (China)", "tdp_w", "400", "410",
-                           "vendor datasheet", "editor"},
-                          {"2025-04-16T10:00:00Z", "New chip", "*", std::nullopt, "added", "",
-                           "import new.csv"},
-                          {"2025-04-17T11:00:00Z", "h20 (china)", "memory_bandwidth_gb_per_s",
-                           "4000", std::nullopt, "", "import x.csv"}});
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        model.setEntries(
+            {{"2025-04-15T09:30:00Z", "H20 (China)", "tdp_w", "400", "410", "vendor datasheet",
+              "editor"},
+             {"2025-04-16T10:00:00Z", "New chip", "*", std::nullopt, "added", "", "import new.csv"},
+             {"2025-04-17T11:00:00Z", "h20 (china)", "memory_bandwidth_gb_per_s", "4000",
+              std::nullopt, "", "import x.csv"}});
         QCOMPARE(model.rowCount(), 3);
         QCOMPARE(model.index(0, HistoryTableModel::AtColumn).data().toString(),
                  QStringLiteral("2025-04-15 09:30:00"));
@@ -119,7 +122,8 @@ private Q_SLOTS:
 
     void benchResults() {
         BenchResultsModel model;
-        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
         model.setRecords({record(2, "AMD EPYC 7B13", "cpu",
                                  R"({"phases": [{"phase": "decode", "tokens_per_s": 20}]})"),
                           record(1, "NVIDIA H100 80GB HBM3", "cuda", kH100Run),
@@ -150,8 +154,9 @@ private Q_SLOTS:
         QCOMPARE(cell(1, BenchResultsModel::DecodeColumn).toString(),
                  QStringLiteral("250 (+1 contexts)"));
         QCOMPARE(cell(1, BenchResultsModel::DecodeColumn, NumberRole).toDouble(), 250.0);
-        QVERIFY(cell(1, BenchResultsModel::ExportClassColumn).toString().contains(
-            QStringLiteral("3A090.a")));
+        QVERIFY(cell(1, BenchResultsModel::ExportClassColumn)
+                    .toString()
+                    .contains(QStringLiteral("3A090.a")));
         QVERIFY(model.classificationAt(1) && model.classificationAt(1)->controlled == true);
         QVERIFY(cell(1, BenchResultsModel::ExportClassColumn, Qt::ToolTipRole)
                     .toString()
@@ -170,6 +175,54 @@ private Q_SLOTS:
         model.setEdition(*first);
         QVERIFY(model.classificationAt(1) && model.classificationAt(1)->edition_id == "2022-10");
         model.setRecords({});
+        QCOMPARE(model.rowCount(), 0);
+    }
+
+    void importDiffTree() {
+        ImportDiffModel model;
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        data::ImportDiff diff;
+        data::ChipImportDiff added;
+        added.name = added.row_name = "New X";
+        added.origin = "line 2";
+        added.added = true;
+        added.changes = {{"vendor", std::nullopt, "Acme"}, {"tdp_w", std::nullopt, "300"}};
+        added.sources_added = {{"*", "datasheet", "high"}};
+        data::ChipImportDiff changed;
+        changed.name = "H100 SXM5 80GB";
+        changed.row_name = "NVIDIA H100 SXM5 80GB";
+        changed.origin = "line 3";
+        changed.changes = {{"tdp_w", "700", std::nullopt}};
+        changed.unchanged = 5;
+        data::ChipImportDiff same;
+        same.name = same.row_name = "H20 (China)";
+        same.unchanged = 3;
+        diff.chips = {added, changed, same};
+        model.setDiff(diff);
+        QCOMPARE(model.rowCount(), 3);
+        QCOMPARE(model.rowCount(model.index(0, 0)), 3); // two figures, one source
+        QCOMPARE(model.rowCount(model.index(2, 0)), 0);
+        const QModelIndex cleared = model.index(0, 0, model.index(1, 0));
+        QCOMPARE(model.parent(cleared), model.index(1, 0));
+        QCOMPARE(cleared.data(ImportDiffModel::ChangeKindRole).toString(),
+                 QStringLiteral("cleared"));
+        QCOMPARE(model.index(0, ImportDiffModel::OldColumn, model.index(1, 0)).data().toString(),
+                 QStringLiteral("700"));
+        QCOMPARE(model.index(2, ImportDiffModel::ChangeColumn, model.index(0, 0)).data().toString(),
+                 QStringLiteral("source added"));
+        QVERIFY(model.index(1, 0)
+                    .data(Qt::ToolTipRole)
+                    .toString()
+                    .contains(QStringLiteral("NVIDIA H100 SXM5 80GB")));
+        QCOMPARE(model.summary(), QStringLiteral("1 added, 1 changed, 1 unchanged; 1 figures "
+                                                 "changed (1 cleared), 8 unchanged"));
+        model.setShowUnchanged(false);
+        QCOMPARE(model.rowCount(), 2);
+        QCOMPARE(model.index(1, 0).data(ImportDiffModel::ChipNameRole).toString(),
+                 QStringLiteral("H100 SXM5 80GB"));
+        QCOMPARE(model.parent(model.index(0, 0, model.index(1, 0))), model.index(1, 0));
+        model.setDiff({});
         QCOMPARE(model.rowCount(), 0);
     }
 };

@@ -200,7 +200,9 @@ QVariant BenchResultsModel::display(int rowIndex, int column) const {
     if (column == FractionOfMeasuredColumn || column == FractionOfSpecColumn)
         return percentText(*n);
     if (column == DecodeColumn && row.decodeContexts > 1)
-        return QStringLiteral("%1 (+%2 contexts)").arg(formatFigure(*n)).arg(row.decodeContexts - 1);
+        return QStringLiteral("%1 (+%2 contexts)")
+            .arg(formatFigure(*n))
+            .arg(row.decodeContexts - 1);
     return formatFigure(*n);
 }
 
@@ -218,8 +220,9 @@ QVariant BenchResultsModel::toolTip(int rowIndex, int column) const {
     case DeviceChipColumn:
         if (row.record.backend == QLatin1String("cpu"))
             return QStringLiteral("A CPU run: the store's chips are accelerators");
-        return row.chip ? QStringLiteral("The store's chip for \"%1\"").arg(row.record.device)
-                        : QStringLiteral("No chip in the store matches \"%1\"").arg(row.record.device);
+        return row.chip
+                   ? QStringLiteral("The store's chip for \"%1\"").arg(row.record.device)
+                   : QStringLiteral("No chip in the store matches \"%1\"").arg(row.record.device);
     case ExportClassColumn: {
         const auto* result = classificationAt(rowIndex);
         if (!result || !edition_)
@@ -256,10 +259,9 @@ QVariant BenchResultsModel::data(const QModelIndex& index, int role) const {
     case Qt::DecorationRole:
         if (column == ExportClassColumn)
             if (const auto* result = classificationAt(index.row()))
-                return toneColor(currentPalette(),
-                                 !result->controlled ? Tone::Warning
-                                 : *result->controlled ? Tone::Controlled
-                                                       : Tone::Clear);
+                return toneColor(currentPalette(), !result->controlled   ? Tone::Warning
+                                                   : *result->controlled ? Tone::Controlled
+                                                                         : Tone::Clear);
         return {};
     case RecordIdRole:
         return row.record.id;

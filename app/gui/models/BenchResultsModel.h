@@ -47,8 +47,8 @@ public:
         std::optional<double> prefillTokensPerS, decodeTokensPerS;
         std::optional<double> decodeFractionOfMeasured, measuredBandwidthGbPerS;
         std::optional<double> specBandwidthGbPerS, decodeFractionOfSpec, decodeAchievedGbPerS;
-        QString specChip;        // the chip the run's spec came from (the JSON's spec.chip)
-        int decodeContexts = 0;  // decode phases (a --context sweep has several)
+        QString specChip;                // the chip the run's spec came from (the JSON's spec.chip)
+        int decodeContexts = 0;          // decode phases (a --context sweep has several)
         std::optional<std::size_t> chip; // index into chips(): the device's chip, when matched
     };
 

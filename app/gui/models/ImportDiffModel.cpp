@@ -180,8 +180,8 @@ QVariant ImportDiffModel::figureData(const data::ChipImportDiff& c, int row, int
                     .arg(s.field == "*" ? QStringLiteral("the row") : fieldLabel(s.field));
             case NewColumn:
                 return s.confidence.empty() ? toQString(s.citation)
-                                            : QStringLiteral("%1 (%2)").arg(toQString(s.citation),
-                                                                            toQString(s.confidence));
+                                            : QStringLiteral("%1 (%2)").arg(
+                                                  toQString(s.citation), toQString(s.confidence));
             case ChangeColumn:
                 return QStringLiteral("source added");
             default:

@@ -126,7 +126,7 @@ private:
 class ScenarioBaseCommand : public QUndoCommand {
 public:
     ScenarioBaseCommand(ScenarioDraft* draft, QString beforeId, std::vector<Row> beforeRows,
-                   QString afterId, std::vector<Row> afterRows)
+                        QString afterId, std::vector<Row> afterRows)
         : QUndoCommand(QStringLiteral("extend %1").arg(afterId)), draft_(draft),
           beforeId_(std::move(beforeId)), afterId_(std::move(afterId)),
           beforeRows_(std::move(beforeRows)), afterRows_(std::move(afterRows)) {}
@@ -166,13 +166,12 @@ private:
     }
     void updateText() {
         const auto& b = after_.base;
-        setText(after_.changed()
-                    ? QStringLiteral("%1 %2 %3 %4")
-                          .arg(toQString(b.clause), toQString(b.metric),
-                               opSymbol(after_.op.value_or(b.op)),
-                               formatFigure(after_.threshold.value_or(b.threshold)))
-                    : QStringLiteral("%1 %2 back to the base's").arg(toQString(b.clause),
-                                                                     toQString(b.metric)));
+        setText(after_.changed() ? QStringLiteral("%1 %2 %3 %4")
+                                       .arg(toQString(b.clause), toQString(b.metric),
+                                            opSymbol(after_.op.value_or(b.op)),
+                                            formatFigure(after_.threshold.value_or(b.threshold)))
+                                 : QStringLiteral("%1 %2 back to the base's")
+                                       .arg(toQString(b.clause), toQString(b.metric)));
     }
     ScenarioDraft* draft_;
     int row_;
@@ -184,7 +183,7 @@ class ScenarioChipCommand : public QUndoCommand {
 public:
     enum class Kind { Add, Remove, Change };
     ScenarioChipCommand(ScenarioDraft* draft, Kind kind, int row, std::optional<ChipSpec> before,
-                std::optional<ChipSpec> after)
+                        std::optional<ChipSpec> after)
         : draft_(draft), kind_(kind), row_(row), before_(std::move(before)),
           after_(std::move(after)), session_(draft->session()) {
         updateText();
@@ -272,8 +271,8 @@ std::optional<double> parseThreshold(const QString& text, bool* ok) {
 
 bool ScenarioCriteriaModel::Row::operator==(const Row& other) const {
     return base.clause == other.base.clause && base.metric == other.base.metric &&
-           base.op == other.base.op && base.threshold == other.base.threshold &&
-           op == other.op && threshold == other.threshold;
+           base.op == other.base.op && base.threshold == other.base.threshold && op == other.op &&
+           threshold == other.threshold;
 }
 
 ScenarioCriteriaModel::ScenarioCriteriaModel(ScenarioDraft* draft)
@@ -387,8 +386,7 @@ QVariant ScenarioCriteriaModel::headerData(int section, Qt::Orientation orientat
 
 Qt::ItemFlags ScenarioCriteriaModel::flags(const QModelIndex& index) const {
     Qt::ItemFlags f = QAbstractTableModel::flags(index);
-    if (index.isValid() &&
-        (index.column() == OperatorColumn || index.column() == ThresholdColumn))
+    if (index.isValid() && (index.column() == OperatorColumn || index.column() == ThresholdColumn))
         f |= Qt::ItemIsEditable;
     return f;
 }
@@ -415,10 +413,9 @@ bool ScenarioCriteriaModel::setData(const QModelIndex& index, const QVariant& va
             threshold = r.base.threshold;
     } else if (index.column() == ThresholdColumn) {
         bool ok = false;
-        const auto parsed =
-            value.typeId() == QMetaType::Double
-                ? std::optional(value.toDouble())
-                : parseThreshold(value.toString(), &ok);
+        const auto parsed = value.typeId() == QMetaType::Double
+                                ? std::optional(value.toDouble())
+                                : parseThreshold(value.toString(), &ok);
         if (value.typeId() == QMetaType::Double)
             ok = std::isfinite(*parsed) && *parsed >= 0;
         if (!ok) {
@@ -561,8 +558,8 @@ bool HypotheticalChipsModel::setData(const QModelIndex& index, const QVariant& v
         if (role != Qt::CheckStateRole)
             return false;
         const auto state = static_cast<Qt::CheckState>(value.toInt());
-        chip.datacenter = state == Qt::PartiallyChecked ? std::nullopt
-                                                        : std::optional(state == Qt::Checked);
+        chip.datacenter =
+            state == Qt::PartiallyChecked ? std::nullopt : std::optional(state == Qt::Checked);
     } else if (role != Qt::EditRole) {
         return false;
     } else if (column == NameColumn) {
@@ -589,9 +586,9 @@ bool HypotheticalChipsModel::setData(const QModelIndex& index, const QVariant& v
 
 ScenarioDraft::ScenarioDraft(std::vector<analysis::Edition> editions,
                              std::vector<std::string> storedChipNames, QObject* parent)
-    : QObject(parent), editions_(std::move(editions)),
-      storedChipNames_(std::move(storedChipNames)), undo_(new QUndoStack(this)),
-      criteria_(new ScenarioCriteriaModel(this)), chips_(new HypotheticalChipsModel(this)) {}
+    : QObject(parent), editions_(std::move(editions)), storedChipNames_(std::move(storedChipNames)),
+      undo_(new QUndoStack(this)), criteria_(new ScenarioCriteriaModel(this)),
+      chips_(new HypotheticalChipsModel(this)) {}
 
 ScenarioDraft::~ScenarioDraft() {
     // The commands point at the models: clear them while both still stand.
@@ -674,9 +671,9 @@ bool ScenarioDraft::load(const analysis::Scenario& scenario) {
                    analysis::sameDirection(r.base.op, o.op);
         });
         if (it == rows.end()) {
-            problem_ = QStringLiteral("%1 no longer applies to %2")
-                           .arg(toQString(analysis::thresholdOverrideText(o)),
-                                toQString(scenario.base));
+            problem_ =
+                QStringLiteral("%1 no longer applies to %2")
+                    .arg(toQString(analysis::thresholdOverrideText(o)), toQString(scenario.base));
             return false;
         }
         it->op = o.op == it->base.op ? std::nullopt : std::optional(o.op);
@@ -719,7 +716,7 @@ bool ScenarioDraft::setBase(const QString& id) {
     if (id == baseId_)
         return true;
     undo_->push(new ScenarioBaseCommand(this, baseId_, criteria_->rows(), id,
-                                   rowsFor(*e, criteria_->rows())));
+                                        rowsFor(*e, criteria_->rows())));
     return true;
 }
 
@@ -776,16 +773,16 @@ bool ScenarioDraft::addChip(const ChipSpec& chip) {
         Q_EMIT editRejected(why);
         return false;
     }
-    undo_->push(new ScenarioChipCommand(this, ScenarioChipCommand::Kind::Add, int(chips_->chips().size()),
-                                std::nullopt, chip));
+    undo_->push(new ScenarioChipCommand(this, ScenarioChipCommand::Kind::Add,
+                                        int(chips_->chips().size()), std::nullopt, chip));
     return true;
 }
 
 bool ScenarioDraft::removeChip(int row) {
     if (row < 0 || size_t(row) >= chips_->chips().size())
         return false;
-    undo_->push(new ScenarioChipCommand(this, ScenarioChipCommand::Kind::Remove, row, chips_->chips()[size_t(row)],
-                                std::nullopt));
+    undo_->push(new ScenarioChipCommand(this, ScenarioChipCommand::Kind::Remove, row,
+                                        chips_->chips()[size_t(row)], std::nullopt));
     return true;
 }
 
@@ -799,8 +796,8 @@ bool ScenarioDraft::setChip(int row, const ChipSpec& chip) {
     }
     if (chip == chips_->chips()[size_t(row)])
         return true;
-    undo_->push(new ScenarioChipCommand(this, ScenarioChipCommand::Kind::Change, row, chips_->chips()[size_t(row)],
-                                chip));
+    undo_->push(new ScenarioChipCommand(this, ScenarioChipCommand::Kind::Change, row,
+                                        chips_->chips()[size_t(row)], chip));
     return true;
 }
 

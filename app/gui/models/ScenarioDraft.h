@@ -66,8 +66,7 @@ private:
     friend class ScenarioCriterionCommand;
     explicit ScenarioCriteriaModel(ScenarioDraft* draft);
     void reset(std::vector<Row> rows);
-    void applyRow(int row, std::optional<analysis::Comparator> op,
-                  std::optional<double> threshold);
+    void applyRow(int row, std::optional<analysis::Comparator> op, std::optional<double> threshold);
 
     ScenarioDraft* draft_;
     std::vector<Row> rows_;
@@ -122,8 +121,8 @@ public:
     // `editions`: what a scenario may extend (the store's editions and saved scenarios);
     // `storedChipNames`: the names a hypothetical chip may not take. Starts empty: startNew or
     // load.
-    ScenarioDraft(std::vector<analysis::Edition> editions,
-                  std::vector<std::string> storedChipNames, QObject* parent = nullptr);
+    ScenarioDraft(std::vector<analysis::Edition> editions, std::vector<std::string> storedChipNames,
+                  QObject* parent = nullptr);
     ~ScenarioDraft() override;
 
     // A new scenario extending `baseId`; false when there is no such edition. Clears the undo
