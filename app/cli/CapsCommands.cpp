@@ -63,19 +63,6 @@ QString percent(const std::optional<double>& v) {
     return v ? q(analysis::fixedDecimals(*v * 100.0, 1)) + QLatin1Char('%') : QStringLiteral("?");
 }
 
-int64_t positiveInteger(const QCommandLineParser& parser, const QCommandLineOption& option,
-                        int64_t fallback) {
-    if (!parser.isSet(option))
-        return fallback;
-    bool ok = false;
-    const qlonglong value = parser.value(option).toLongLong(&ok);
-    if (!ok || value < 1)
-        throw UsageFailure("--" + option.names().first().toStdString() +
-                           " needs a positive integer, not \"" +
-                           parser.value(option).toStdString() + "\"");
-    return value;
-}
-
 } // namespace
 
 int capsCommand(const QStringList& arguments, const QString& storePath) {
@@ -129,8 +116,8 @@ int capsCommand(const QStringList& arguments, const QString& storePath) {
         throw UsageFailure("--utilization-basis takes bf16 or fp8, not \"" +
                            parser.value(basis).toStdString() + "\"");
     options.basis = *chosenBasis;
-    options.decode.batch = positiveInteger(parser, batch, options.decode.batch);
-    options.decode.context = positiveInteger(parser, context, options.decode.context);
+    options.decode.batch = integerOption(parser, batch, options.decode.batch, 1);
+    options.decode.context = integerOption(parser, context, options.decode.context, 1);
     if (parser.isSet(period)) {
         bool ok = false;
         const double days = parser.value(period).toDouble(&ok);

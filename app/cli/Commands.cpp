@@ -254,6 +254,20 @@ int classifyCommand(const QStringList& arguments, const QString& storePath) {
 
 } // namespace
 
+int64_t integerOption(const QCommandLineParser& parser, const QCommandLineOption& option,
+                      int64_t fallback, int64_t minimum) {
+    if (!parser.isSet(option))
+        return fallback;
+    bool ok = false;
+    const qlonglong value = parser.value(option).toLongLong(&ok);
+    if (!ok || value < minimum)
+        throw UsageFailure("--" + option.names().first().toStdString() + " needs " +
+                           (minimum == 1 ? std::string("a positive integer")
+                                         : "an integer >= " + std::to_string(minimum)) +
+                           ", not \"" + parser.value(option).toStdString() + "\"");
+    return value;
+}
+
 const analysis::Edition& chooseEdition(const std::vector<analysis::Edition>& editions,
                                        const QString& requested) {
     return pickEdition(editions, requested);

@@ -7,6 +7,7 @@
 #include <QCommandLineParser>
 #include <QString>
 #include <QStringList>
+#include <cstdint>
 #include <stdexcept>
 #include <vector>
 
@@ -38,6 +39,12 @@ struct Command {
 // an unknown id throws UsageFailure naming the known ones. For verbs in other files.
 const analysis::Edition& chooseEdition(const std::vector<analysis::Edition>& editions,
                                        const QString& requested);
+
+// The integer value of `option`, or `fallback` when it is not given; a value that is not an
+// integer, or is below `minimum`, throws UsageFailure naming the option ("--batch needs a
+// positive integer, not \"x\"").
+int64_t integerOption(const QCommandLineParser& parser, const QCommandLineOption& option,
+                      int64_t fallback, int64_t minimum);
 
 // Every verb, in the order `crossroads --help` lists them.
 const std::vector<Command>& commands();

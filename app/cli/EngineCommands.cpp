@@ -24,19 +24,6 @@ void note(const QString& text) {
     err << "note: " << text << '\n';
 }
 
-int64_t integer(const QCommandLineParser& parser, const QCommandLineOption& option,
-                int64_t fallback, int64_t minimum) {
-    if (!parser.isSet(option))
-        return fallback;
-    bool ok = false;
-    const qlonglong value = parser.value(option).toLongLong(&ok);
-    if (!ok || value < minimum)
-        throw UsageFailure("--" + option.names().first().toStdString() +
-                           " needs an integer >= " + std::to_string(minimum) + ", not \"" +
-                           parser.value(option).toStdString() + "\"");
-    return value;
-}
-
 BackendKind backendKind(const QCommandLineParser& parser, const QCommandLineOption& option) {
     const auto kind = backendKindFromName(parser.value(option).toStdString());
     if (!kind)
@@ -101,9 +88,9 @@ int runCommand(const QStringList& arguments, const QString&) {
     if (!parser.isSet(kModel) || !parser.isSet(promptIds) || !parser.isSet(maxNew))
         throw UsageFailure("run needs --model, --prompt-ids and --max-new-tokens");
     const std::vector<int32_t> prompt = tokenIds(parser.value(promptIds));
-    const int64_t tokens = integer(parser, maxNew, 0, 0);
+    const int64_t tokens = integerOption(parser, maxNew, 0, 0);
     const BackendKind kind = backendKind(parser, kBackend);
-    const auto threads = static_cast<int>(integer(parser, kThreads, 0, 1));
+    const auto threads = static_cast<int>(integerOption(parser, kThreads, 0, 1));
 
     const Model model = load(parser.value(kModel));
     const auto backend = makeBackend(kind, model, threads);
@@ -157,9 +144,9 @@ int benchCommand(const QStringList& arguments, const QString& storePath) {
                    "the measured bandwidth of the same device and its datasheet figures."))
         return 0;
     BenchOptions options;
-    options.promptTokens = integer(parser, prompt, options.promptTokens, 0);
-    options.genTokens = integer(parser, gen, options.genTokens, 0);
-    options.batch = integer(parser, batch, options.batch, 1);
+    options.promptTokens = integerOption(parser, prompt, options.promptTokens, 0);
+    options.genTokens = integerOption(parser, gen, options.genTokens, 0);
+    options.batch = integerOption(parser, batch, options.batch, 1);
     if (parser.isSet(context)) {
         try {
             options.contextTokens =
@@ -168,8 +155,9 @@ int benchCommand(const QStringList& arguments, const QString& storePath) {
             throw UsageFailure(error.what());
         }
     }
-    options.repetitions = static_cast<int>(integer(parser, repetitions, options.repetitions, 1));
-    options.threads = static_cast<int>(integer(parser, kThreads, 0, 1));
+    options.repetitions =
+        static_cast<int>(integerOption(parser, repetitions, options.repetitions, 1));
+    options.threads = static_cast<int>(integerOption(parser, kThreads, 0, 1));
     const BackendKind kind = backendKind(parser, kBackend);
 
     const Model model =

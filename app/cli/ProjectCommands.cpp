@@ -25,19 +25,6 @@ QString q(const std::string& s) {
     return QString::fromStdString(s);
 }
 
-int64_t positiveInteger(const QCommandLineParser& parser, const QCommandLineOption& option,
-                        int64_t fallback) {
-    if (!parser.isSet(option))
-        return fallback;
-    bool ok = false;
-    const qlonglong value = parser.value(option).toLongLong(&ok);
-    if (!ok || value < 1)
-        throw UsageFailure("--" + option.names().first().toStdString() +
-                           " needs a positive integer, not \"" +
-                           parser.value(option).toStdString() + "\"");
-    return value;
-}
-
 // --model: preset:NAME[?layers=N], a bare preset name, or a checkpoint folder (only its
 // config.json is read: a projection needs the shape, not the weights).
 inference::ModelConfig modelShape(const QString& spec) {
@@ -123,8 +110,8 @@ int projectCommand(const QStringList& arguments, const QString& storePath) {
         throw UsageFailure("--dtype takes bf16 or fp8, not \"" + parser.value(dtype).toStdString() +
                            "\"");
     options.dtype = *weightDtype;
-    options.batch = positiveInteger(parser, batch, 1);
-    options.context = positiveInteger(parser, context, 4096);
+    options.batch = integerOption(parser, batch, 1, 1);
+    options.context = integerOption(parser, context, 4096, 1);
     if (parser.isSet(efficiency)) {
         bool ok = false;
         const double f = parser.value(efficiency).toDouble(&ok);

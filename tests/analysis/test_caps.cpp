@@ -20,19 +20,11 @@ using namespace crossroads::testing;
 namespace {
 
 ChipSpec chip(const std::string& name) {
-    static const std::vector<ChipSpec> all = bundledChips();
-    for (const ChipSpec& c : all)
-        if (c.name == name)
-            return c;
-    throw std::runtime_error("no chip " + name);
+    return bundledChip(name);
 }
 
 const Edition& edition(const std::string& id) {
-    static const std::vector<Edition> all = bundledEditions();
-    const Edition* e = findEdition(all, id);
-    if (!e)
-        throw std::runtime_error("no edition " + id);
-    return *e;
+    return bundledEdition(id);
 }
 
 const crossroads::inference::ModelConfig& deepseekV3() {

@@ -42,6 +42,24 @@ inline std::vector<analysis::ChipSpec> bundledChips() {
         readText(sourcePath(QStringLiteral("data/seed/chips.json"))));
 }
 
+// One bundled chip by exact name, and one bundled edition by id (each set read once per test
+// executable); a name or id the seed lacks throws naming it.
+inline analysis::ChipSpec bundledChip(const std::string& name) {
+    static const std::vector<analysis::ChipSpec> all = bundledChips();
+    for (const analysis::ChipSpec& c : all)
+        if (c.name == name)
+            return c;
+    throw std::runtime_error("no chip " + name);
+}
+
+inline const analysis::Edition& bundledEdition(const std::string& id) {
+    static const std::vector<analysis::Edition> all = bundledEditions();
+    const analysis::Edition* e = analysis::findEdition(all, id);
+    if (!e)
+        throw std::runtime_error("no edition " + id);
+    return *e;
+}
+
 // RFC 4180 rows of a small CSV file (quoted fields with commas; no embedded newlines needed).
 inline std::vector<std::map<QString, QString>> readCsv(const QString& path) {
     QFile f(path);
