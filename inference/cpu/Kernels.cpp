@@ -26,7 +26,8 @@ bool cpuHas(Isa isa) {
     case Isa::Scalar:
         return true;
     case Isa::Avx2:
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+               __builtin_cpu_supports("f16c");
     case Isa::Avx512:
         return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                __builtin_cpu_supports("avx512vl");
@@ -166,13 +167,26 @@ void matmulRows(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* 
     matmulScalar(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
 }
 
+namespace {
+
+// FP8 dequantised in double: the product of the FP8 value and its block scale, unrounded.
+double referenceWeight(const Matrix& w, int64_t r, int64_t c) {
+    if (w.type == WeightType::FP8E4M3)
+        return static_cast<double>(
+                   fp8E4M3ToFloat(static_cast<const uint8_t*>(w.data)[r * w.cols + c])) *
+               w.scaleAt(r, c);
+    return w.at(r, c);
+}
+
+} // namespace
+
 void matmulRowsReference(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
                          int64_t xStride, int64_t tokens, float* y, int64_t yStride) {
     for (int64_t t = 0; t < tokens; ++t)
         for (int64_t r = rowBegin; r < rowEnd; ++r) {
             double sum = 0.0;
             for (int64_t c = 0; c < w.cols; ++c)
-                sum += static_cast<double>(w.at(r, c)) * x[t * xStride + c];
+                sum += referenceWeight(w, r, c) * x[t * xStride + c];
             y[t * yStride + r] = static_cast<float>(sum);
         }
 }

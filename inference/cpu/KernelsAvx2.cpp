@@ -116,12 +116,69 @@ CROSSROADS_AVX2 void decodeBf16Avx2(const Matrix& w, int64_t r0, int64_t rowStri
     }
 }
 
+// One token against FP8 rows r0, r0 + rowStride, ...: per block of columns a partial sum per
+// row, scaled once when the block ends. 32 weights per row and step: one 32-byte stream read,
+// two sign-extending widenings, four F16 conversions and four FMAs.
+template <int R>
+CROSSROADS_AVX2 void decodeFp8Avx2(const Matrix& w, int64_t r0, int64_t rowStride, const float* x,
+                                   float* y) {
+    const int64_t prefetch = decodePrefetchBytes();
+    __m256 acc[R];
+    float tails[R];
+    const uint8_t* rows[R];
+    const float* scales[R];
+    for (int i = 0; i < R; ++i) {
+        acc[i] = _mm256_setzero_ps();
+        tails[i] = 0.0f;
+        rows[i] = reinterpret_cast<const uint8_t*>(w.row(r0 + i * rowStride));
+        scales[i] = w.scaleRow(r0 + i * rowStride);
+    }
+    const int64_t cols = w.cols;
+    const int64_t blocks = w.scaleCols();
+    for (int64_t b = 0; b < blocks; ++b) {
+        const int64_t c0 = b * w.blockCols;
+        const int64_t c1 = std::min(cols, c0 + w.blockCols);
+        const int64_t vectorEnd = c0 + ((c1 - c0) & ~int64_t{31});
+        __m256 part[R];
+        for (int i = 0; i < R; ++i)
+            part[i] = _mm256_setzero_ps();
+        for (int64_t c = c0; c < vectorEnd; c += 32) {
+            const __m256 x0 = _mm256_loadu_ps(x + c), x1 = _mm256_loadu_ps(x + c + 8);
+            const __m256 x2 = _mm256_loadu_ps(x + c + 16), x3 = _mm256_loadu_ps(x + c + 24);
+            for (int i = 0; i < R; ++i) {
+                if ((c & 63) == 0)
+                    prefetchAhead(rows[i] + c, prefetch);
+                const __m256i h0 = fp8ToHalves16(rows[i] + c);
+                const __m256i h1 = fp8ToHalves16(rows[i] + c + 16);
+                part[i] = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm256_castsi256_si128(h0)), x0, part[i]);
+                part[i] =
+                    _mm256_fmadd_ps(_mm256_cvtph_ps(_mm256_extracti128_si256(h0, 1)), x1, part[i]);
+                part[i] = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm256_castsi256_si128(h1)), x2, part[i]);
+                part[i] =
+                    _mm256_fmadd_ps(_mm256_cvtph_ps(_mm256_extracti128_si256(h1, 1)), x3, part[i]);
+            }
+        }
+        for (int i = 0; i < R; ++i) {
+            acc[i] = _mm256_fmadd_ps(part[i], _mm256_set1_ps(scales[i][b] * kFp8HalfScale), acc[i]);
+            if (vectorEnd < c1)
+                tails[i] += fp8PartialDot(rows[i], x, vectorEnd, c1) * scales[i][b];
+        }
+    }
+    for (int i = 0; i < R; ++i)
+        y[r0 + i * rowStride] = horizontalSum(acc[i]) + tails[i];
+}
+
 template <WeightType Type>
 CROSSROADS_AVX2 void matvecAvx2(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
                                 float* y) {
     const int64_t run = (rowEnd - rowBegin) / kDecodeStreams;
     const int64_t tail = rowBegin + kDecodeStreams * run;
-    if constexpr (Type == WeightType::BF16) {
+    if constexpr (Type == WeightType::FP8E4M3) {
+        for (int64_t k = 0; k < run; ++k)
+            decodeFp8Avx2<kDecodeStreams>(w, rowBegin + k, run, x, y);
+        for (int64_t r = tail; r < rowEnd; ++r)
+            decodeFp8Avx2<1>(w, r, 1, x, y);
+    } else if constexpr (Type == WeightType::BF16) {
         for (int64_t k = 0; k < run; ++k)
             decodeBf16Avx2<kDecodeStreams>(w, rowBegin + k, run, x, y);
         for (int64_t r = tail; r < rowEnd; ++r)
@@ -202,6 +259,30 @@ CROSSROADS_AVX2 void packPanelAvx2(const Matrix& w, int64_t r0, int64_t rows, in
             panel[k * kPanelRows + j] = j < rows ? weightAt(w, w.row(r0 + j), c0 + k) : 0.0f;
 }
 
+// The same for FP8: widened, scaled (one multiply per weight, once per call and shared by every
+// token) and transposed 8 x 8 where 8 columns lie in one block, element by element elsewhere.
+CROSSROADS_AVX2 void packPanelFp8Avx2(const Matrix& w, int64_t r0, int64_t rows, int64_t c0,
+                                      int64_t depth, float* panel) {
+    int64_t k = 0;
+    if (rows == kPanelRows && w.blockCols % 8 == 0)
+        for (; k + 8 <= depth; k += 8)
+            for (int64_t half = 0; half < kPanelRows; half += 8) {
+                __m256 block[8];
+                for (int j = 0; j < 8; ++j) {
+                    const int64_t r = r0 + half + j;
+                    const auto* bytes = reinterpret_cast<const uint8_t*>(w.row(r)) + c0 + k;
+                    block[j] = _mm256_mul_ps(_mm256_cvtph_ps(fp8ToHalves8(bytes)),
+                                             _mm256_set1_ps(w.scaleAt(r, c0 + k) * kFp8HalfScale));
+                }
+                transpose8x8(block);
+                for (int i = 0; i < 8; ++i)
+                    _mm256_storeu_ps(panel + (k + i) * kPanelRows + half, block[i]);
+            }
+    for (; k < depth; ++k)
+        for (int64_t j = 0; j < kPanelRows; ++j)
+            panel[k * kPanelRows + j] = j < rows ? w.at(r0 + j, c0 + k) : 0.0f;
+}
+
 // y[t][0..rows) += sum_k panel[k][.] x[t][k] for T tokens. The sums are named variables, not an
 // array: GCC 12 keeps a stack copy of an array of vectors up to date inside the loop (12 stores
 // per step, a third of the speed).
@@ -271,9 +352,14 @@ CROSSROADS_AVX2 void gemmPackedAvx2(const Matrix& w, int64_t rowBegin, int64_t r
     for (int64_t c0 = 0; c0 < w.cols; c0 += kPanelDepth) {
         const int64_t depth = std::min(kPanelDepth, w.cols - c0);
         for (int64_t s = 0; s < strips; ++s)
-            packPanelAvx2<Type>(w, rowBegin + s * kPanelRows,
-                                std::min(kPanelRows, rows - s * kPanelRows), c0, depth,
-                                panels + s * kPanelDepth * kPanelRows);
+            if constexpr (Type == WeightType::FP8E4M3)
+                packPanelFp8Avx2(w, rowBegin + s * kPanelRows,
+                                 std::min(kPanelRows, rows - s * kPanelRows), c0, depth,
+                                 panels + s * kPanelDepth * kPanelRows);
+            else
+                packPanelAvx2<Type>(w, rowBegin + s * kPanelRows,
+                                    std::min(kPanelRows, rows - s * kPanelRows), c0, depth,
+                                    panels + s * kPanelDepth * kPanelRows);
         const float* xs = x + c0;
         float* ys = y + rowBegin;
         int64_t t = 0;
@@ -295,6 +381,17 @@ CROSSROADS_AVX2 void gemmPackedAvx2(const Matrix& w, int64_t rowBegin, int64_t r
 
 void matmulAvx2(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x, int64_t xStride,
                 int64_t tokens, float* y, int64_t yStride) {
+    // FP8: the decode kernel for one token, the packed GEMM (weights widened and scaled once
+    // per panel) for any more; no dot-product form, which would widen every weight per pair of
+    // tokens.
+    if (w.type == WeightType::FP8E4M3) {
+        if (tokens == 1)
+            matvecAvx2<WeightType::FP8E4M3>(w, rowBegin, rowEnd, x, y);
+        else
+            gemmPackedAvx2<WeightType::FP8E4M3>(w, rowBegin, rowEnd, x, xStride, tokens, y,
+                                                yStride);
+        return;
+    }
     if (tokens == 1) {
         if (w.type == WeightType::F32)
             matvecAvx2<WeightType::F32>(w, rowBegin, rowEnd, x, y);

@@ -131,6 +131,79 @@ CROSSROADS_AVX512 void decodeAvx512(const Matrix& w, int64_t r0, int64_t rowStri
     }
 }
 
+// 32 FP8 weights -> 32 F16 (value x 2^-8, KernelsIsa.h) in one register.
+CROSSROADS_AVX512 inline __m512i fp8ToHalves32(const uint8_t* bytes) {
+    const __m512i wide =
+        _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(bytes)));
+    return _mm512_and_si512(_mm512_slli_epi16(wide, 7),
+                            _mm512_set1_epi16(static_cast<short>(0xbf80)));
+}
+
+// 16 FP8 weights -> 16 F16 in the low half (the packing reads no further than its 16 columns).
+CROSSROADS_AVX512 inline __m512i fp8ToHalves32Low(const uint8_t* bytes) {
+    return _mm512_castsi256_si512(fp8ToHalves16(bytes));
+}
+
+// One token against FP8 rows r0, r0 + rowStride, ... as on AVX2 at 512 bits: per block of
+// columns a partial sum per row, scaled once when the block ends; 64 weights (one line) per row
+// and step.
+template <int R>
+CROSSROADS_AVX512 void decodeFp8Avx512(const Matrix& w, int64_t r0, int64_t rowStride,
+                                       const float* x, float* y) {
+    const int64_t prefetch = decodePrefetchBytes();
+    __m512 acc[R];
+    float tails[R];
+    const uint8_t* rows[R];
+    const float* scales[R];
+    for (int i = 0; i < R; ++i) {
+        acc[i] = _mm512_setzero_ps();
+        tails[i] = 0.0f;
+        rows[i] = reinterpret_cast<const uint8_t*>(w.row(r0 + i * rowStride));
+        scales[i] = w.scaleRow(r0 + i * rowStride);
+    }
+    const int64_t cols = w.cols;
+    const int64_t blocks = w.scaleCols();
+    for (int64_t b = 0; b < blocks; ++b) {
+        const int64_t c0 = b * w.blockCols;
+        const int64_t c1 = std::min(cols, c0 + w.blockCols);
+        const int64_t vectorEnd = c0 + ((c1 - c0) & ~int64_t{63});
+        __m512 part[R];
+        for (int i = 0; i < R; ++i)
+            part[i] = _mm512_setzero_ps();
+        for (int64_t c = c0; c < vectorEnd; c += 64) {
+            const __m512 x0 = _mm512_loadu_ps(x + c), x1 = _mm512_loadu_ps(x + c + 16);
+            const __m512 x2 = _mm512_loadu_ps(x + c + 32), x3 = _mm512_loadu_ps(x + c + 48);
+            for (int i = 0; i < R; ++i) {
+                prefetchAhead(rows[i] + c, prefetch);
+                const __m512i h0 = fp8ToHalves32(rows[i] + c);
+                const __m512i h1 = fp8ToHalves32(rows[i] + c + 32);
+                part[i] = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm512_castsi512_si256(h0)), x0, part[i]);
+                part[i] =
+                    _mm512_fmadd_ps(_mm512_cvtph_ps(_mm512_extracti64x4_epi64(h0, 1)), x1, part[i]);
+                part[i] = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm512_castsi512_si256(h1)), x2, part[i]);
+                part[i] =
+                    _mm512_fmadd_ps(_mm512_cvtph_ps(_mm512_extracti64x4_epi64(h1, 1)), x3, part[i]);
+            }
+        }
+        for (int i = 0; i < R; ++i) {
+            acc[i] = _mm512_fmadd_ps(part[i], _mm512_set1_ps(scales[i][b] * kFp8HalfScale), acc[i]);
+            if (vectorEnd < c1)
+                tails[i] += fp8PartialDot(rows[i], x, vectorEnd, c1) * scales[i][b];
+        }
+    }
+    for (int i = 0; i < R; ++i)
+        y[r0 + i * rowStride] = reduce512(acc[i]) + tails[i];
+}
+
+CROSSROADS_AVX512 void matvecFp8Avx512(const Matrix& w, int64_t rowBegin, int64_t rowEnd,
+                                       const float* x, float* y) {
+    const int64_t run = (rowEnd - rowBegin) / kDecodeStreams;
+    for (int64_t k = 0; k < run; ++k)
+        decodeFp8Avx512<kDecodeStreams>(w, rowBegin + k, run, x, y);
+    for (int64_t r = rowBegin + kDecodeStreams * run; r < rowEnd; ++r)
+        decodeFp8Avx512<1>(w, r, 1, x, y);
+}
+
 template <WeightType Type>
 CROSSROADS_AVX512 void matvecAvx512(const Matrix& w, int64_t rowBegin, int64_t rowEnd,
                                     const float* x, float* y) {
@@ -194,6 +267,31 @@ CROSSROADS_AVX512 void packPanelAvx512(const Matrix& w, int64_t r0, int64_t rows
     for (; k < depth; ++k)
         for (int64_t j = 0; j < kPanelRows; ++j)
             panel[k * kPanelRows + j] = j < rows ? weightAt(w, w.row(r0 + j), c0 + k) : 0.0f;
+}
+
+// The same for FP8: widened, scaled once per weight and call, transposed 16 x 16 where 16
+// columns lie in one block, element by element elsewhere.
+CROSSROADS_AVX512 void packPanelFp8Avx512(const Matrix& w, int64_t r0, int64_t rows, int64_t c0,
+                                          int64_t depth, float* panel) {
+    int64_t k = 0;
+    if (rows == kPanelRows && w.blockCols % 16 == 0)
+        for (; k + 16 <= depth; k += 16)
+            for (int64_t half = 0; half < kPanelRows; half += 16) {
+                __m512 block[16];
+                for (int j = 0; j < 16; ++j) {
+                    const int64_t r = r0 + half + j;
+                    const auto* bytes = reinterpret_cast<const uint8_t*>(w.row(r)) + c0 + k;
+                    block[j] = _mm512_mul_ps(
+                        _mm512_cvtph_ps(_mm512_castsi512_si256(fp8ToHalves32Low(bytes))),
+                        _mm512_set1_ps(w.scaleAt(r, c0 + k) * kFp8HalfScale));
+                }
+                transpose16x16(block);
+                for (int i = 0; i < 16; ++i)
+                    _mm512_storeu_ps(panel + (k + i) * kPanelRows + half, block[i]);
+            }
+    for (; k < depth; ++k)
+        for (int64_t j = 0; j < kPanelRows; ++j)
+            panel[k * kPanelRows + j] = j < rows ? w.at(r0 + j, c0 + k) : 0.0f;
 }
 
 // y[t][0..rows) += sum_k panel[k][.] x[t][k] for T tokens. Named sums, not an array (GCC 12
@@ -275,9 +373,14 @@ CROSSROADS_AVX512 void gemmPackedAvx512Typed(const Matrix& w, int64_t rowBegin, 
     for (int64_t c0 = 0; c0 < w.cols; c0 += kPanelDepth) {
         const int64_t depth = std::min(kPanelDepth, w.cols - c0);
         for (int64_t s = 0; s < strips; ++s)
-            packPanelAvx512<Type>(w, rowBegin + s * kPanelRows,
-                                  std::min(kPanelRows, rows - s * kPanelRows), c0, depth,
-                                  panels + s * kPanelDepth * kPanelRows);
+            if constexpr (Type == WeightType::FP8E4M3)
+                packPanelFp8Avx512(w, rowBegin + s * kPanelRows,
+                                   std::min(kPanelRows, rows - s * kPanelRows), c0, depth,
+                                   panels + s * kPanelDepth * kPanelRows);
+            else
+                packPanelAvx512<Type>(w, rowBegin + s * kPanelRows,
+                                      std::min(kPanelRows, rows - s * kPanelRows), c0, depth,
+                                      panels + s * kPanelDepth * kPanelRows);
         const float* xs = x + c0;
         float* ys = y + rowBegin;
         int64_t t = 0;
@@ -308,7 +411,10 @@ CROSSROADS_AVX512 void matmulAvx512Typed(const Matrix& w, int64_t rowBegin, int6
 
 void gemmPackedAvx512(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
                       int64_t xStride, int64_t tokens, float* y, int64_t yStride) {
-    if (w.type == WeightType::F32)
+    if (w.type == WeightType::FP8E4M3)
+        gemmPackedAvx512Typed<WeightType::FP8E4M3>(w, rowBegin, rowEnd, x, xStride, tokens, y,
+                                                   yStride);
+    else if (w.type == WeightType::F32)
         gemmPackedAvx512Typed<WeightType::F32>(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
     else
         gemmPackedAvx512Typed<WeightType::BF16>(w, rowBegin, rowEnd, x, xStride, tokens, y,
@@ -317,6 +423,15 @@ void gemmPackedAvx512(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const f
 
 void matmulAvx512(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
                   int64_t xStride, int64_t tokens, float* y, int64_t yStride) {
+    // FP8 (the AVX-512-BF16 family comes here too: FP8 products keep F32 activations): decode
+    // for one token, the packed GEMM for more (as on AVX2).
+    if (w.type == WeightType::FP8E4M3) {
+        if (tokens == 1)
+            matvecFp8Avx512(w, rowBegin, rowEnd, x, y);
+        else
+            gemmPackedAvx512(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
+        return;
+    }
     if (tokens >= packedGemmMinTokens())
         return gemmPackedAvx512(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
     if (tokens == 1) {

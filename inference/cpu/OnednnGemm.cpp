@@ -186,7 +186,9 @@ OnednnWeights::OnednnWeights(const std::vector<const Matrix*>& stacked, int64_t 
       sliceRows_(std::max<int64_t>(1, sliceRows)) {
     for (const Matrix* m : stacked)
         if (m->type != WeightType::BF16 || m->cols != cols_)
-            throw EngineError("oneDNN prefill takes BF16 weights (of one width, stacked)");
+            throw EngineError("oneDNN prefill takes BF16 weights (of one width, stacked), found " +
+                              std::string(weightTypeName(m->type)) + " of " +
+                              std::to_string(m->cols) + " columns");
     if (rows_ == 0)
         throw EngineError("oneDNN prefill: nothing to prepare");
     if (stacked.size() == 1) {

@@ -10,8 +10,9 @@
 #endif
 #include <immintrin.h>
 
-// Per-function targets, so one binary carries every family and dispatches at run time.
-#define CROSSROADS_AVX2 __attribute__((target("avx2,fma")))
-#define CROSSROADS_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma")))
+// Per-function targets (F16C for the FP8 widening, which goes through F16; every AVX2 CPU has it),
+// so one binary carries every family and dispatches at run time.
+#define CROSSROADS_AVX2 __attribute__((target("avx2,fma,f16c")))
+#define CROSSROADS_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,f16c")))
 #define CROSSROADS_AVX512BF16                                                                      \
-    __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma")))
+    __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma,f16c")))

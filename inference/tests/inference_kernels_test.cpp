@@ -11,6 +11,7 @@
 #include <cstring>
 #include <random>
 #include <thread>
+#include <tuple>
 
 using namespace crossroads::inference;
 
@@ -104,6 +105,200 @@ void matmulMatchesReference() {
     }
     setDecodePrefetchBytes(defaultDecodePrefetchBytes());
     std::printf("kernels checked on %s\n", std::string(isaName(isa)).c_str());
+}
+
+// float8_e4m3fn decoded from its definition: (-1)^s x 2^(e-7) x (1 + m/8), subnormals
+// 2^-6 x m/8, S.1111.111 NaN.
+double fp8Definition(uint8_t bits) {
+    const int sign = bits >> 7, exponent = (bits >> 3) & 15, mantissa = bits & 7;
+    if (exponent == 15 && mantissa == 7)
+        return NAN;
+    const double magnitude = exponent == 0 ? std::ldexp(mantissa / 8.0, -6)
+                                           : std::ldexp(1.0 + mantissa / 8.0, exponent - 7);
+    return sign ? -magnitude : magnitude;
+}
+
+// Every one of the 256 patterns decodes exactly; the encoder rounds to nearest even, saturates
+// at +-448 and inverts the decoder on every finite pattern.
+void fp8DecodesAndEncodesExactly() {
+    int wrong = 0;
+    for (int bits = 0; bits < 256; ++bits) {
+        const double expected = fp8Definition(static_cast<uint8_t>(bits));
+        const float decoded = fp8E4M3ToFloat(static_cast<uint8_t>(bits));
+        if (std::isnan(expected)) {
+            wrong += std::isnan(decoded) ? 0 : 1;
+            continue;
+        }
+        wrong += static_cast<double>(decoded) == expected &&
+                         std::signbit(decoded) == std::signbit(expected)
+                     ? 0
+                     : 1;
+        wrong += floatToFp8E4M3(decoded) == bits ? 0 : 1;
+    }
+    CHECK(wrong == 0);
+    CHECK(fp8E4M3ToFloat(0x7e) == 448.0f && fp8E4M3ToFloat(0x01) == 0x1p-9f);
+    CHECK(floatToFp8E4M3(1000.0f) == 0x7e && floatToFp8E4M3(-1e30f) == 0xfe);
+    CHECK(floatToFp8E4M3(NAN) == 0x7f && floatToFp8E4M3(-0.0f) == 0x80);
+    // Ties to even: 1 + 1/16 lies between 1 (even mantissa) and 1 + 1/8; 1 + 3/16 between
+    // 1 + 1/8 and 1 + 2/8 (even); half the smallest subnormal rounds to zero.
+    CHECK(floatToFp8E4M3(1.0625f) == 0x38 && floatToFp8E4M3(1.1875f) == 0x3a);
+    CHECK(floatToFp8E4M3(0x1p-10f) == 0x00 && floatToFp8E4M3(0x1.8p-10f) == 0x01);
+    CHECK(floatToFp8E4M3(464.0f) == 0x7e); // beyond 448 saturates rather than rounding up
+    // The largest subnormal and the smallest normal border each other.
+    CHECK(floatToFp8E4M3(0x1.cp-7f) == 0x07 && floatToFp8E4M3(0x1p-6f) == 0x08);
+}
+
+// An FP8 matrix with DeepSeek-V3's layout at a small size: weights over every finite pattern
+// (zeros and subnormals included), one F32 scale per block, the scales of neighbouring blocks
+// far apart (powers of two from 2^-6 to 2^6) so a scale read from the wrong block shows.
+struct Fp8TestMatrix {
+    std::vector<uint8_t> bytes;
+    std::vector<float> scales;
+    int64_t rows, cols, blockRows, blockCols;
+    Fp8TestMatrix(int64_t rows_, int64_t cols_, int64_t blockRows_, int64_t blockCols_,
+                  std::mt19937& random)
+        : rows(rows_), cols(cols_), blockRows(blockRows_), blockCols(blockCols_) {
+        for (int64_t i = 0; i < rows * cols; ++i) {
+            auto bits = static_cast<uint8_t>(random());
+            if ((bits & 0x7f) == 0x7f)
+                bits = static_cast<uint8_t>(bits & 0x80); // NaN -> signed zero
+            bytes.push_back(bits);
+        }
+        const int64_t count =
+            ((rows + blockRows - 1) / blockRows) * ((cols + blockCols - 1) / blockCols);
+        for (int64_t i = 0; i < count; ++i)
+            scales.push_back(std::ldexp(1.0f + static_cast<float>(random() % 8) / 8.0f,
+                                        static_cast<int>(random() % 13) - 6) /
+                             448.0f);
+    }
+    Matrix matrix() const {
+        Matrix m{WeightType::FP8E4M3, rows, cols, bytes.data()};
+        m.scales = scales.data();
+        m.blockRows = blockRows;
+        m.blockCols = blockCols;
+        return m;
+    }
+    // Dequantised from the arrays themselves, in double (no Matrix helpers).
+    double weight(int64_t r, int64_t c) const {
+        const int64_t scaleCols = (cols + blockCols - 1) / blockCols;
+        return fp8Definition(bytes[static_cast<std::size_t>(r * cols + c)]) *
+               scales[static_cast<std::size_t>((r / blockRows) * scaleCols + c / blockCols)];
+    }
+};
+
+// matmulRows on FP8 matrices with edge blocks holds to a double dequantise-then-multiply of the
+// raw arrays (and so does the reference), for whole matrices, row ranges not starting at 0 and
+// row views starting inside a block; prefetch off and on. Runs under the active ISA.
+void fp8MatmulMatchesDequantised() {
+    std::mt19937 random(11);
+    std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+    const Isa isa = activeIsa();
+    struct Shape {
+        int64_t rows, cols, blockRows, blockCols;
+    };
+    for (const int64_t prefetch : {int64_t{0}, int64_t{1024}}) {
+        setDecodePrefetchBytes(prefetch);
+        for (const Shape shape : {Shape{300, 200, 128, 128}, Shape{130, 448, 128, 128},
+                                  Shape{77, 300, 16, 48}, Shape{40, 100, 8, 7}}) {
+            const Fp8TestMatrix storage(shape.rows, shape.cols, shape.blockRows, shape.blockCols,
+                                        random);
+            const Matrix whole = storage.matrix();
+            CHECK(whole.bytes() == static_cast<std::size_t>(shape.rows * shape.cols));
+            CHECK(whole.scaleBytes() == storage.scales.size() * sizeof(float));
+            for (const int64_t tokens : {1, 3, 8, 25, 64}) {
+                const int64_t xStride = shape.cols + 5;
+                std::vector<float> x(static_cast<std::size_t>(tokens * xStride));
+                for (auto& value : x)
+                    value = uniform(random);
+                // (view first row, range begin, range end) within the view.
+                const int64_t viewFirst = shape.rows > 100 ? 100 : 3;
+                for (const auto& [first, begin, end] :
+                     std::vector<std::tuple<int64_t, int64_t, int64_t>>{
+                         {0, 0, shape.rows},
+                         {0, 1, shape.rows},
+                         {viewFirst, 5, shape.rows - viewFirst}}) {
+                    const Matrix w = first == 0 ? whole : whole.rowsView(first, shape.rows - first);
+                    const int64_t yStride = w.rows + 2;
+                    std::vector<float> y(static_cast<std::size_t>(tokens * yStride), -7.0f);
+                    std::vector<float> ref = y;
+                    matmulRows(w, begin, end, x.data(), xStride, tokens, y.data(), yStride);
+                    matmulRowsReference(w, begin, end, x.data(), xStride, tokens, ref.data(),
+                                        yStride);
+                    double worst = 0.0, worstRef = 0.0;
+                    bool untouched = true;
+                    for (int64_t t = 0; t < tokens; ++t)
+                        for (int64_t r = 0; r < w.rows; ++r) {
+                            const float got = y[static_cast<std::size_t>(t * yStride + r)];
+                            if (r < begin || r >= end) {
+                                untouched = untouched && got == -7.0f;
+                                continue;
+                            }
+                            double expected = 0.0, magnitude = 0.0;
+                            for (int64_t c = 0; c < shape.cols; ++c) {
+                                const double term = storage.weight(first + r, c) *
+                                                    x[static_cast<std::size_t>(t * xStride + c)];
+                                expected += term;
+                                magnitude += std::fabs(term);
+                            }
+                            // F32 accumulation: error within a few ulp of the sum of |terms|.
+                            const double scale = magnitude + 1e-30;
+                            worst = std::max(worst, std::fabs(got - expected) / scale);
+                            worstRef = std::max(
+                                worstRef, std::fabs(ref[static_cast<std::size_t>(t * yStride + r)] -
+                                                    expected) /
+                                              scale);
+                        }
+                    const std::string what =
+                        std::string(isaName(isa)) + " prefetch " + std::to_string(prefetch) +
+                        " fp8 " + std::to_string(shape.rows) + "x" + std::to_string(shape.cols) +
+                        " view " + std::to_string(first) + " rows " + std::to_string(begin) + ".." +
+                        std::to_string(end) + " t" + std::to_string(tokens);
+                    if (worst > 1e-5 || worstRef > 1e-6 || !untouched)
+                        check::fail(__FILE__, __LINE__,
+                                    what + ": relative error " + std::to_string(worst) +
+                                        " (reference " + std::to_string(worstRef) + ")" +
+                                        (untouched ? "" : ", rows outside the range written"));
+                }
+            }
+        }
+    }
+    setDecodePrefetchBytes(defaultDecodePrefetchBytes());
+}
+
+// Matrix's FP8 bookkeeping: at() dequantises with the right block's scale, row views that start
+// inside a block keep the scales right, NaN and zero patterns read as themselves.
+void fp8MatrixViews() {
+    std::mt19937 random(13);
+    const Fp8TestMatrix storage(300, 200, 128, 128, random);
+    const Matrix whole = storage.matrix();
+    CHECK(whole.scaleCols() == 2 && whole.scaleRowCount() == 3);
+    bool exact = true;
+    for (int64_t r = 0; r < 300; ++r)
+        for (int64_t c = 0; c < 200; ++c)
+            exact = exact && static_cast<double>(whole.at(r, c)) ==
+                                 static_cast<double>(static_cast<float>(storage.weight(r, c)));
+    CHECK(exact);
+    for (const int64_t first : {int64_t{0}, int64_t{1}, int64_t{127}, int64_t{128}, int64_t{200}}) {
+        const Matrix view = whole.rowsView(first, 300 - first);
+        bool same = true;
+        for (int64_t r = 0; r < view.rows; ++r)
+            for (int64_t c = 0; c < 200; c += 7)
+                same = same && view.at(r, c) == whole.at(first + r, c);
+        CHECK(same);
+        CHECK(view.blockRowOffset == first % 128);
+        // The view reads the block rows its rows lie in: 200 -> rows 200..299, block rows 1..2.
+        CHECK(view.scaleRowCount() == (299 / 128) - (first / 128) + 1);
+    }
+    std::vector<uint8_t> special = {0x00, 0x80, 0x7f, 0xff, 0x01, 0x81};
+    std::vector<float> scale = {2.0f};
+    Matrix m{WeightType::FP8E4M3, 1, 6, special.data()};
+    m.scales = scale.data();
+    m.blockRows = m.blockCols = 128;
+    CHECK(m.at(0, 0) == 0.0f && !std::signbit(m.at(0, 0)) && std::signbit(m.at(0, 1)));
+    CHECK(std::isnan(m.at(0, 2)) && std::isnan(m.at(0, 3)));
+    CHECK(m.at(0, 4) == 0x1p-8f && m.at(0, 5) == -0x1p-8f);
+    CHECK(weightTypeName(WeightType::FP8E4M3) == "fp8-e4m3" &&
+          weightTypeBytes(WeightType::FP8E4M3) == 1);
 }
 
 // attendPart holds to its reference on every ISA: maxima, sums and outputs of a part, for
@@ -300,11 +495,14 @@ int main(int argc, char** argv) {
         for (const Isa isa : isas) {
             setActiveIsa(isa);
             matmulMatchesReference();
+            fp8MatmulMatchesDequantised();
             attentionMatchesReference();
         }
         setActiveIsa(original);
         if (what.empty() || what == "common") {
             bf16RoundingIsExact();
+            fp8DecodesAndEncodesExactly();
+            fp8MatrixViews();
             threadPoolRunsEveryTaskOnce();
             threadPoolPassesExceptionsOn();
             threadPoolUnderOversubscription();

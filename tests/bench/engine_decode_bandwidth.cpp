@@ -2,7 +2,12 @@
 // Goal (issue 7): >= 92% on every ISA (ggml's BF16 mat-vec read at ~63% on the 2-core Xeon, for
 // scale).
 //   bench_engine_decode_bandwidth [--model M]... [--isa I]... [--prefetch BYTES]... [--steps N]
-//                                 [--threads T]
+//                                 [--threads T] [--fp8]
+// --fp8 runs, instead of models, FP8 E4M3 matvecs (DeepSeek-V3's block-scaled weights, 128 x 128
+// blocks) at DeepSeek-V3's shapes: a step is the gate (2048 x 7168) or the down (7168 x 2048)
+// projection of 8 distinct experts, or one dense 18432 x 7168 (a dense layer's up) and
+// 7168 x 18432 (its down) matrix; bytes counted are one per weight plus the F32 scales.
+// Goal (the DeepSeek issue): >= 85% of the measured read bandwidth.
 // --isa (scalar, avx2, avx512, avx512-bf16; repeatable, default the best this CPU has) runs
 // each model's decode on those kernel families in turn, in the same run; --prefetch (repeatable,
 // default this CPU's setting, decodePrefetchBytes) does the same for the decode kernels'
@@ -13,6 +18,7 @@
 // the bandwidth kernel right before it and reports the median of the per-pair ratios: both
 // figures of a pair see the same machine. Prints the ratios; never fails on them (a benchmark,
 // not a test).
+#include "inference/base/LargeBuffer.h"
 #include "inference/base/ThreadPool.h"
 #include "inference/bench/Bench.h"
 #include "inference/cpu/Bandwidth.h"
@@ -50,12 +56,17 @@ struct Options {
     std::vector<int64_t> prefetches;
     int steps = 48;
     int threads = 0;
+    bool fp8 = false;
 };
 
 Options parse(int argc, char** argv) {
     Options options;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
+        if (arg == "--fp8") {
+            options.fp8 = true;
+            continue;
+        }
         if (i + 1 >= argc)
             throw std::runtime_error("usage: bench_engine_decode_bandwidth [--model M]... "
                                      "[--isa I]... [--prefetch BYTES]... [--steps N] "
@@ -90,11 +101,94 @@ Options parse(int argc, char** argv) {
     return options;
 }
 
+// FP8 matvecs at DeepSeek-V3's shapes, each step paired with a read pass as for the models.
+void benchFp8(const Options& options) {
+    struct Shape {
+        const char* name;
+        int64_t rows, cols, matrices;
+    };
+    constexpr int64_t kBlock = 128;
+    ThreadPool pool(options.threads);
+    ReadBandwidthProbe probe(pool, std::size_t{1} << 30);
+    std::printf("batch 1, FP8 E4M3 with 128x128 F32 block scales, %d threads, %d paired steps\n",
+                pool.size(), options.steps);
+    for (const Shape shape : {Shape{"expert gate/up 2048x7168 x8", 2048, 7168, 8},
+                              Shape{"expert down 7168x2048 x8", 7168, 2048, 8},
+                              Shape{"dense up 18432x7168", 18432, 7168, 1},
+                              Shape{"dense down 7168x18432", 7168, 18432, 1}}) {
+        const int64_t scaleCount =
+            ((shape.rows + kBlock - 1) / kBlock) * ((shape.cols + kBlock - 1) / kBlock);
+        std::vector<std::shared_ptr<std::byte[]>> storage;
+        std::vector<std::vector<float>> scales;
+        std::vector<Matrix> matrices;
+        uint32_t state = 12345;
+        for (int64_t m = 0; m < shape.matrices; ++m) {
+            const auto bytes = static_cast<std::size_t>(shape.rows * shape.cols);
+            storage.push_back(allocateLargeBuffer(bytes));
+            auto* weights = reinterpret_cast<uint8_t*>(storage.back().get());
+            for (std::size_t i = 0; i < bytes; ++i) {
+                state = state * 1664525u + 1013904223u;
+                weights[i] = static_cast<uint8_t>((state >> 24) & 0xf7u); // no NaN patterns
+            }
+            scales.emplace_back(static_cast<std::size_t>(scaleCount), 1.0f / 448.0f);
+            Matrix w{WeightType::FP8E4M3, shape.rows, shape.cols, weights};
+            w.scales = scales.back().data();
+            w.blockRows = w.blockCols = kBlock;
+            matrices.push_back(w);
+        }
+        std::vector<float> x(static_cast<std::size_t>(shape.cols), 0.01f);
+        std::vector<float> y(static_cast<std::size_t>(shape.rows));
+        double stepBytes = 0;
+        for (const Matrix& w : matrices)
+            stepBytes += static_cast<double>(w.bytes() + w.scaleBytes());
+        // Row tasks of 64 rows at least, a few per thread, as the backend splits a projection.
+        const int64_t tasks = std::min<int64_t>(shape.rows / 64, 4 * pool.size());
+        const auto step = [&] {
+            for (const Matrix& w : matrices)
+                pool.parallelFor(tasks, [&](int64_t t) {
+                    matmulRows(w, t * w.rows / tasks, (t + 1) * w.rows / tasks, x.data(), w.cols, 1,
+                               y.data(), w.rows);
+                });
+        };
+        for (const Isa isa : options.isas)
+            for (const int64_t prefetch : options.prefetches) {
+                setActiveIsa(isa);
+                setDecodePrefetchBytes(prefetch);
+                for (int warm = 0; warm < 3; ++warm)
+                    step();
+                std::vector<double> ratios, reads, decodes;
+                for (int s = 0; s < options.steps; ++s) {
+                    const double read = probe.passGbPerS();
+                    const auto start = Clock::now();
+                    step();
+                    const double elapsed =
+                        std::chrono::duration<double>(Clock::now() - start).count();
+                    reads.push_back(read);
+                    decodes.push_back(stepBytes / elapsed / 1e9);
+                    ratios.push_back(decodes.back() / read);
+                }
+                std::printf("RATIO fp8 %-28s %-11s prefetch %4lld matvec/read = %5.1f%% (median "
+                            "of %d pairs; quartiles %.1f%%..%.1f%%; matvec %.2f GB/s, read %.2f "
+                            "GB/s medians; %.0f MB/step)\n",
+                            shape.name, std::string(isaName(isa)).c_str(),
+                            static_cast<long long>(prefetch), 100.0 * quantile(ratios, 0.5),
+                            options.steps, 100.0 * quantile(ratios, 0.25),
+                            100.0 * quantile(ratios, 0.75), quantile(decodes, 0.5),
+                            quantile(reads, 0.5), stepBytes / 1e6);
+                std::fflush(stdout);
+            }
+    }
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
     try {
         const Options options = parse(argc, argv);
+        if (options.fp8) {
+            benchFp8(options);
+            return 0;
+        }
         std::printf("batch 1, BF16, %d threads, %d paired steps per model and ISA\n",
                     options.threads > 0 ? options.threads
                                         : static_cast<int>(std::thread::hardware_concurrency()),
