@@ -31,6 +31,9 @@ bool cudaAvailable(std::string* why) {
 }
 
 std::unique_ptr<Backend> makeBackend(BackendKind kind, const Model& model, int threads) {
+    // DeepSeek (MLA) loads and runs in the reference forward; the optimised backends refuse it
+    // here until they have MLA.
+    requireForwardSupport(model.config);
     switch (kind) {
     case BackendKind::Cpu:
         return std::make_unique<CpuBackend>(model, threads);
@@ -45,7 +48,8 @@ std::unique_ptr<Backend> makeBackend(BackendKind kind, const Model& model, int t
             throw EngineError("the CUDA backend cannot run: " + why);
         return makeCudaBackend(model);
 #else
-        throw EngineError("this build has no CUDA backend (nvcc was not found at configure time)");
+        throw EngineError("the CUDA backend cannot run: built without CUDA (nvcc was not found at "
+                          "configure time)");
 #endif
     }
     }

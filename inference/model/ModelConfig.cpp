@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -258,6 +259,38 @@ WeightQuantization parseQuantization(const Fields& fields) {
     return quant;
 }
 
+// rope_scaling of type yarn: factor is required, the rest default as DeepSeek's code does.
+YarnScaling parseYarn(const json& rope, const std::string& field) {
+    YarnScaling yarn;
+    const auto number = [&](const char* key, double& out, bool required) {
+        const auto it = rope.find(key);
+        if (it == rope.end() || it->is_null()) {
+            if (required)
+                throw EngineError("config.json: " + field + "." + key + " is missing (yarn)");
+            return;
+        }
+        if (!it->is_number())
+            throw EngineError("config.json: " + field + "." + key + " is not a number");
+        out = it->get<double>();
+    };
+    number("factor", yarn.factor, true);
+    number("beta_fast", yarn.betaFast, false);
+    number("beta_slow", yarn.betaSlow, false);
+    number("mscale", yarn.mscale, false);
+    number("mscale_all_dim", yarn.mscaleAllDim, false);
+    double original = static_cast<double>(yarn.originalMaxPositionEmbeddings);
+    number("original_max_position_embeddings", original, false);
+    if (!(yarn.factor > 0.0))
+        throw EngineError("config.json: " + field + ".factor must be positive");
+    if (!(yarn.betaFast > 0.0) || !(yarn.betaSlow > 0.0))
+        throw EngineError("config.json: " + field + ".beta_fast and beta_slow must be positive");
+    if (!(original >= 1.0) || original != std::floor(original))
+        throw EngineError("config.json: " + field +
+                          ".original_max_position_embeddings must be a positive integer");
+    yarn.originalMaxPositionEmbeddings = static_cast<int64_t>(original);
+    return yarn;
+}
+
 } // namespace
 
 ModelConfig parseModelConfig(const json& root) {
@@ -313,12 +346,14 @@ ModelConfig parseModelConfig(const json& root) {
             if (type == rope->end() || !type->is_string() || *type == "default")
                 continue;
             config.ropeScaling = type->get<std::string>();
-            // DeepSeek ships YaRN; it is recorded for the projection (the forward pass refuses
-            // DeepSeek as a whole), the other families' forward would silently ignore it.
+            // DeepSeek ships YaRN (the reference forward applies it); the other families' forward
+            // would silently ignore it.
             if (!config.deepseek())
                 throw EngineError("config.json: unsupported RoPE scaling '" +
                                   type->get<std::string>() + "' in " + scalingField);
         }
+        if (config.ropeScaling == "yarn")
+            config.yarn = parseYarn(*rope, scalingField);
     }
     if (!(config.ropeTheta > 0.0))
         throw EngineError("config.json: rope_theta must be positive");
@@ -415,12 +450,15 @@ void truncateLayers(ModelConfig& config, int64_t layers) {
     config.firstKDenseReplace = std::min<int64_t>(config.firstKDenseReplace, 1);
 }
 
+// The CPU and CUDA backends have no MLA yet (a later slice); the reference forward
+// (ReferenceForward.cpp) runs DeepSeek and does not call this. makeBackend refuses here.
 void requireForwardSupport(const ModelConfig& config) {
     if (config.attention == AttentionKind::Latent || config.deepseek())
-        throw EngineError("DeepSeek (MLA) is not yet supported by the engine's forward pass "
-                          "(model_type '" +
+        throw EngineError("DeepSeek (MLA) is not yet supported by the engine's optimised forward "
+                          "pass (model_type '" +
                           std::string(familyName(config.family)) +
-                          "'); `crossroads project` projects it");
+                          "'); `crossroads project` projects it and `crossroads-engine reference` "
+                          "runs the plain reference");
 }
 
 json ModelConfig::toJson() const {
@@ -442,7 +480,16 @@ json ModelConfig::toJson() const {
     out["hidden_act"] = "silu";
     if (maxPositionEmbeddings > 0)
         out["max_position_embeddings"] = maxPositionEmbeddings;
-    if (!ropeScaling.empty())
+    if (ropeScaling == "yarn")
+        out["rope_scaling"] = {
+            {"type", ropeScaling},
+            {"factor", yarn.factor},
+            {"beta_fast", yarn.betaFast},
+            {"beta_slow", yarn.betaSlow},
+            {"mscale", yarn.mscale},
+            {"mscale_all_dim", yarn.mscaleAllDim},
+            {"original_max_position_embeddings", yarn.originalMaxPositionEmbeddings}};
+    else if (!ropeScaling.empty())
         out["rope_scaling"] = {{"type", ropeScaling}};
     if (!torchDtype.empty())
         out["torch_dtype"] = torchDtype;

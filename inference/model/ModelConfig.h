@@ -41,6 +41,17 @@ struct LatentAttention {
     int64_t cachedWidth() const { return kvLoraRank + qkRopeHeadDim; }
 };
 
+// YaRN RoPE scaling (rope_scaling type "yarn", DeepSeek): the defaults are those of DeepSeek's
+// DeepseekV3YarnRotaryEmbedding when a field is absent.
+struct YarnScaling {
+    double factor = 1.0;
+    double betaFast = 32.0;
+    double betaSlow = 1.0;
+    double mscale = 1.0;
+    double mscaleAllDim = 0.0;
+    int64_t originalMaxPositionEmbeddings = 4096;
+};
+
 // The checkpoint's own weight quantisation (quantization_config), when it has one.
 struct WeightQuantization {
     std::string method;    // "fp8", "" when the checkpoint is unquantised
@@ -64,6 +75,7 @@ struct ModelConfig {
     double rmsNormEps = 1e-6;
     double ropeTheta = 10000.0;
     std::string ropeScaling; // rope_scaling type when not default ("yarn": DeepSeek only)
+    YarnScaling yarn;        // when ropeScaling == "yarn"
 
     int64_t numExperts = 0;
     int64_t numExpertsPerToken = 0;
@@ -121,8 +133,9 @@ ModelConfig loadModelConfig(const std::filesystem::path& configJson);
 // A truncated DeepSeek caps first_k_dense_replace at 1 so that it keeps MoE layers.
 void truncateLayers(ModelConfig& config, int64_t layers);
 
-// Throws EngineError when the engine's forward pass cannot run this architecture (DeepSeek's
-// MLA): parsing and the cost model take every family, the forward pass not yet.
+// Throws EngineError when the engine's optimised forward passes (the CPU and CUDA backends) cannot
+// run this architecture (DeepSeek's MLA): parsing, the cost model, the weights and the reference
+// forward take every family. makeBackend (engine/Engine.cpp) calls it.
 void requireForwardSupport(const ModelConfig& config);
 
 } // namespace crossroads::inference

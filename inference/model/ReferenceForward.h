@@ -1,5 +1,6 @@
 // The plain reference forward pass: one sequence, every position recomputed from the weights,
-// straightforward loops in double precision, no cache, no threads. Slow on purpose; the
+// straightforward loops in double precision, no cache, no threads. Every family, DeepSeek's MLA
+// (in its expanded form) and DeepSeekMoE routing included. Slow on purpose; the
 // optimised backend is held to it by tests.
 #pragma once
 
@@ -26,6 +27,8 @@ struct ReferenceOptions {
     const ExpertChoices* forcedExperts = nullptr;
     // When set: receives the reference's router probabilities (softmax over all experts),
     // [layer][position][expert] (empty for dense layers), to judge a differing choice's margin.
+    // DeepSeek reports the scores its selection compares: softmax (V2) or sigmoid (V3) plus
+    // e_score_correction_bias where the layer has one, before group masking.
     std::vector<std::vector<std::vector<double>>>* routerProbabilities = nullptr;
 };
 

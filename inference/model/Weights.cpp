@@ -103,6 +103,10 @@ public:
             }
             return Matrix{WeightType::F32, rows, cols, wide};
         }
+        if (dtype == DType::F8_E4M3 || dtype == DType::F8_E5M2)
+            throw EngineError("FP8 weights are not loaded yet: tensor \"" + view.info->name +
+                              "\" is " + std::string(dtypeName(dtype)) +
+                              " (dequantise the checkpoint to BF16 first)");
         throw EngineError("tensor \"" + view.info->name + "\" has unsupported dtype " +
                           std::string(dtypeName(dtype)) + " (supported: F32, F16, BF16)");
     }
@@ -384,13 +388,46 @@ struct TensorSink {
     }
 };
 
+// MLA's biases (attention_bias: q_a_proj, kv_a_proj_with_mqa, o_proj) are not carried: no
+// released DeepSeek checkpoint has them.
+void requireLatentSupport(const ModelConfig& config) {
+    if (config.attention == AttentionKind::Latent && config.attentionBias)
+        throw EngineError("DeepSeek with attention_bias true is not supported (no released "
+                          "checkpoint has MLA biases)");
+}
+
+// The routed experts of a DeepSeek layer whose router carries e_score_correction_bias.
+bool hasRouterBias(const ModelConfig& config) {
+    return config.deepseek() && config.topkMethod == "noaux_tc";
+}
+
+void loadLatentAttention(Loader& loader, const std::string& p, const ModelConfig& config,
+                         LayerWeights& layer) {
+    const LatentAttention& m = config.mla;
+    const int64_t hidden = config.hiddenSize;
+    const int64_t heads = config.numHeads;
+    const std::string a = p + "self_attn.";
+    if (m.qLoraRank == 0) {
+        layer.q = loader.matrix(a + "q_proj.weight", heads * m.qHeadDim(), hidden);
+    } else {
+        layer.mla.qA = loader.matrix(a + "q_a_proj.weight", m.qLoraRank, hidden);
+        layer.mla.qANorm = loader.vector(a + "q_a_layernorm.weight", m.qLoraRank);
+        layer.mla.qB = loader.matrix(a + "q_b_proj.weight", heads * m.qHeadDim(), m.qLoraRank);
+    }
+    layer.mla.kvA = loader.matrix(a + "kv_a_proj_with_mqa.weight", m.cachedWidth(), hidden);
+    layer.mla.kvANorm = loader.vector(a + "kv_a_layernorm.weight", m.kvLoraRank);
+    layer.mla.kvB =
+        loader.matrix(a + "kv_b_proj.weight", heads * (m.qkNopeHeadDim + m.vHeadDim), m.kvLoraRank);
+    layer.o = loader.matrix(a + "o_proj.weight", hidden, heads * m.vHeadDim);
+}
+
 } // namespace
 
 Model loadCheckpoint(const fs::path& folder, int64_t layers) {
     Model model;
     model.name = folder.string();
     model.config = loadModelConfig(folder / "config.json");
-    requireForwardSupport(model.config);
+    requireLatentSupport(model.config);
     if (layers > 0)
         truncateLayers(model.config, layers);
     const ModelConfig& config = model.config;
@@ -417,11 +454,15 @@ Model loadCheckpoint(const fs::path& folder, int64_t layers) {
         LayerWeights layer;
         layer.inputNorm = loader.vector(p + "input_layernorm.weight", hidden);
         layer.postAttentionNorm = loader.vector(p + "post_attention_layernorm.weight", hidden);
-        layer.q = loader.matrix(p + "self_attn.q_proj.weight", config.qDim(), hidden);
-        layer.k = loader.matrix(p + "self_attn.k_proj.weight", config.kvDim(), hidden);
-        layer.v = loader.matrix(p + "self_attn.v_proj.weight", config.kvDim(), hidden);
-        layer.o = loader.matrix(p + "self_attn.o_proj.weight", hidden, config.qDim());
-        if (config.attentionBias) {
+        if (config.attention == AttentionKind::Latent) {
+            loadLatentAttention(loader, p, config, layer);
+        } else {
+            layer.q = loader.matrix(p + "self_attn.q_proj.weight", config.qDim(), hidden);
+            layer.k = loader.matrix(p + "self_attn.k_proj.weight", config.kvDim(), hidden);
+            layer.v = loader.matrix(p + "self_attn.v_proj.weight", config.kvDim(), hidden);
+            layer.o = loader.matrix(p + "self_attn.o_proj.weight", hidden, config.qDim());
+        }
+        if (config.attentionBias && config.attention != AttentionKind::Latent) {
             layer.qBias = loader.vector(p + "self_attn.q_proj.bias", config.qDim());
             layer.kBias = loader.vector(p + "self_attn.k_proj.bias", config.kvDim());
             layer.vBias = loader.vector(p + "self_attn.v_proj.bias", config.kvDim());
@@ -443,6 +484,9 @@ Model loadCheckpoint(const fs::path& folder, int64_t layers) {
                                         ? p + "block_sparse_moe."
                                         : p + "mlp.";
             layer.router = loader.matrix(moe + "gate.weight", config.numExperts, hidden);
+            if (hasRouterBias(config))
+                layer.routerBias =
+                    loader.vector(moe + "gate.e_score_correction_bias", config.numExperts);
             const std::string fused = moe + "experts.gate_up_proj";
             if (loader.has(fused) || loader.has(fused + ".weight")) {
                 const std::string suffix = loader.has(fused) ? "" : ".weight";
@@ -459,7 +503,11 @@ Model loadCheckpoint(const fs::path& folder, int64_t layers) {
                                                   config.expertIntermediateSize));
                 }
             }
-            if (config.sharedExpertIntermediateSize > 0) {
+            if (config.deepseek() && config.sharedExpertIntermediateSize > 0) {
+                layer.sharedExpert =
+                    loader.mlp(p + "mlp.shared_experts.", "gate_proj", "up_proj", "down_proj",
+                               hidden, config.sharedExpertIntermediateSize);
+            } else if (config.sharedExpertIntermediateSize > 0) {
                 layer.sharedExpert =
                     loader.mlp(p + "mlp.shared_expert.", "gate_proj", "up_proj", "down_proj",
                                hidden, config.sharedExpertIntermediateSize);
@@ -473,7 +521,7 @@ Model loadCheckpoint(const fs::path& folder, int64_t layers) {
 }
 
 Model synthesizeModel(const ModelConfig& config, WeightType type, uint64_t seed, ThreadPool* pool) {
-    requireForwardSupport(config);
+    requireLatentSupport(config);
     Model model;
     model.name = "synthetic";
     model.config = config;
@@ -489,11 +537,27 @@ Model synthesizeModel(const ModelConfig& config, WeightType type, uint64_t seed,
         LayerWeights layer;
         layer.inputNorm = synth.vector(hidden, 0.1, 1.0);
         layer.postAttentionNorm = synth.vector(hidden, 0.1, 1.0);
-        layer.q = synth.linear(config.qDim(), hidden);
-        layer.k = synth.linear(config.kvDim(), hidden);
-        layer.v = synth.linear(config.kvDim(), hidden);
-        layer.o = synth.linear(hidden, config.qDim());
-        if (config.attentionBias) {
+        if (config.attention == AttentionKind::Latent) {
+            const LatentAttention& m = config.mla;
+            const int64_t heads = config.numHeads;
+            if (m.qLoraRank == 0) {
+                layer.q = synth.linear(heads * m.qHeadDim(), hidden);
+            } else {
+                layer.mla.qA = synth.linear(m.qLoraRank, hidden);
+                layer.mla.qANorm = synth.vector(m.qLoraRank, 0.1, 1.0);
+                layer.mla.qB = synth.linear(heads * m.qHeadDim(), m.qLoraRank);
+            }
+            layer.mla.kvA = synth.linear(m.cachedWidth(), hidden);
+            layer.mla.kvANorm = synth.vector(m.kvLoraRank, 0.1, 1.0);
+            layer.mla.kvB = synth.linear(heads * (m.qkNopeHeadDim + m.vHeadDim), m.kvLoraRank);
+            layer.o = synth.linear(hidden, heads * m.vHeadDim);
+        } else {
+            layer.q = synth.linear(config.qDim(), hidden);
+            layer.k = synth.linear(config.kvDim(), hidden);
+            layer.v = synth.linear(config.kvDim(), hidden);
+            layer.o = synth.linear(hidden, config.qDim());
+        }
+        if (config.attentionBias && config.attention != AttentionKind::Latent) {
             layer.qBias = synth.vector(config.qDim(), 0.1, 0.0);
             layer.kBias = synth.vector(config.kvDim(), 0.1, 0.0);
             layer.vBias = synth.vector(config.kvDim(), 0.1, 0.0);
@@ -507,11 +571,16 @@ Model synthesizeModel(const ModelConfig& config, WeightType type, uint64_t seed,
             layer.denseMlp = synth.mlp(hidden, config.denseIntermediateSize);
         } else {
             layer.router = synth.linear(config.numExperts, hidden);
+            // Small against the sigmoid scores' spread, as trained biases are: it moves some
+            // choices, not all.
+            if (hasRouterBias(config))
+                layer.routerBias = synth.vector(config.numExperts, 0.05, 0.0);
             for (int64_t e = 0; e < config.numExperts; ++e)
                 layer.experts.push_back(synth.mlp(hidden, config.expertIntermediateSize));
             if (config.sharedExpertIntermediateSize > 0) {
                 layer.sharedExpert = synth.mlp(hidden, config.sharedExpertIntermediateSize);
-                layer.sharedExpertGate = synth.linear(1, hidden);
+                if (!config.deepseek()) // DeepSeek's shared experts are ungated
+                    layer.sharedExpertGate = synth.linear(1, hidden);
             }
         }
         weights.layers.push_back(std::move(layer));
@@ -519,12 +588,17 @@ Model synthesizeModel(const ModelConfig& config, WeightType type, uint64_t seed,
     return model;
 }
 
-Model loadModel(std::string_view spec, ThreadPool* pool) {
+Model loadModel(std::string_view spec, ThreadPool* pool, ForwardPath path) {
     const ModelSpec parsed = parseModelSpec(spec);
-    if (!parsed.isPreset)
+    if (!parsed.isPreset) {
+        if (path == ForwardPath::Optimised)
+            requireForwardSupport(loadModelConfig(parsed.folder / "config.json"));
         return loadCheckpoint(parsed.folder);
-    Model model =
-        synthesizeModel(presetConfig(parsed.presetName, parsed.layers), WeightType::BF16, 1, pool);
+    }
+    const ModelConfig config = presetConfig(parsed.presetName, parsed.layers);
+    if (path == ForwardPath::Optimised)
+        requireForwardSupport(config);
+    Model model = synthesizeModel(config, WeightType::BF16, 1, pool);
     model.name = std::string(spec);
     return model;
 }
@@ -535,12 +609,36 @@ std::size_t totalWeightBytes(const ModelWeights& weights) {
         bytes += weights.lmHead.bytes();
     for (const auto& layer : weights.layers) {
         bytes += layer.q.bytes() + layer.k.bytes() + layer.v.bytes() + layer.o.bytes();
+        bytes += layer.mla.qA.bytes() + layer.mla.qB.bytes() + layer.mla.kvA.bytes() +
+                 layer.mla.kvB.bytes();
         bytes += layer.router.bytes() + layer.sharedExpert.bytes() +
                  layer.sharedExpertGate.bytes() + layer.denseMlp.bytes();
         for (const auto& expert : layer.experts)
             bytes += expert.bytes();
     }
     return bytes;
+}
+
+int64_t parameterCount(const ModelWeights& weights) {
+    const auto m = [](const Matrix& x) { return x.empty() ? int64_t{0} : x.rows * x.cols; };
+    const auto v = [](const std::vector<float>& x) { return static_cast<int64_t>(x.size()); };
+    const auto mlp = [&](const MlpWeights& x) { return m(x.gate) + m(x.up) + m(x.down); };
+    int64_t count = m(weights.embed) + v(weights.finalNorm);
+    if (weights.lmHead.data != weights.embed.data)
+        count += m(weights.lmHead);
+    for (const auto& layer : weights.layers) {
+        count += v(layer.inputNorm) + v(layer.postAttentionNorm);
+        count += m(layer.q) + m(layer.k) + m(layer.v) + m(layer.o);
+        count += v(layer.qBias) + v(layer.kBias) + v(layer.vBias) + v(layer.oBias);
+        count += v(layer.qNorm) + v(layer.kNorm);
+        count += m(layer.mla.qA) + m(layer.mla.qB) + m(layer.mla.kvA) + m(layer.mla.kvB);
+        count += v(layer.mla.qANorm) + v(layer.mla.kvANorm);
+        count += m(layer.router) + v(layer.routerBias) + m(layer.sharedExpertGate);
+        count += mlp(layer.sharedExpert) + mlp(layer.denseMlp);
+        for (const auto& expert : layer.experts)
+            count += mlp(expert);
+    }
+    return count;
 }
 
 void saveCheckpoint(const Model& model, const fs::path& folder, const SaveOptions& options) {
@@ -566,10 +664,25 @@ void saveCheckpoint(const Model& model, const fs::path& folder, const SaveOption
         const std::string p = "model.layers." + std::to_string(l) + ".";
         sink.vector(p + "input_layernorm.weight", layer.inputNorm);
         sink.vector(p + "post_attention_layernorm.weight", layer.postAttentionNorm);
-        sink.matrix(p + "self_attn.q_proj.weight", layer.q);
-        sink.matrix(p + "self_attn.k_proj.weight", layer.k);
-        sink.matrix(p + "self_attn.v_proj.weight", layer.v);
-        sink.matrix(p + "self_attn.o_proj.weight", layer.o);
+        if (config.attention == AttentionKind::Latent) {
+            const std::string a = p + "self_attn.";
+            if (layer.mla.qA.empty()) {
+                sink.matrix(a + "q_proj.weight", layer.q);
+            } else {
+                sink.matrix(a + "q_a_proj.weight", layer.mla.qA);
+                sink.vector(a + "q_a_layernorm.weight", layer.mla.qANorm);
+                sink.matrix(a + "q_b_proj.weight", layer.mla.qB);
+            }
+            sink.matrix(a + "kv_a_proj_with_mqa.weight", layer.mla.kvA);
+            sink.vector(a + "kv_a_layernorm.weight", layer.mla.kvANorm);
+            sink.matrix(a + "kv_b_proj.weight", layer.mla.kvB);
+            sink.matrix(a + "o_proj.weight", layer.o);
+        } else {
+            sink.matrix(p + "self_attn.q_proj.weight", layer.q);
+            sink.matrix(p + "self_attn.k_proj.weight", layer.k);
+            sink.matrix(p + "self_attn.v_proj.weight", layer.v);
+            sink.matrix(p + "self_attn.o_proj.weight", layer.o);
+        }
         if (!layer.qBias.empty()) {
             sink.vector(p + "self_attn.q_proj.bias", layer.qBias);
             sink.vector(p + "self_attn.k_proj.bias", layer.kBias);
@@ -592,6 +705,8 @@ void saveCheckpoint(const Model& model, const fs::path& folder, const SaveOption
             // (gate), w3 (up), w2 (down).
             const std::string moe = p + (mixtral ? "block_sparse_moe." : "mlp.");
             sink.matrix(moe + "gate.weight", layer.router);
+            if (!layer.routerBias.empty())
+                sink.vector(moe + "gate.e_score_correction_bias", layer.routerBias);
             for (std::size_t e = 0; e < layer.experts.size(); ++e) {
                 const std::string ep = moe + "experts." + std::to_string(e) + ".";
                 sink.matrix(ep + (mixtral ? "w1" : "gate_proj") + ".weight", layer.experts[e].gate);
@@ -600,6 +715,8 @@ void saveCheckpoint(const Model& model, const fs::path& folder, const SaveOption
             }
         } else {
             sink.matrix(p + "mlp.gate.weight", layer.router);
+            if (!layer.routerBias.empty())
+                sink.vector(p + "mlp.gate.e_score_correction_bias", layer.routerBias);
             const bool inMajor = options.layout == ExpertLayout::FusedInMajor;
             const int64_t experts = static_cast<int64_t>(layer.experts.size());
             const int64_t inter = config.expertIntermediateSize;
@@ -636,7 +753,11 @@ void saveCheckpoint(const Model& model, const fs::path& folder, const SaveOption
             sink.tensors.push_back(std::move(gateUp));
             sink.tensors.push_back(std::move(down));
         }
-        if (!layer.sharedExpert.gate.empty()) {
+        if (config.deepseek() && !layer.sharedExpert.gate.empty()) {
+            sink.matrix(p + "mlp.shared_experts.gate_proj.weight", layer.sharedExpert.gate);
+            sink.matrix(p + "mlp.shared_experts.up_proj.weight", layer.sharedExpert.up);
+            sink.matrix(p + "mlp.shared_experts.down_proj.weight", layer.sharedExpert.down);
+        } else if (!layer.sharedExpert.gate.empty()) {
             sink.matrix(p + "mlp.shared_expert.gate_proj.weight", layer.sharedExpert.gate);
             sink.matrix(p + "mlp.shared_expert.up_proj.weight", layer.sharedExpert.up);
             sink.matrix(p + "mlp.shared_expert.down_proj.weight", layer.sharedExpert.down);

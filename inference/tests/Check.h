@@ -157,10 +157,57 @@ inline crossroads::inference::ModelConfig tinyConfig(crossroads::inference::Mode
         c.clipQkv = 1.5;
         c.expertIntermediateSize = 32; // hidden == 2 x intermediate: fused shapes are ambiguous
         break;
-    case ModelFamily::DeepseekV2: // MLA: parsed and costed, not run by the forward pass yet
+    case ModelFamily::DeepseekV2: // MLA: see tinyDeepseek
     case ModelFamily::DeepseekV3:
         break;
     }
+    return c;
+}
+
+// V2-Lite's structure (q_lora_rank null, softmax, group_limited_greedy, one dense layer first)
+// and V3's (q_lora_rank, sigmoid + e_score_correction_bias noaux_tc, YaRN) at a tiny width.
+inline crossroads::inference::ModelConfig tinyDeepseek(crossroads::inference::ModelFamily family) {
+    using namespace crossroads::inference;
+    ModelConfig c;
+    c.family = family;
+    c.modelType = std::string(familyName(family));
+    c.hiddenSize = 64;
+    c.numLayers = 3;
+    c.numHeads = 4;
+    c.numKvHeads = 4;
+    c.vocabSize = 96;
+    c.rmsNormEps = 1e-6;
+    c.attention = AttentionKind::Latent;
+    c.mla.kvLoraRank = 32;
+    c.mla.qkNopeHeadDim = 16;
+    c.mla.qkRopeHeadDim = 8;
+    c.mla.vHeadDim = 12;
+    c.headDim = c.mla.qHeadDim();
+    c.numExperts = 8;
+    c.expertIntermediateSize = 24;
+    c.denseIntermediateSize = 80;
+    c.firstKDenseReplace = 1;
+    c.numExpertGroups = 4;
+    c.topkGroups = 2;
+    if (family == ModelFamily::DeepseekV2) {
+        c.numSharedExperts = 2;
+        c.numExpertsPerToken = 3;
+        c.scoringFunc = "softmax";
+        c.topkMethod = "group_limited_greedy";
+        c.routedScalingFactor = 1.5;
+    } else {
+        c.mla.qLoraRank = 48;
+        c.numSharedExperts = 1;
+        c.numExpertsPerToken = 4;
+        c.scoringFunc = "sigmoid";
+        c.topkMethod = "noaux_tc";
+        c.normTopkProb = true;
+        c.routedScalingFactor = 2.5;
+        c.ropeScaling = "yarn";
+        c.yarn.factor = 40;
+        c.yarn.mscaleAllDim = 0.8;
+    }
+    c.sharedExpertIntermediateSize = c.numSharedExperts * c.expertIntermediateSize;
     return c;
 }
 

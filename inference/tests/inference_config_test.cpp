@@ -112,11 +112,71 @@ void deepseekConfigs() {
     badGroups["n_group"] = 7;
     CHECK_THROWS_WITH(parseModelConfig(badGroups), "not a multiple of n_group");
 
-    // The engine's forward pass says what it cannot run instead of running garbage.
-    CHECK_THROWS_WITH(synthesizeModel(presetConfig("deepseek-v2-lite", 1)),
-                      "DeepSeek (MLA) is not yet supported by the engine's forward pass");
-    CHECK_THROWS_WITH(loadModel("preset:deepseek-v3?layers=1"),
-                      "DeepSeek (MLA) is not yet supported by the engine's forward pass");
+    // The optimised backends say what they cannot run instead of running garbage (makeBackend
+    // calls this); the weights and the reference forward take DeepSeek.
+    CHECK_THROWS_WITH(requireForwardSupport(presetConfig("deepseek-v2-lite", 1)),
+                      "DeepSeek (MLA) is not yet supported by the engine's optimised forward");
+    CHECK_THROWS_WITH(requireForwardSupport(v3), "model_type 'deepseek_v3'");
+    requireForwardSupport(presetConfig("qwen3-30b-a3b", 1)); // the others pass
+    // Loading for the optimised backends refuses before synthesising (the full V3 is 1.3 TB);
+    // loading for the reference does not.
+    CHECK_THROWS_WITH(loadModel("preset:deepseek-v3"),
+                      "DeepSeek (MLA) is not yet supported by the engine's optimised forward");
+    check::TempDir dir;
+    saveCheckpoint(synthesizeModel(check::tinyDeepseek(ModelFamily::DeepseekV2)), dir.path);
+    CHECK_THROWS_WITH(loadModel(dir.path.string()), "model_type 'deepseek_v2'");
+    const Model tiny = loadModel(dir.path.string(), nullptr, ForwardPath::Reference);
+    CHECK(tiny.config.deepseek() && tiny.weights.layers.size() == 3);
+    CHECK(tiny.weights.layers[0].mla.kvB.rows == 4 * (16 + 12));
+}
+
+// rope_scaling of type yarn: every field DeepSeek's YaRN reads, defaults as its code has them.
+void yarnFields() {
+    const ModelConfig v3 = presetConfig("deepseek-v3");
+    CHECK(v3.yarn.factor == 40 && v3.yarn.betaFast == 32 && v3.yarn.betaSlow == 1);
+    CHECK(v3.yarn.mscale == 1.0 && v3.yarn.mscaleAllDim == 1.0);
+    CHECK(v3.yarn.originalMaxPositionEmbeddings == 4096);
+    const ModelConfig lite = presetConfig("deepseek-v2-lite");
+    CHECK(lite.yarn.mscale == 0.707 && lite.yarn.mscaleAllDim == 0.707);
+
+    json custom = preset("deepseek-v3");
+    custom["rope_scaling"] = {{"type", "yarn"},
+                              {"factor", 4},
+                              {"beta_fast", 16},
+                              {"beta_slow", 2},
+                              {"mscale", 0.5},
+                              {"mscale_all_dim", 0.25},
+                              {"original_max_position_embeddings", 2048}};
+    const ModelConfig c = parseModelConfig(custom);
+    CHECK(c.ropeScaling == "yarn" && c.yarn.factor == 4 && c.yarn.betaFast == 16);
+    CHECK(c.yarn.betaSlow == 2 && c.yarn.mscale == 0.5 && c.yarn.mscaleAllDim == 0.25);
+    CHECK(c.yarn.originalMaxPositionEmbeddings == 2048);
+    // toJson writes them back under their HF names.
+    const ModelConfig back = parseModelConfig(c.toJson());
+    CHECK(back.yarn.factor == 4 && back.yarn.betaFast == 16 && back.yarn.betaSlow == 2);
+    CHECK(back.yarn.mscale == 0.5 && back.yarn.mscaleAllDim == 0.25);
+    CHECK(back.yarn.originalMaxPositionEmbeddings == 2048 && back.ropeScaling == "yarn");
+    CHECK(c.toJson()["rope_scaling"]["mscale_all_dim"] == 0.25);
+
+    // Absent fields take DeepSeek's defaults (mscale 1, mscale_all_dim 0, betas 32 and 1, 4096);
+    // transformers v5's rope_parameters carries the same keys.
+    json minimal = preset("deepseek-v3");
+    minimal.erase("rope_scaling");
+    minimal["rope_parameters"] = {{"rope_type", "yarn"}, {"factor", 8}, {"rope_theta", 50000}};
+    const ModelConfig d = parseModelConfig(minimal);
+    CHECK(d.ropeScaling == "yarn" && d.yarn.factor == 8 && d.ropeTheta == 50000);
+    CHECK(d.yarn.mscale == 1.0 && d.yarn.mscaleAllDim == 0.0 && d.yarn.betaFast == 32);
+    CHECK(d.yarn.betaSlow == 1 && d.yarn.originalMaxPositionEmbeddings == 4096);
+
+    json noFactor = preset("deepseek-v3");
+    noFactor["rope_scaling"].erase("factor");
+    CHECK_THROWS_WITH(parseModelConfig(noFactor), "rope_scaling.factor is missing");
+    json badBeta = preset("deepseek-v3");
+    badBeta["rope_scaling"]["beta_fast"] = "fast";
+    CHECK_THROWS_WITH(parseModelConfig(badBeta), "rope_scaling.beta_fast is not a number");
+    json badOriginal = preset("deepseek-v3");
+    badOriginal["rope_scaling"]["original_max_position_embeddings"] = 40.5;
+    CHECK_THROWS_WITH(parseModelConfig(badOriginal), "must be a positive integer");
 }
 
 void truncationIsReported() {
@@ -235,6 +295,7 @@ int main() {
         presetsMatchTheReferenceTable();
         truncationIsReported();
         deepseekConfigs();
+        yarnFields();
         modelSpecs();
         fieldVariants();
         errorsNameTheProblem();

@@ -1,8 +1,10 @@
 // crossroads-engine: the engine's Qt-free driver (the `crossroads run` / `crossroads bench`
-// verbs of DESIGN.md, for machines without Qt). Exit codes: 0 ok, 1 runtime error, 2 usage.
+// verbs of DESIGN.md, for machines without Qt, and `reference`, the plain reference forward). Exit
+// codes: 0 ok, 1 runtime error, 2 usage.
 #include "inference/bench/Bench.h"
 #include "inference/engine/Engine.h"
 #include "inference/model/Presets.h"
+#include "inference/model/ReferenceForward.h"
 #include "inference/model/Weights.h"
 
 #include <algorithm>
@@ -31,6 +33,8 @@ constexpr const char* kUsage =
     "                             [--gen N] [--batch B] [--context N[,N...]]\n"
     "                             [--repetitions R] [--threads T] [--bandwidth-mib M]\n"
     "                             [--json]\n"
+    "       crossroads-engine reference --model DIR|preset:NAME[?layers=N] --prompt-ids 1,2,3\n"
+    "                             [--logits-out FILE]\n"
     "       crossroads-engine presets\n";
 
 // --name value pairs; flags listed in `flags` take no value.
@@ -131,6 +135,30 @@ int run(int argc, char** argv) {
     return 0;
 }
 
+// The plain reference forward (every family, DeepSeek included) over the prompt: prints the
+// greedy next token of the last position; the logits file holds every position's row.
+int reference(int argc, char** argv) {
+    const auto options =
+        parseOptions(argc, argv, 2, {"--model", "--prompt-ids", "--logits-out"}, {});
+    if (!options.count("--model") || !options.count("--prompt-ids"))
+        throw UsageError("reference needs --model and --prompt-ids");
+    const auto prompt = parseIds(options.at("--prompt-ids"));
+    const Model model = loadModel(options.at("--model"), nullptr, ForwardPath::Reference);
+    noteTruncation(model);
+    const auto logits = referenceForward(model, prompt);
+    const auto& last = logits.back();
+    std::cout << std::distance(last.begin(), std::max_element(last.begin(), last.end())) << "\n";
+    if (options.count("--logits-out")) {
+        std::ofstream out(options.at("--logits-out"));
+        if (!out)
+            throw EngineError("cannot write " + options.at("--logits-out"));
+        out << nlohmann::json{{"prompt_ids", prompt}, {"logits", logits}}.dump();
+        if (!out)
+            throw EngineError("failed writing " + options.at("--logits-out"));
+    }
+    return 0;
+}
+
 int bench(int argc, char** argv) {
     const auto options =
         parseOptions(argc, argv, 2,
@@ -179,6 +207,8 @@ int main(int argc, char** argv) {
             return run(argc, argv);
         if (command == "bench")
             return bench(argc, argv);
+        if (command == "reference")
+            return reference(argc, argv);
         if (command == "presets") {
             for (const auto& name : presetNames())
                 std::cout << "preset:" << name << "\n";
