@@ -4,6 +4,7 @@
 #include "app/gui/TableExportUi.h"
 #include "app/gui/models/BenchResultsModel.h"
 #include "app/gui/models/DisplayText.h"
+#include "app/gui/models/NumberSortProxyModel.h"
 #include "data/Store.h"
 #include "inference/bench/Bench.h"
 #include "inference/engine/Engine.h"
@@ -83,8 +84,9 @@ struct BenchPanel::Job {
 };
 
 BenchPanel::BenchPanel(data::Store& store, QWidget* parent)
-    : QWidget(parent), store_(store), results_(new BenchResultsModel(this)),
-      poll_(new QTimer(this)), watcher_(new QFutureWatcher<Outcome>(this)) {
+    : QWidget(parent), store_(&store), results_(new BenchResultsModel(this)),
+      sorted_(new NumberSortProxyModel(this)), poll_(new QTimer(this)),
+      watcher_(new QFutureWatcher<Outcome>(this)) {
     setObjectName(QStringLiteral("benchPanel"));
     buildUi();
     restoreSettings();
@@ -218,7 +220,12 @@ void BenchPanel::buildUi() {
     resultsTitle_->setObjectName(QStringLiteral("benchResultsTitle"));
     table_ = new QTableView(this);
     table_->setObjectName(QStringLiteral("benchResults"));
-    table_->setModel(results_);
+    // Sortable by a click on a header, figures by value (NumberRole); the export and the
+    // selection go through the proxy, so both are the table as shown.
+    sorted_->setSourceModel(results_);
+    table_->setModel(sorted_);
+    table_->horizontalHeader()->setSortIndicator(-1, Qt::AscendingOrder); // newest first
+    table_->setSortingEnabled(true);
     table_->setSelectionBehavior(QAbstractItemView::SelectRows);
     table_->setAlternatingRowColors(true);
     table_->setWordWrap(false);
@@ -243,14 +250,25 @@ void BenchPanel::buildUi() {
 
     connect(model_, &QComboBox::currentIndexChanged, this, &BenchPanel::onPresetChanged);
     connect(layers_, &QSpinBox::valueChanged, this, &BenchPanel::updateEstimate);
-    connect(results_, &QAbstractItemModel::modelReset, this, [this] {
-        table_->resizeColumnsToContents();
-        const auto& e = results_->edition();
+    const auto updateTitle = [this] {
+        const int column = table_->horizontalHeader()->sortIndicatorSection();
+        QStringList notes;
+        if (column < 0 || column >= results_->columnCount())
+            notes << QStringLiteral("newest first");
+        else
+            notes << QStringLiteral("by %1").arg(results_->headerData(column, Qt::Horizontal)
+                                                     .toString()
+                                                     .replace(QLatin1Char('\n'), QLatin1Char(' ')));
+        if (const auto& e = results_->edition())
+            notes << QStringLiteral("export class under %1").arg(toQString(e->id));
         resultsTitle_->setText(
-            e ? QStringLiteral("<b>Results</b> (newest first; export class under %1)")
-                    .arg(toQString(e->id))
-              : QStringLiteral("<b>Results</b> (newest first)"));
+            QStringLiteral("<b>Results</b> (%1)").arg(notes.join(QStringLiteral("; "))));
+    };
+    connect(results_, &QAbstractItemModel::modelReset, this, [this, updateTitle] {
+        table_->resizeColumnsToContents();
+        updateTitle();
     });
+    connect(table_->horizontalHeader(), &QHeaderView::sortIndicatorChanged, this, updateTitle);
     onPresetChanged();
 }
 
@@ -263,9 +281,17 @@ void BenchPanel::setEdition(const analysis::Edition& edition) {
     results_->setEdition(edition);
 }
 
+bool BenchPanel::setStore(data::Store& store) {
+    if (isRunning())
+        return false;
+    store_ = &store;
+    reloadResults();
+    return true;
+}
+
 void BenchPanel::reloadResults() {
     try {
-        results_->setRecords(store_.benchmarkResults());
+        results_->setRecords(store_->benchmarkResults());
     } catch (const std::exception& e) {
         showMessage(
             QStringLiteral("Cannot read the saved results: %1").arg(QString::fromUtf8(e.what())),
@@ -363,7 +389,11 @@ void BenchPanel::updateControls() {
     layers_->setEnabled(!running && !folder);
     folder_->setEnabled(!running && folder);
     browse_->setEnabled(!running && folder);
-    cancel_->setEnabled(running);
+    cancel_->setEnabled(running && !(job_ && job_->cancel));
+    cancel_->setToolTip(
+        isLoading() ? QStringLiteral("Stop the run: it stops once the model is loaded (loading "
+                                     "cannot be interrupted), before anything is measured")
+                    : QStringLiteral("Stop the run at the next step; nothing is saved"));
 }
 
 void BenchPanel::showMessage(const QString& text, bool error) {
@@ -428,6 +458,8 @@ bool BenchPanel::start() {
             if (job->cancel)
                 throw BenchCancelled("cancelled");
             const auto backend = makeBackend(kind.value_or(BackendKind::Auto), model);
+            if (job->cancel) // asked for while the backend took the weights
+                throw BenchCancelled("cancelled");
             // Datasheet peaks of the device, when the store knows the chip (as `bench` does).
             const DeviceInfo device = backend->device();
             if (device.backend != "cpu")
@@ -477,13 +509,29 @@ bool BenchPanel::start() {
     return true;
 }
 
+bool BenchPanel::isLoading() const {
+    if (!job_ || !isRunning())
+        return false;
+    const std::lock_guard lock(job_->mutex);
+    return job_->stage == "loading";
+}
+
 void BenchPanel::cancel() {
     if (!job_ || !isRunning())
         return;
     job_->cancel = true;
     cancel_->setEnabled(false);
-    showMessage(QStringLiteral("Cancelling at the next step…"), false);
-    showStatus(QStringLiteral("Benchmark: cancelling"));
+    if (isLoading()) {
+        // Loading the weights (and building the backend) cannot be interrupted: the run stops
+        // right after, before anything is measured.
+        showMessage(QStringLiteral("Cancelling: the run stops once the model is loaded (loading "
+                                   "cannot be interrupted); nothing will be measured."),
+                    false);
+        showStatus(QStringLiteral("Benchmark: cancelling once the model is loaded"));
+    } else {
+        showMessage(QStringLiteral("Cancelling at the next step…"), false);
+        showStatus(QStringLiteral("Benchmark: cancelling"));
+    }
 }
 
 void BenchPanel::pollProgress() {
@@ -497,6 +545,8 @@ void BenchPanel::pollProgress() {
     }
     if (total <= 0 || stage == "loading")
         return;
+    if (cancel_->toolTip().contains(QLatin1String("loaded")))
+        updateControls(); // loading is over: Cancel stops at the next step now
     progress_->setRange(0, static_cast<int>(total));
     progress_->setValue(static_cast<int>(done));
     progress_->setFormat(QStringLiteral("%1: %p%").arg(stageText(stage)));
@@ -517,10 +567,15 @@ void BenchPanel::onFinished() {
     bool saved = false;
     if (out.ok) {
         try {
-            const qint64 id =
-                store_.saveBenchmarkResult(out.device, out.backend, out.model, out.dtype, out.json);
+            const qint64 id = store_->saveBenchmarkResult(out.device, out.backend, out.model,
+                                                          out.dtype, out.json);
             reloadResults();
-            table_->selectRow(0);
+            // The new result, wherever the table's order puts it.
+            for (int r = 0; r < sorted_->rowCount(); ++r)
+                if (sorted_->index(r, 0).data(BenchResultsModel::RecordIdRole).toLongLong() == id) {
+                    table_->selectRow(r);
+                    table_->scrollTo(sorted_->index(r, 0));
+                }
             showMessage(QStringLiteral("Saved: %1").arg(out.summary), false);
             showStatus(QStringLiteral("Benchmark saved: %1").arg(out.summary), 10000);
             saved = true;

@@ -33,6 +33,7 @@ class Store;
 namespace crossroads::gui {
 
 class BenchResultsModel;
+class NumberSortProxyModel;
 
 class BenchPanel : public QWidget {
     Q_OBJECT
@@ -44,6 +45,10 @@ public:
     // Cancels a run in progress and waits for its thread (model loading is not interruptible).
     ~BenchPanel() override;
 
+    // Reads and saves results in `store` from now on (File > Open store…; it outlives the
+    // panel or the next setStore). false, changing nothing, while a run is in progress: its
+    // result belongs to the store it started on.
+    bool setStore(data::Store& store);
     // The store's chips (to find the device's chip) and the edition classifying it.
     void setChips(std::vector<analysis::ChipSpec> chips);
     void setEdition(const analysis::Edition& edition);
@@ -56,8 +61,13 @@ public:
     void setTokens(int prompt, int gen, int repetitions);
 
     bool isRunning() const;
+    // Running, and still loading the model or building the backend (before the first step).
+    // Cancel is possible then too: the run stops once loading ends, before any measurement.
+    bool isLoading() const;
     BenchResultsModel* resultsModel() const { return results_; }
     QTableView* resultsView() const { return table_; }
+    // The results as the view shows them (sorted by the header clicked; the export's model).
+    NumberSortProxyModel* sortedResults() const { return sorted_; }
     QProgressBar* progressBar() const { return progress_; }
     QPushButton* runButton() const { return run_; }
     QPushButton* cancelButton() const { return cancel_; }
@@ -99,8 +109,9 @@ private:
     void saveSettings() const;
     void restoreSettings();
 
-    data::Store& store_;
+    data::Store* store_ = nullptr; // never null
     BenchResultsModel* results_ = nullptr;
+    NumberSortProxyModel* sorted_ = nullptr;
     std::vector<analysis::ChipSpec> chips_;
 
     QComboBox* model_ = nullptr;

@@ -1,5 +1,7 @@
 #include "app/gui/ChartPanel.h"
 
+#include <algorithm>
+
 #include "app/charts/ChartExport.h"
 #include "app/charts/ChipChart.h"
 
@@ -82,11 +84,48 @@ void ChartPanel::setInputs(charts::ChartInputs inputs) {
 }
 
 void ChartPanel::setEdition(const QString& id) {
-    if (inputs_.edition_id == id.toStdString())
+    const bool hadDraft = draft_.has_value();
+    draft_.reset();
+    draftChips_.clear();
+    if (inputs_.edition_id == id.toStdString() && !hadDraft)
         return;
     inputs_.edition_id = id.toStdString();
-    if (charts::chartKindUsesEdition(kind_))
+    if (charts::chartKindUsesEdition(kind_) || hadDraft)
         redraw();
+}
+
+void ChartPanel::showDraft(const analysis::Edition& draft, std::vector<analysis::ChipSpec> chips) {
+    draft_ = draft;
+    draftChips_ = std::move(chips);
+    redraw();
+}
+
+void ChartPanel::clearDraft() {
+    if (!draft_)
+        return;
+    draft_.reset();
+    draftChips_.clear();
+    redraw();
+}
+
+QString ChartPanel::draftId() const {
+    return draft_ ? QString::fromStdString(draft_->id) : QString();
+}
+
+charts::ChartInputs ChartPanel::shownInputs() const {
+    charts::ChartInputs shown = inputs_;
+    if (!draft_)
+        return shown;
+    // The draft stands in for the saved scenario it changes (same id), or joins the editions.
+    const auto same = std::find_if(shown.editions.begin(), shown.editions.end(),
+                                   [&](const analysis::Edition& e) { return e.id == draft_->id; });
+    if (same != shown.editions.end())
+        *same = *draft_;
+    else
+        shown.editions.push_back(*draft_);
+    shown.edition_id = draft_->id;
+    shown.chips = draftChips_;
+    return shown;
 }
 
 void ChartPanel::setKind(charts::ChartKind kind) {
@@ -108,7 +147,7 @@ void ChartPanel::redraw() {
     nonDatacenter_->setEnabled(kind_ == charts::ChartKind::TppPd ||
                                kind_ == charts::ChartKind::TppIo);
     try {
-        chart_->showChart(kind_, inputs_);
+        chart_->showChart(kind_, shownInputs());
         message_->setVisible(false);
         notes_->setText(chart_->chartSubtitle().replace(QLatin1Char('\n'), QStringLiteral(". ")) +
                         QStringLiteral(". ") + chart_->footnote());
@@ -131,12 +170,12 @@ void ChartPanel::exportTo(const QString& path) const {
     size.width = std::max(chart_->width(), 1200);
     size.height = std::max(chart_->height() + 160, 760);
     size.scale = charts::chartFormatFor(path) == charts::ChartFormat::Png ? 2.0 : 1.0;
-    charts::exportChart(kind_, inputs_, chart_->theme(), path, size);
+    charts::exportChart(kind_, shownInputs(), chart_->theme(), path, size); // a draft included
 }
 
 void ChartPanel::exportWithDialog() {
     const QString suggested = QString::fromLatin1(charts::chartKindKey(kind_).data()) +
-                              QLatin1Char('-') + QString::fromStdString(inputs_.edition_id) +
+                              QLatin1Char('-') + QString::fromStdString(shownInputs().edition_id) +
                               QStringLiteral(".png");
     const QString path = QFileDialog::getSaveFileName(
         this, QStringLiteral("Export chart"), suggested,

@@ -4,9 +4,13 @@
 // the table's selection is ringed on the chart.
 #pragma once
 
+#include "analysis/ChipSpec.h"
+#include "analysis/Edition.h"
 #include "app/charts/ChartKind.h"
 
 #include <QWidget>
+#include <optional>
+#include <vector>
 
 class QCheckBox;
 class QComboBox;
@@ -28,6 +32,14 @@ public:
     // The store's chips, editions and results; redraws.
     void setInputs(charts::ChartInputs inputs);
     void setEdition(const QString& id);
+    // The scenario editor's unsaved draft, drawn as the edition (with `chips`: the stored ones
+    // and the draft's hypothetical ones), as the table shows it, until clearDraft or setEdition.
+    void showDraft(const analysis::Edition& draft, std::vector<analysis::ChipSpec> chips);
+    void clearDraft();
+    // The id of the draft drawn; empty when none.
+    QString draftId() const;
+    // What the chart is drawn from now: the inputs, or the draft in them.
+    charts::ChartInputs shownInputs() const;
     void setKind(charts::ChartKind kind);
     charts::ChartKind kind() const { return kind_; }
     void selectChip(const QString& name);
@@ -53,6 +65,8 @@ private:
     void redraw();
 
     charts::ChartInputs inputs_;
+    std::optional<analysis::Edition> draft_;
+    std::vector<analysis::ChipSpec> draftChips_;
     charts::ChartKind kind_ = charts::ChartKind::TppPd;
     QString selected_;
     QComboBox* kindCombo_ = nullptr;

@@ -23,6 +23,8 @@ HistoryDialog::HistoryDialog(const QString& storePath, QWidget* parent)
       proxy_(new QSortFilterProxyModel(this)) {
     setObjectName(QStringLiteral("historyDialog"));
     setWindowTitle(QStringLiteral("History of the store's chips"));
+    // The field in the analyst's words; the key stays in the tooltip and goes into exports.
+    model_->setFieldLabels(true);
     proxy_->setSourceModel(model_);
     proxy_->setFilterKeyColumn(HistoryTableModel::ChipColumn);
 
@@ -52,8 +54,20 @@ HistoryDialog::HistoryDialog(const QString& storePath, QWidget* parent)
     layout->addWidget(table_, 1);
 
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close, this);
-    QAction* exportAction =
-        addExportToContextMenu(table_, QStringLiteral("history"), QStringLiteral("History"));
+    // Not addExportToContextMenu's "as shown": the file keeps the stored keys in Field, as
+    // `crossroads export --table history` writes it (DESIGN.md), filtered as shown.
+    auto* exportAction = new QAction(QStringLiteral("Export table…"), table_);
+    exportAction->setObjectName(QStringLiteral("exportTableAction"));
+    exportAction->setToolTip(QStringLiteral("Save the changes shown as CSV or XLSX (fields as "
+                                            "stored keys, as crossroads export writes them)"));
+    connect(exportAction, &QAction::triggered, this, [this] {
+        const bool labels = model_->fieldLabels();
+        model_->setFieldLabels(false);
+        exportTableWithDialog(this, *proxy_, QStringLiteral("history"), QStringLiteral("History"));
+        model_->setFieldLabels(labels);
+    });
+    table_->setContextMenuPolicy(Qt::ActionsContextMenu);
+    table_->addAction(exportAction);
     QPushButton* exportButton =
         buttons->addButton(QStringLiteral("Export table…"), QDialogButtonBox::ActionRole);
     exportButton->setObjectName(QStringLiteral("historyExportButton"));
@@ -70,6 +84,11 @@ HistoryDialog::HistoryDialog(const QString& storePath, QWidget* parent)
         Q_EMIT chipActivated(index.data(HistoryTableModel::ChipNameRole).toString());
     });
     resize(1100, 560);
+    reload();
+}
+
+void HistoryDialog::setStorePath(const QString& storePath) {
+    storePath_ = storePath;
     reload();
 }
 
@@ -96,6 +115,14 @@ void HistoryDialog::reload() {
     for (int c = 0; c < HistoryTableModel::ViaColumn; ++c)
         table_->horizontalHeader()->resizeSection(
             c, std::min(table_->horizontalHeader()->sectionSize(c), 260));
+}
+
+bool HistoryDialog::exportTo(const QString& path) {
+    const bool labels = model_->fieldLabels();
+    model_->setFieldLabels(false);
+    const bool written = exportTableTo(this, *proxy_, path, QStringLiteral("History"));
+    model_->setFieldLabels(labels);
+    return written;
 }
 
 bool HistoryDialog::setChipFilter(const QString& chip) {

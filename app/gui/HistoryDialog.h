@@ -1,6 +1,8 @@
 // View > History: the store's audit trail (every change to a chip: when, the field, old and new,
 // the source and what made it), newest last as the store keeps it, filtered to one chip or
-// not, exportable as CSV or XLSX. Double-clicking a row selects the chip in the workbench.
+// not, exportable as CSV or XLSX. Fields read in the analyst's words ("Sources", "Dense FP16
+// (TFLOPS)"), the stored key in the tooltip; the export keeps the stored keys. Double-clicking a
+// row selects the chip in the workbench.
 #pragma once
 
 #include <QDialog>
@@ -22,11 +24,17 @@ public:
     // Reads the store at `storePath` through a connection of its own, on each reload.
     explicit HistoryDialog(const QString& storePath, QWidget* parent = nullptr);
 
+    // Reads another store from now on (File > Open store…) and reloads.
+    void setStorePath(const QString& storePath);
+
     HistoryTableModel* model() const { return model_; }
     // The rows shown (the chip filter applied), for the view and the export.
     QSortFilterProxyModel* shownModel() const { return proxy_; }
     QTableView* view() const { return table_; }
     QComboBox* chipFilter() const { return chip_; }
+    // Writes the rows shown to `path` (CSV or XLSX) with the stored field keys, as the Export
+    // button does (what `crossroads export --table history` writes); false after a message.
+    bool exportTo(const QString& path);
     // Empty: every chip. false when no entry names the chip (the filter is left as it was).
     bool setChipFilter(const QString& chip);
 

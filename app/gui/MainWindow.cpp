@@ -27,7 +27,10 @@
 #include <QComboBox>
 #include <QCoreApplication>
 #include <QDialog>
+#include <QDir>
 #include <QDockWidget>
+#include <QFileDialog>
+#include <QFileInfo>
 #include <QGuiApplication>
 #include <QHeaderView>
 #include <QIcon>
@@ -40,6 +43,7 @@
 #include <QScreen>
 #include <QScrollBar>
 #include <QSettings>
+#include <QSignalBlocker>
 #include <QSize>
 #include <QSplitter>
 #include <QStatusBar>
@@ -98,10 +102,10 @@ constexpr QSize kDefaultWindowSize(1560, 940);
 } // namespace
 
 MainWindow::MainWindow(data::Store& store, QWidget* parent)
-    : QMainWindow(parent), storePath_(store.path()), defaultEditionId_(store.defaultEditionId()),
-      chipModel_(new ChipTableModel(this)), proxyModel_(new ChipFilterProxyModel(this)),
-      editionModel_(new EditionListModel(this)) {
-    setWindowTitle(QStringLiteral("Crossroads"));
+    : QMainWindow(parent), store_(&store), storePath_(store.path()),
+      defaultEditionId_(store.defaultEditionId()), chipModel_(new ChipTableModel(this)),
+      proxyModel_(new ChipFilterProxyModel(this)), editionModel_(new EditionListModel(this)) {
+    updateTitle();
     setWindowIcon(QIcon(QStringLiteral(":/icons/crossroads.svg")));
     setObjectName(QStringLiteral("workbench"));
 
@@ -120,7 +124,7 @@ MainWindow::MainWindow(data::Store& store, QWidget* parent)
     // chart, hidden until asked for. It classifies the device under the window's edition; a
     // saved result joins the chart's benchmark history.
     {
-        auto* bench = new BenchPanel(store, this);
+        auto* bench = bench_ = new BenchPanel(store, this);
         bench->setChips(storedChips_); // a scenario's hypothetical chips are no device
         auto* benchDock = new QDockWidget(QStringLiteral("Benchmark"), this);
         benchDock->setObjectName(QStringLiteral("benchDock"));
@@ -135,12 +139,12 @@ MainWindow::MainWindow(data::Store& store, QWidget* parent)
         };
         followEdition(editionCombo_->currentIndex());
         connect(editionCombo_, &QComboBox::currentIndexChanged, bench, followEdition);
-        connect(bench, &BenchPanel::resultSaved, this, [this, &store] {
+        connect(bench, &BenchPanel::resultSaved, this, [this] {
             charts::ChartInputs inputs;
             inputs.chips = storedChips_;
             inputs.editions = editionModel_->editions();
             inputs.edition_id = currentEditionId().toStdString();
-            inputs.bench_runs = charts::benchRunsFromRecords(store.benchmarkResults());
+            inputs.bench_runs = charts::benchRunsFromRecords(store_->benchmarkResults());
             chartPanel_->setInputs(std::move(inputs));
         });
         auto* tools = new QMenu(QStringLiteral("&Tools"), this);
@@ -161,6 +165,7 @@ MainWindow::MainWindow(data::Store& store, QWidget* parent)
     connect(proxyModel_, &QAbstractItemModel::layoutChanged, this, &MainWindow::updateStatus);
 
     restoreSettings();
+    rememberStore(storePath_);
 }
 
 MainWindow::~MainWindow() = default;
@@ -363,6 +368,18 @@ void MainWindow::buildMenus() {
         exportTableWithDialog(this, figures, QStringLiteral("chips"), QStringLiteral("Chips"));
     });
     QAction* exportChart = file->addAction(QStringLiteral("Export &chart…"));
+    // Open store… and Recent stores head the menu (Import chips… goes in below them).
+    QAction* openStore = new QAction(QStringLiteral("&Open store…"), this);
+    openStore->setObjectName(QStringLiteral("openStoreAction"));
+    openStore->setShortcut(QKeySequence::Open);
+    openStore->setToolTip(QStringLiteral("Switch the window to another Crossroads store"));
+    connect(openStore, &QAction::triggered, this, &MainWindow::openStoreWithDialog);
+    recentMenu_ = new QMenu(QStringLiteral("&Recent stores"), this);
+    recentMenu_->setObjectName(QStringLiteral("recentStoresMenu"));
+    connect(recentMenu_, &QMenu::aboutToShow, this, &MainWindow::fillRecentMenu);
+    file->insertAction(file->actions().value(0), openStore);
+    file->insertMenu(file->actions().value(1), recentMenu_);
+    file->insertSeparator(file->actions().value(2));
     exportChart->setObjectName(QStringLiteral("exportChartAction"));
     exportChart->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+E")));
     connect(exportChart, &QAction::triggered, chartPanel_, &ChartPanel::exportWithDialog);
@@ -418,14 +435,19 @@ void MainWindow::buildMenus() {
             if (auto* history = findChild<HistoryDialog*>())
                 history->reload();
             applyEdition(editionCombo_->currentIndex());
+            // An open scenario editor takes the chips too; its draft (re-announced) keeps the
+            // table and the chart.
+            if (scenarioEditor_)
+                scenarioEditor_->setStoredChips(storedChips_);
             if (!select.isEmpty())
                 selectChip(select);
         };
         QAction* import = new QAction(QStringLiteral("&Import chips…"), this);
         import->setObjectName(QStringLiteral("importAction"));
         import->setShortcut(QKeySequence(QStringLiteral("Ctrl+I")));
-        file->insertAction(file->actions().value(0), import);
-        file->insertSeparator(file->actions().value(1));
+        // After Open store…, Recent stores and their separator.
+        file->insertAction(file->actions().value(3), import);
+        file->insertSeparator(file->actions().value(4));
         connect(import, &QAction::triggered, this, [this, reloadChips] {
             auto* dialog = new ImportDialog(storePath_, this);
             dialog->setAttribute(Qt::WA_DeleteOnClose);
@@ -917,10 +939,230 @@ void MainWindow::reloadEditions(const QString& select) {
 
 void MainWindow::showScenarioDraft(const analysis::Edition& draft) {
     const QString selected = selectedChipName();
-    chipModel_->setChipsAndEdition(analysis::chipsWithHypothetical(storedChips_, draft), draft);
+    auto chips = analysis::chipsWithHypothetical(storedChips_, draft);
+    // The chart follows the draft as the table does.
+    if (chartPanel_)
+        chartPanel_->showDraft(draft, chips);
+    chipModel_->setChipsAndEdition(std::move(chips), draft);
     ensureSelection(selected);
     updateStatus();
     updateDetail();
+}
+
+// ---- stores -----------------------------------------------------------------------------------
+
+namespace {
+
+const QString kRecentKey = QStringLiteral("workbench/recentStores");
+
+// One spelling per file, so that a store opened twice is listed once.
+QString storeKey(const QString& path) {
+    const QFileInfo info(path);
+    const QString canonical = info.canonicalFilePath();
+    return canonical.isEmpty() ? info.absoluteFilePath() : canonical;
+}
+
+} // namespace
+
+QStringList MainWindow::recentStores() {
+    QStringList list = workbenchSettings()->value(kRecentKey).toStringList();
+    list.removeAll(QString());
+    while (list.size() > kMaxRecentStores)
+        list.removeLast();
+    return list;
+}
+
+void MainWindow::rememberStore(const QString& path) {
+    const QString key = storeKey(path);
+    QStringList list = recentStores();
+    list.removeIf([&](const QString& p) { return storeKey(p) == key; });
+    list.prepend(key);
+    while (list.size() > kMaxRecentStores)
+        list.removeLast();
+    workbenchSettings()->setValue(kRecentKey, list);
+}
+
+void MainWindow::fillRecentMenu() {
+    recentMenu_->clear();
+    const QStringList list = recentStores();
+    const QString current = storeKey(storePath_);
+    int number = 1;
+    for (const QString& path : list) {
+        const bool present = QFileInfo(path).isFile();
+        QString text = QStringLiteral("&%1 %2").arg(number++).arg(QFileInfo(path).fileName());
+        if (!present)
+            text += QStringLiteral(" (missing)");
+        QAction* a = recentMenu_->addAction(text);
+        a->setData(path);
+        a->setToolTip(present ? path : QStringLiteral("%1 is no longer there").arg(path));
+        a->setStatusTip(a->toolTip());
+        a->setEnabled(present);
+        a->setCheckable(true);
+        a->setChecked(storeKey(path) == current);
+        connect(a, &QAction::triggered, this, [this, path] {
+            if (!QFileInfo(path).isFile()) {
+                // Gone since the menu opened: say so and drop it.
+                QStringList kept = recentStores();
+                kept.removeAll(path);
+                workbenchSettings()->setValue(kRecentKey, kept);
+                refuseStore(path,
+                            QStringLiteral("the file is no longer there; it is dropped from "
+                                           "the recent stores"),
+                            true);
+                return;
+            }
+            openStore(path);
+        });
+    }
+    recentMenu_->setToolTipsVisible(true);
+    if (list.isEmpty())
+        recentMenu_->addAction(QStringLiteral("No recent stores"))->setEnabled(false);
+    recentMenu_->addSeparator();
+    QAction* dropMissing = recentMenu_->addAction(QStringLiteral("Remove &missing stores"));
+    dropMissing->setObjectName(QStringLiteral("dropMissingStoresAction"));
+    dropMissing->setEnabled(std::any_of(list.begin(), list.end(),
+                                        [](const QString& p) { return !QFileInfo(p).isFile(); }));
+    connect(dropMissing, &QAction::triggered, this, [] {
+        QStringList kept = recentStores();
+        kept.removeIf([](const QString& p) { return !QFileInfo(p).isFile(); });
+        workbenchSettings()->setValue(kRecentKey, kept);
+    });
+}
+
+void MainWindow::openStoreWithDialog() {
+    auto settings = workbenchSettings();
+    const QString folder =
+        settings
+            ->value(QStringLiteral("workbench/storeFolder"), QFileInfo(storePath_).absolutePath())
+            .toString();
+    const QString path = QFileDialog::getOpenFileName(
+        this, QStringLiteral("Open store"), folder,
+        QStringLiteral("Crossroads stores (*.sqlite *.db);;All files (*)"));
+    if (path.isEmpty())
+        return;
+    settings->setValue(QStringLiteral("workbench/storeFolder"), QFileInfo(path).absolutePath());
+    openStore(path);
+}
+
+void MainWindow::refuseStore(const QString& path, const QString& why, bool tellUser) {
+    storeError_ = why;
+    statusBar()->showMessage(QStringLiteral("Not opened %1: %2").arg(path, why), 10000);
+    if (tellUser)
+        QMessageBox::critical(
+            this, QStringLiteral("Open store"),
+            QStringLiteral("Cannot open the store %1:\n%2\n\nThe window stays "
+                           "on %3.")
+                .arg(QDir::toNativeSeparators(path), why, QDir::toNativeSeparators(storePath_)));
+}
+
+void MainWindow::updateTitle() {
+    setWindowFilePath(storePath_);
+    setWindowTitle(QStringLiteral("%1 — Crossroads").arg(QFileInfo(storePath_).fileName()));
+}
+
+bool MainWindow::openStore(const QString& path, bool tellUser) {
+    storeError_.clear();
+    // Work in progress belongs to the store it started on.
+    QString busy;
+    if (scenarioEditor_)
+        busy = QStringLiteral("close the scenario editor first (its draft belongs to this store)");
+    else if (findChild<ImportDialog*>())
+        busy = QStringLiteral("close the import dialog first");
+    else if (findChild<ChipEditorDialog*>())
+        busy = QStringLiteral("close the chip editor first");
+    else if (bench_ && bench_->isRunning())
+        busy = QStringLiteral("a benchmark is running: wait for it or cancel it first (its "
+                              "result goes to this store)");
+    if (!busy.isEmpty()) {
+        refuseStore(path, busy, tellUser);
+        return false;
+    }
+    if (!QFileInfo(path).isFile()) {
+        // data::Store would make a new store there: Open is for stores that exist.
+        refuseStore(path, QStringLiteral("no such file"), tellUser);
+        return false;
+    }
+    // Everything is read before anything in the window changes, so a store that fails half
+    // way (a malformed edition, say) leaves the window as it was.
+    std::unique_ptr<data::Store> next;
+    std::vector<analysis::Edition> editions;
+    std::vector<analysis::ChipSpec> chips;
+    std::vector<data::BibliographyEntry> bibliography;
+    std::vector<data::Store::BenchmarkRecord> results;
+    QString defaultId;
+    try {
+        next = std::make_unique<data::Store>(path);
+        editions = next->editions();
+        chips = next->chips();
+        bibliography = next->bibliography();
+        results = next->benchmarkResults();
+        defaultId = next->defaultEditionId();
+    } catch (const std::exception& e) {
+        refuseStore(path, QString::fromUtf8(e.what()), tellUser);
+        return false;
+    }
+
+    const QString keepEdition = currentEditionId();
+    const QString keepChip = selectedChipName();
+    std::unique_ptr<data::Store> previous = std::move(ownedStore_);
+    ownedStore_ = std::move(next);
+    store_ = ownedStore_.get();
+    storePath_ = store_->path();
+    if (bench_)
+        bench_->setStore(*store_); // not running: checked above
+    defaultEditionId_ = defaultId;
+    bibliography_ = std::move(bibliography);
+    storedChips_ = std::move(chips);
+    {
+        const QSignalBlocker block(editionCombo_); // applied once, below
+        editionModel_->setEditions(std::move(editions));
+    }
+    editionCombo_->setEnabled(editionModel_->rowCount() > 0);
+    editionCombo_->view()->setMinimumWidth(editionCombo_->view()->sizeHintForColumn(0) + 24);
+    charts::ChartInputs inputs;
+    inputs.chips = storedChips_;
+    inputs.editions = editionModel_->editions();
+    inputs.edition_id = defaultEditionId_.toStdString();
+    inputs.bench_runs = charts::benchRunsFromRecords(results);
+    chartPanel_->setInputs(std::move(inputs));
+    if (bench_)
+        bench_->setChips(storedChips_);
+    if (compareDialog_)
+        compareDialog_->setChips(storedChips_);
+    if (auto* history = findChild<HistoryDialog*>())
+        history->setStorePath(storePath_);
+    storeLabel_->setText(QStringLiteral("Store: %1").arg(storePath_));
+    storeLabel_->setToolTip(storePath_);
+    updateTitle();
+
+    int row = editionModel_->rowOfEdition(keepEdition);
+    if (row < 0)
+        row = editionModel_->rowOfEdition(defaultEditionId_);
+    if (row < 0)
+        row = editionModel_->rowCount() - 1;
+    {
+        const QSignalBlocker block(editionCombo_);
+        editionCombo_->setCurrentIndex(row);
+    }
+    if (row >= 0) {
+        applyEdition(row);
+        if (auto* edition = editionModel_->editionAt(row); edition && bench_)
+            bench_->setEdition(*edition);
+    } else {
+        chipModel_->setChips(storedChips_);
+        fitColumns();
+        updateStatus();
+        updateDetail();
+    }
+    ensureSelection(keepChip);
+    rememberStore(storePath_);
+    statusBar()->showMessage(QStringLiteral("Opened %1: %2 chips, %3 editions and scenarios")
+                                 .arg(storePath_)
+                                 .arg(storedChips_.size())
+                                 .arg(editionModel_->rowCount()),
+                             8000);
+    previous.reset(); // after the panel let go of it
+    return true;
 }
 
 } // namespace crossroads::gui

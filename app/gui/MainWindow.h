@@ -11,6 +11,8 @@
 #include <QMainWindow>
 #include <QPointer>
 #include <QString>
+#include <QStringList>
+#include <memory>
 #include <vector>
 
 class QAction;
@@ -30,6 +32,7 @@ class Store;
 
 namespace crossroads::gui {
 
+class BenchPanel;
 class ChartPanel;
 class CompareDialog;
 class ChipFilterProxyModel;
@@ -42,6 +45,8 @@ class MainWindow : public QMainWindow {
 
 public:
     // Reads the chips and editions once; throws what the store throws (data::StoreError).
+    // `store` outlives the window (or is left behind by openStore). The store joins the recent
+    // stores (File > Recent stores).
     explicit MainWindow(data::Store& store, QWidget* parent = nullptr);
     ~MainWindow() override;
 
@@ -59,6 +64,22 @@ public:
     QLineEdit* searchField() const { return search_; }
     ChartPanel* chartPanel() const { return chartPanel_; }
     QDockWidget* chartDock() const { return chartDock_; }
+
+    // File > Open store… and Recent stores: switches the window to the store at `path`, opened
+    // and checked by data::Store (not an SQLite file, corrupt, another program's database, a
+    // schema newer than this Crossroads: refused), and re-reads its chips, editions, scenarios
+    // and benchmark results; the title names it and it goes to the top of the recent stores.
+    // On failure the window stays on the store it had, the reason in storeError() and, with
+    // `tellUser`, in one message box. Refused while a scenario editor, an import or a chip
+    // editor is open or a benchmark runs (their work belongs to the current store).
+    bool openStore(const QString& path, bool tellUser = true);
+    QString storePath() const { return storePath_; }
+    QString storeError() const { return storeError_; }
+    // The recent stores, most recent first, at most kMaxRecentStores (QSettings
+    // "workbench/recentStores"; missing files included: the menu shows them disabled).
+    static constexpr int kMaxRecentStores = 8;
+    static QStringList recentStores();
+    QMenu* recentStoresMenu() const { return recentMenu_; }
 
     // The compare view (one per window), shown.
     CompareDialog* openCompare();
@@ -106,7 +127,17 @@ private:
     void restoreSettings();
     void fitToScreen();
     void saveSettings() const;
+    void rememberStore(const QString& path);
+    void fillRecentMenu();
+    void openStoreWithDialog();
+    void refuseStore(const QString& path, const QString& why, bool tellUser);
+    void updateTitle();
 
+    data::Store* store_ = nullptr;            // the open store: the constructor's or ownedStore_
+    std::unique_ptr<data::Store> ownedStore_; // a store opened by openStore
+    BenchPanel* bench_ = nullptr;
+    QMenu* recentMenu_ = nullptr;
+    QString storeError_;
     QString storePath_;
     std::vector<analysis::ChipSpec> storedChips_; // the table adds a scenario's hypothetical ones
     std::vector<data::BibliographyEntry> bibliography_;

@@ -243,13 +243,21 @@ bool ScenarioEditor::edit(const analysis::Scenario& scenario) {
                         .arg(toQString(scenario.name), draft_->problem()));
         return false;
     }
-    name_->setReadOnly(true);
-    name_->setToolTip(QStringLiteral("A saved scenario keeps its name: other scenarios may "
-                                     "extend it."));
+    name_->setReadOnly(false);
+    name_->setToolTip(QStringLiteral("Renaming it on Save moves the scenarios that extend it to "
+                                     "the new name"));
     setWindowTitle(QStringLiteral("Scenario %1[*]").arg(toQString(scenario.name)));
     criteria_->resizeColumnsToContents();
     chips_->resizeColumnsToContents();
     return true;
+}
+
+void ScenarioEditor::setStoredChips(std::vector<analysis::ChipSpec> chips) {
+    storedChips_ = std::move(chips);
+    std::vector<std::string> names;
+    for (const auto& c : storedChips_)
+        names.push_back(c.name);
+    draft_->setStoredChipNames(std::move(names)); // refreshes (changed)
 }
 
 void ScenarioEditor::fillBases() {
@@ -311,9 +319,26 @@ bool ScenarioEditor::save() {
         return false;
     }
     const analysis::Scenario scenario = draft_->scenario();
+    const QString editing = draft_->editing();
+    const bool renamed =
+        !editing.isEmpty() && editing.compare(toQString(scenario.name), Qt::CaseInsensitive) != 0;
     try {
         data::Store store(storePath_);
-        store.saveScenario(scenario, !draft_->editing().isEmpty());
+        if (renamed) {
+            // The new name first (refused when taken: nothing changed then), the scenarios that
+            // extended the old name moved to it, then the old name goes. A failure half way
+            // leaves both names, never a scenario without its base.
+            store.saveScenario(scenario, false);
+            for (const data::Store::ScenarioRecord& r : store.scenarios())
+                if (editing.compare(toQString(r.scenario.base), Qt::CaseInsensitive) == 0) {
+                    analysis::Scenario child = r.scenario;
+                    child.base = scenario.name;
+                    store.saveScenario(child, true);
+                }
+            store.removeScenario(editing);
+        } else {
+            store.saveScenario(scenario, !editing.isEmpty());
+        }
     } catch (const std::exception& e) {
         showProblem(QStringLiteral("Not saved: %1").arg(toQString(e.what())));
         return false;

@@ -39,6 +39,11 @@ public:
     // the status line) when it cannot be opened.
     bool startNew(const QString& baseId);
     bool edit(const analysis::Scenario& scenario);
+    // The store's chips read again (after an import or a chip edit in the window): the summary
+    // compares over them, a hypothetical chip may no longer take a stored name, and the draft
+    // is announced again (draftChanged) so the window's table and chart show the new figures.
+    void setStoredChips(std::vector<analysis::ChipSpec> chips);
+    const std::vector<analysis::ChipSpec>& storedChips() const { return storedChips_; }
 
     ScenarioDraft* draft() const { return draft_; }
     QLineEdit* nameField() const { return name_; }

@@ -6,7 +6,9 @@
 // CROSSROADS_SCREENSHOT_DIR=/dir saves pictures of the panel.
 #include "app/gui/BenchPanel.h"
 #include "app/gui/MainWindow.h"
+#include "app/gui/TableExportUi.h"
 #include "app/gui/models/BenchResultsModel.h"
+#include "app/gui/models/NumberSortProxyModel.h"
 #include "data/Store.h"
 #include "inference/engine/Engine.h"
 
@@ -15,6 +17,8 @@
 #include <QDir>
 #include <QDockWidget>
 #include <QElapsedTimer>
+#include <QFile>
+#include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
 #include <QProgressBar>
@@ -158,6 +162,105 @@ private Q_SLOTS:
                  qPrintable(panel.message()));
         QCOMPARE(store_->benchmarkResults().size(), before);
         QVERIFY(!panel.isRunning() && panel.runButton()->isEnabled());
+    }
+
+    void cancelledWhileLoadingMeasuresNothing() {
+        BenchPanel panel(*store_);
+        QVERIFY(panel.setModelSpec(kTiny));
+        panel.setBackend(QStringLiteral("cpu"));
+        panel.setTokens(4, 2000, 3);
+        const auto before = store_->benchmarkResults().size();
+        QSignalSpy finished(&panel, &BenchPanel::finished);
+        QVERIFY(panel.start());
+        // The weights are still being made: Cancel is there, and says what it will do.
+        QVERIFY(panel.isLoading());
+        QVERIFY(panel.cancelButton()->isEnabled());
+        QVERIFY2(
+            panel.cancelButton()->toolTip().contains(QStringLiteral("once the model is loaded")),
+            qPrintable(panel.cancelButton()->toolTip()));
+        panel.cancel();
+        QVERIFY2(panel.message().contains(QStringLiteral("once the model is loaded")),
+                 qPrintable(panel.message()));
+        QVERIFY(!panel.cancelButton()->isEnabled()); // asked once
+        QStringList stages;
+        connect(panel.progressBar(), &QProgressBar::valueChanged, &panel,
+                [&] { stages << panel.progressBar()->format(); });
+        QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty(), kRunTimeoutMs);
+        QCOMPARE(finished.first().first().toBool(), false);
+        QVERIFY2(panel.message().startsWith(QStringLiteral("Cancelled")),
+                 qPrintable(panel.message()));
+        // It stopped before any step: no decode was ever reported.
+        for (const QString& stage : stages)
+            QVERIFY2(!stage.startsWith(QStringLiteral("decode")), qPrintable(stage));
+        QCOMPARE(store_->benchmarkResults().size(), before);
+        QVERIFY(!panel.isRunning() && panel.runButton()->isEnabled());
+        QVERIFY(!panel.cancelButton()->isEnabled());
+    }
+
+    void resultsSortByHeaderAndExportAsShown() {
+        // Two more results, decode 9.5 and 1,000 tok/s: by text "1,000" would come first.
+        QTemporaryDir dir;
+        data::Store store(dir.filePath(QStringLiteral("sort.sqlite")));
+        const auto save = [&](const char* device, double decode) {
+            return store.saveBenchmarkResult(QString::fromLatin1(device), QStringLiteral("cpu"),
+                                             kTiny, QStringLiteral("bf16"),
+                                             R"({"phases": [{"phase": "decode", "tokens_per_s": )" +
+                                                 std::to_string(decode) + "}]}");
+        };
+        const qint64 slow = save("Slow device", 9.5);
+        const qint64 fast = save("Fast device", 1000);
+        const qint64 middle = save("Middle device", 250);
+        BenchPanel panel(store);
+        panel.resize(1400, 420);
+        panel.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        QTableView* view = panel.resultsView();
+        QCOMPARE(view->model(), panel.sortedResults());
+        QVERIFY(view->isSortingEnabled());
+        const auto shownIds = [&] {
+            QList<qint64> out;
+            for (int r = 0; r < view->model()->rowCount(); ++r)
+                out << view->model()
+                           ->index(r, 0)
+                           .data(gui::BenchResultsModel::RecordIdRole)
+                           .toLongLong();
+            return out;
+        };
+        QCOMPARE(shownIds(), (QList<qint64>{middle, fast, slow})); // newest first
+        auto* title = panel.findChild<QLabel*>(QStringLiteral("benchResultsTitle"));
+        QVERIFY(title->text().contains(QStringLiteral("newest first")));
+        // A click on the Decode header sorts by value.
+        QHeaderView* header = view->horizontalHeader();
+        const int decode = gui::BenchResultsModel::DecodeColumn;
+        view->scrollTo(view->model()->index(0, decode));
+        const QPoint at(header->sectionViewportPosition(decode) + header->sectionSize(decode) / 2,
+                        header->height() / 2);
+        QTest::mouseClick(header->viewport(), Qt::LeftButton, {}, at);
+        QCOMPARE(header->sortIndicatorSection(), decode);
+        const QList<qint64> byDecode = shownIds();
+        QVERIFY(byDecode == (QList<qint64>{slow, middle, fast}) ||
+                byDecode == (QList<qint64>{fast, middle, slow}));
+        QVERIFY(!title->text().contains(QStringLiteral("newest first")));
+        QVERIFY(title->text().contains(QStringLiteral("by Decode")));
+        view->sortByColumn(decode, Qt::AscendingOrder);
+        QCOMPARE(shownIds(), (QList<qint64>{slow, middle, fast}));
+        // The selection is a shown row: the first one is the slow device's.
+        view->selectRow(0);
+        const QModelIndexList rows = view->selectionModel()->selectedRows();
+        QCOMPARE(rows.size(), 1);
+        QCOMPARE(rows.first().data(gui::BenchResultsModel::RecordIdRole).toLongLong(), slow);
+        QCOMPARE(panel.sortedResults()->mapToSource(rows.first()).row(), 2);
+        // The export writes the table as shown.
+        const QString csv = dir.filePath(QStringLiteral("results.csv"));
+        QVERIFY(gui::exportTableTo(&panel, *view->model(), csv, QStringLiteral("Results")));
+        QFile f(csv);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QString text = QString::fromUtf8(f.readAll());
+        const qsizetype s = text.indexOf(QStringLiteral("Slow device")),
+                        m = text.indexOf(QStringLiteral("Middle device")),
+                        l = text.indexOf(QStringLiteral("Fast device"));
+        QVERIFY(s > 0 && s < m && m < l);
+        screenshot(panel, "bench-panel-sorted.png");
     }
 
     void badFolderIsOneMessage() {

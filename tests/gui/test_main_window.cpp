@@ -53,7 +53,8 @@ private Q_SLOTS:
         MainWindow window(*store_);
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
-        QCOMPARE(window.windowTitle(), QStringLiteral("Crossroads"));
+        // The title names the store (File > Open store… switches it).
+        QCOMPARE(window.windowTitle(), QStringLiteral("gui.sqlite — Crossroads"));
         QVERIFY(!window.windowIcon().isNull());
         QCOMPARE(window.currentEditionId(), store_->defaultEditionId());
         QCOMPARE(window.tableView()->model()->rowCount(), static_cast<int>(store_->chips().size()));

@@ -3,6 +3,9 @@
 // say why, saving to the store, and the window's table following the draft as it is typed
 // (Edit > Undo included). CROSSROADS_SCREENSHOT_DIR=/dir saves pictures of the editor and the
 // window.
+#include "app/charts/ChartKind.h"
+#include "app/gui/ChartPanel.h"
+#include "app/gui/ChipEditorDialog.h"
 #include "app/gui/MainWindow.h"
 #include "app/gui/ScenarioEditor.h"
 #include "app/gui/models/ChipTableModel.h"
@@ -25,6 +28,7 @@
 #include <QUndoGroup>
 #include <QUndoStack>
 
+#include <algorithm>
 #include <memory>
 
 using namespace crossroads;
@@ -321,13 +325,76 @@ private Q_SLOTS:
         QCOMPARE(record->scenario.base, std::string("2026-01"));
         QCOMPARE(analysis::thresholdOverrideText(record->scenario.overrides.at(0)),
                  std::string("3A090.a.1:tpp >= 2000"));
-        // Opened again to change it: the same scenario, the name kept.
+        // Opened again to change it: the same scenario, its name editable (renaming).
         gui::ScenarioEditor again(store_->path(), store_->editions(), store_->chips());
         QVERIFY(again.edit(record->scenario));
-        QVERIFY(again.nameField()->isReadOnly());
+        QVERIFY(!again.nameField()->isReadOnly());
         QVERIFY(again.draft()->scenario() == record->scenario);
         QVERIFY(again.draft()->saveProblem().isEmpty());
         QVERIFY(store_->removeScenario(QStringLiteral("tpp-2000")));
+    }
+
+    void renamingASavedScenario() {
+        // "old-name" and a scenario extending it, "child-of-old"; "other" takes a name.
+        const auto make = [&](const char* name, const std::string& base) {
+            analysis::Scenario s;
+            s.name = name;
+            s.base = base;
+            store_->saveScenario(s);
+        };
+        make("old-name", "2026-01");
+        make("child-of-old", "old-name");
+        make("other", "2026-01");
+        const auto saved = store_->scenario(QStringLiteral("old-name"));
+        QVERIFY(saved);
+        gui::ScenarioEditor editor(store_->path(), store_->editions(), store_->chips());
+        editor.setConfirmDiscard(false);
+        QVERIFY(editor.edit(saved->scenario));
+        ScenarioDraft& draft = *editor.draft();
+        QCOMPARE(draft.editing(), QStringLiteral("old-name"));
+        // Validated as `crossroads scenario new` names are: an edition's id, a name taken
+        // (whatever its case), an empty or too long one are refused, saving is off.
+        const auto refused = [&](const QString& name, const QString& says) {
+            draft.startEditSession();
+            draft.setName(name);
+            QCOMPARE(draft.name(), name);
+            QVERIFY2(draft.saveProblem().contains(says, Qt::CaseInsensitive),
+                     qPrintable(name + QStringLiteral(": ") + draft.saveProblem()));
+            QVERIFY(!editor.saveButton()->isEnabled());
+        };
+        refused(QStringLiteral("2023-10"), QStringLiteral("id of an edition"));
+        refused(QStringLiteral("OTHER"), QStringLiteral("exists already"));
+        refused(QString(), QStringLiteral("name"));
+        refused(QString(81, QLatin1Char('x')), QStringLiteral("80"));
+        // Its own name in another case is no clash.
+        draft.startEditSession();
+        draft.setName(QStringLiteral("Old-Name"));
+        QCOMPARE(draft.saveProblem(), QString());
+        // Undoable: every name above is one step, back to the saved one.
+        while (draft.undoStack()->canUndo())
+            draft.undoStack()->undo();
+        QCOMPARE(draft.name(), QStringLiteral("old-name"));
+        QCOMPARE(editor.nameField()->text(), QStringLiteral("old-name"));
+        draft.undoStack()->redo();
+        QCOMPARE(draft.name(), QStringLiteral("2023-10"));
+        // A good name: saved under it, the old one gone, the child moved to it.
+        editor.nameField()->setFocus();
+        editor.nameField()->selectAll();
+        QTest::keyClicks(editor.nameField(), QStringLiteral("new-name"));
+        QCOMPARE(draft.name(), QStringLiteral("new-name"));
+        QVERIFY(editor.saveButton()->isEnabled());
+        QSignalSpy savedSpy(&editor, &gui::ScenarioEditor::saved);
+        QVERIFY2(editor.save(), qPrintable(editor.statusLabel()->text()));
+        QCOMPARE(savedSpy.size(), 1);
+        QCOMPARE(savedSpy.first().first().toString(), QStringLiteral("new-name"));
+        QVERIFY(!store_->scenario(QStringLiteral("old-name")));
+        QVERIFY(store_->scenario(QStringLiteral("new-name")));
+        const auto child = store_->scenario(QStringLiteral("child-of-old"));
+        QVERIFY(child);
+        QCOMPARE(child->scenario.base, std::string("new-name"));
+        QVERIFY(child->problem.empty());
+        for (const char* name : {"child-of-old", "new-name", "other"})
+            QVERIFY(store_->removeScenario(QString::fromLatin1(name)));
     }
 
     void cellEditsApplyAsTyped() {
@@ -382,10 +449,26 @@ private Q_SLOTS:
         QVERIFY(criteria->setData(cell, "2000"));
         QCOMPARE(window.chipModel()->edition()->scenario, true);
         QCOMPARE(resultOf(*window.chipModel(), h20)->controlled, std::optional<bool>(true));
+        // The chart follows the draft too: drawn under it, the draft among its editions.
+        QCOMPARE(window.chartPanel()->draftId(),
+                 QString::fromStdString(window.chipModel()->edition()->id));
+        {
+            const charts::ChartInputs shown = window.chartPanel()->shownInputs();
+            QCOMPARE(QString::fromStdString(shown.edition_id), window.chartPanel()->draftId());
+            const auto* drawn = analysis::findEdition(shown.editions, shown.edition_id);
+            QVERIFY(drawn && drawn->scenario);
+            QCOMPARE(drawn->clauses.size(), window.chipModel()->edition()->clauses.size());
+            QCOMPARE(drawn->base, window.chipModel()->edition()->base);
+        }
         // A hypothetical chip appears in the table.
         editor->addChip();
         QCOMPARE(window.chipModel()->rowCount(), stored + 1);
         QVERIFY(window.chipModel()->rowOfChip(QStringLiteral("Hypothetical 1")) >= 0);
+        {
+            const auto chips = window.chartPanel()->shownInputs().chips;
+            QVERIFY(std::any_of(chips.begin(), chips.end(),
+                                [](const auto& c) { return c.name == "Hypothetical 1"; }));
+        }
         // Edit > Undo in the window undoes the editor's last step.
         QAction* undo = window.findChild<QAction*>(QStringLiteral("undoAction"));
         QVERIFY(undo && undo->isEnabled());
@@ -432,11 +515,69 @@ private Q_SLOTS:
         QCOMPARE(resultOf(*window.chipModel(), h20)->controlled, std::optional<bool>(false));
         again->reject();
         QCOMPARE(resultOf(*window.chipModel(), h20)->controlled, std::optional<bool>(true));
+        QCOMPARE(window.chartPanel()->draftId(), QString()); // the chart leaves the draft too
+        QCOMPARE(window.chartPanel()->shownInputs().edition_id, std::string("tpp-2000"));
 
         QVERIFY(window.deleteScenario(QStringLiteral("tpp-2000"), false));
         QCOMPARE(window.editionModel()->rowOfEdition(QStringLiteral("tpp-2000")), -1);
         QCOMPARE(window.currentEditionId(), QStringLiteral("2026-01"));
         QVERIFY(!store_->scenario(QStringLiteral("tpp-2000")));
+    }
+
+    void openEditorTakesChipsReadAgain() {
+        gui::MainWindow window(*store_);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        gui::ScenarioEditor* editor = window.openScenarioEditor();
+        QVERIFY(editor);
+        editor->setConfirmDiscard(false);
+        editor->draft()->startEditSession();
+        QVERIFY(editor->draft()->criteria()->setData(
+            thresholdCell(*editor->draft(), a1Tpp(*editor->draft())), "2000"));
+        const QString h100 = QStringLiteral("H100 SXM5 80GB");
+        const auto storedTpp = [&] {
+            for (const auto& c : editor->storedChips())
+                if (c.name == h100.toStdString())
+                    return c.dense_tops[analysis::Precision::Fp8].value_or(0);
+            return 0.0;
+        };
+        const double before = storedTpp();
+        QVERIFY(before > 0);
+        // Edit > Edit chip… in the window while the editor is open.
+        QVERIFY(window.selectChip(h100));
+        window.findChild<QAction*>(QStringLiteral("editChipAction"))->trigger();
+        auto* chipEditor = window.findChild<gui::ChipEditorDialog*>();
+        QVERIFY(chipEditor);
+        chipEditor->setFieldText("fp8", QString::number(2 * before));
+        chipEditor->sourceEditor("fp8")->setText(QStringLiteral("what-if"));
+        QVERIFY2(chipEditor->save(), qPrintable(chipEditor->error()));
+        // The editor has the new figure; the table and the chart are still on the draft.
+        QCOMPARE(storedTpp(), 2 * before);
+        QCOMPARE(window.chipModel()->edition()->scenario, true);
+        QVERIFY(!window.chartPanel()->draftId().isEmpty());
+        const auto chips = window.chartPanel()->shownInputs().chips;
+        const auto drawn = std::find_if(chips.begin(), chips.end(), [&](const auto& c) {
+            return c.name == h100.toStdString();
+        });
+        QVERIFY(drawn != chips.end());
+        QCOMPARE(drawn->dense_tops[analysis::Precision::Fp8].value_or(0), 2 * before);
+        // A hypothetical chip may not take the name of a chip imported since.
+        editor->draft()->startEditSession();
+        editor->draft()->setName(QStringLiteral("chips-again"));
+        editor->addChip();
+        QCOMPARE(editor->draft()->saveProblem(), QString());
+        const QString hypothetical = QStringLiteral("Hypothetical 1");
+        analysis::ChipSpec imported;
+        imported.name = hypothetical.toStdString();
+        imported.vendor = "Acme";
+        imported.memory_bandwidth_gb_per_s = 100;
+        store_->upsertChips({imported});
+        editor->setStoredChips(store_->chips());
+        QVERIFY2(editor->draft()->saveProblem().contains(hypothetical),
+                 qPrintable(editor->draft()->saveProblem()));
+        QVERIFY(!editor->saveButton()->isEnabled());
+        editor->reject();
+        QVERIFY(store_->removeChip(hypothetical));
     }
 };
 

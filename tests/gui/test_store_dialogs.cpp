@@ -11,6 +11,7 @@
 #include "app/gui/MainWindow.h"
 #include "app/gui/TableExportUi.h"
 #include "app/gui/models/ChipTableModel.h"
+#include "app/gui/models/DisplayText.h"
 #include "app/gui/models/HistoryTableModel.h"
 #include "app/gui/models/ImportDiffModel.h"
 #include "data/ChipFiles.h"
@@ -256,8 +257,16 @@ private Q_SLOTS:
             const auto cell = [&](int c) { return shown.index(r, c).data().toString(); };
             QCOMPARE(cell(gui::HistoryTableModel::ChipColumn), QStringLiteral("H20 (China)"));
             QCOMPARE(cell(gui::HistoryTableModel::ViaColumn), QStringLiteral("editor"));
-            if (cell(gui::HistoryTableModel::FieldColumn) == QLatin1String("tdp_w")) {
+            const QModelIndex field = shown.index(r, gui::HistoryTableModel::FieldColumn);
+            QCOMPARE(
+                cell(gui::HistoryTableModel::FieldColumn),
+                gui::HistoryTableModel::fieldLabel(
+                    field.data(gui::HistoryTableModel::FieldKeyRole).toString().toStdString()));
+            if (field.data(gui::HistoryTableModel::FieldKeyRole).toString() ==
+                QLatin1String("tdp_w")) {
                 found = true;
+                QCOMPARE(cell(gui::HistoryTableModel::FieldColumn), gui::figureLabel("tdp_w"));
+                QVERIFY(field.data(Qt::ToolTipRole).toString().contains(QLatin1String("tdp_w")));
                 QCOMPARE(cell(gui::HistoryTableModel::NewColumn), QStringLiteral("410"));
                 QCOMPARE(cell(gui::HistoryTableModel::SourceColumn),
                          QStringLiteral("NVIDIA H20 datasheet, 2024"));
@@ -271,10 +280,26 @@ private Q_SLOTS:
         // The table shown exports as it is filtered.
         history.setChipFilter(QStringLiteral("H20 (China)"));
         const QString csv = dir_.filePath(QStringLiteral("history.csv"));
-        QVERIFY(gui::exportTableTo(&history, shown, csv, QStringLiteral("History")));
+        QVERIFY(history.exportTo(csv));
         QFile f(csv);
         QVERIFY(f.open(QIODevice::ReadOnly));
-        QCOMPARE(data::parseCsv(f.readAll().toStdString()).size(), size_t(3));
+        const auto records = data::parseCsv(f.readAll().toStdString());
+        QCOMPARE(records.size(), size_t(3));
+        // The file keeps the stored keys, as `crossroads export --table history` writes them,
+        // and the view its words afterwards.
+        QStringList fields;
+        for (std::size_t r = 1; r < records.size(); ++r)
+            fields << QString::fromStdString(records[r].fields.at(2));
+        fields.sort();
+        QCOMPARE(fields, (QStringList{"datacenter", "tdp_w"}));
+        QCOMPARE(
+            shown.index(0, gui::HistoryTableModel::FieldColumn).data().toString(),
+            gui::HistoryTableModel::fieldLabel(shown.index(0, gui::HistoryTableModel::FieldColumn)
+                                                   .data(gui::HistoryTableModel::FieldKeyRole)
+                                                   .toString()
+                                                   .toStdString()));
+        QVERIFY(shown.index(0, gui::HistoryTableModel::FieldColumn).data().toString() !=
+                QString::fromStdString(records[1].fields.at(2)));
         history.show();
         screenshot(history, "history-dialog.png");
     }
@@ -317,7 +342,7 @@ private Q_SLOTS:
                 ->index(dialog->shownModel()->rowCount() - 1, gui::HistoryTableModel::FieldColumn)
                 .data()
                 .toString(),
-            QStringLiteral("fp8"));
+            QStringLiteral("Dense FP8 (TFLOPS)"));
 
         // File > Import… adds a chip to the table (and to the open history).
         const int rows = window.chipModel()->rowCount();

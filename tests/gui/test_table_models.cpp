@@ -5,12 +5,15 @@
 // chip and figure by figure). Numbers come at NumberRole for export.
 #include "app/gui/models/BenchResultsModel.h"
 #include "app/gui/models/ChipFiguresModel.h"
+#include "app/gui/models/DisplayText.h"
 #include "app/gui/models/HistoryTableModel.h"
 #include "app/gui/models/ImportDiffModel.h"
+#include "app/gui/models/NumberSortProxyModel.h"
 #include "app/gui/models/TableRoles.h"
 #include "data/Store.h"
 
 #include <QAbstractItemModelTester>
+#include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -112,8 +115,42 @@ private Q_SLOTS:
                     .data(Qt::ToolTipRole)
                     .toString()
                     .contains(QStringLiteral("Cleared")));
+        // By default (the CLI's export) the field is the stored key, its words in the tooltip.
+        QCOMPARE(model.index(0, HistoryTableModel::FieldColumn).data().toString(),
+                 QStringLiteral("tdp_w"));
+        QCOMPARE(model.index(1, HistoryTableModel::FieldColumn).data().toString(),
+                 QStringLiteral("*"));
         QCOMPARE(model.index(1, HistoryTableModel::FieldColumn).data(Qt::ToolTipRole).toString(),
-                 QStringLiteral("The chip itself"));
+                 QStringLiteral("Chip"));
+        // The history view's words; the key stays at FieldKeyRole and in the tooltip.
+        QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+        model.setFieldLabels(true);
+        QCOMPARE(changed.size(), 1);
+        QCOMPARE(model.index(1, HistoryTableModel::FieldColumn).data().toString(),
+                 QStringLiteral("Chip"));
+        QCOMPARE(model.index(2, HistoryTableModel::FieldColumn).data().toString(),
+                 figureLabel("memory_bandwidth_gb_per_s"));
+        QVERIFY(model.index(2, HistoryTableModel::FieldColumn).data().toString() !=
+                QStringLiteral("memory_bandwidth_gb_per_s"));
+        QCOMPARE(model.index(2, HistoryTableModel::FieldColumn)
+                     .data(HistoryTableModel::FieldKeyRole)
+                     .toString(),
+                 QStringLiteral("memory_bandwidth_gb_per_s"));
+        QVERIFY(model.index(2, HistoryTableModel::FieldColumn)
+                    .data(Qt::ToolTipRole)
+                    .toString()
+                    .contains(QStringLiteral("memory_bandwidth_gb_per_s")));
+        QCOMPARE(HistoryTableModel::fieldLabel("sources"), QStringLiteral("Sources"));
+        QCOMPARE(HistoryTableModel::fieldLabel("alternatives"),
+                 QStringLiteral("Alternative source values"));
+        // A rate reads as the chip table and the detail pane label it.
+        QCOMPARE(HistoryTableModel::fieldLabel("fp16"), figureLabel("dense_tops.fp16"));
+        QCOMPARE(HistoryTableModel::fieldLabel("fp16"), QStringLiteral("Dense FP16 (TFLOPS)"));
+        QCOMPARE(HistoryTableModel::fieldLabel("int8"), QStringLiteral("Dense INT8 (TOPS)"));
+        QCOMPARE(HistoryTableModel::fieldLabel("vendor"), QStringLiteral("Vendor"));
+        QCOMPARE(HistoryTableModel::fieldLabel("no_such_key"), QStringLiteral("no_such_key"));
+        model.setFieldLabels(true); // no change, no signal
+        QCOMPARE(changed.size(), 1);
         // Each chip once, whatever its case.
         QCOMPARE(model.chipNames(), (QStringList{"H20 (China)", "New chip"}));
         model.setEntries({});
@@ -176,6 +213,49 @@ private Q_SLOTS:
         QVERIFY(model.classificationAt(1) && model.classificationAt(1)->edition_id == "2022-10");
         model.setRecords({});
         QCOMPARE(model.rowCount(), 0);
+    }
+
+    void benchResultsSortByValue() {
+        BenchResultsModel model;
+        NumberSortProxyModel sorted;
+        sorted.setSourceModel(&model);
+        QAbstractItemModelTester tester(&sorted,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        const auto run = [](double decode) {
+            return R"({"phases": [{"phase": "decode", "tokens_per_s": )" + std::to_string(decode) +
+                   "}]}";
+        };
+        model.setRecords(
+            {record(5, "Device E", "cpu", run(9.5)), record(4, "device d", "cpu", run(1000)),
+             record(3, "Device C", "cpu", "not json"), record(2, "Device B", "cpu", run(20)),
+             record(1, "device a", "cpu", run(250))});
+        const auto ids = [&] {
+            QList<qint64> out;
+            for (int r = 0; r < sorted.rowCount(); ++r)
+                out << sorted.index(r, 0).data(BenchResultsModel::RecordIdRole).toLongLong();
+            return out;
+        };
+        // Unsorted: the store's order, newest first.
+        QCOMPARE(ids(), (QList<qint64>{5, 4, 3, 2, 1}));
+        // By value, not by text ("1,000" < "20" < "250" < "9.5"); the unreadable run last in
+        // both orders.
+        QCOMPARE(model.index(1, BenchResultsModel::DecodeColumn).data().toString(),
+                 QStringLiteral("1,000"));
+        sorted.sort(BenchResultsModel::DecodeColumn, Qt::AscendingOrder);
+        QCOMPARE(ids(), (QList<qint64>{5, 2, 1, 4, 3}));
+        sorted.sort(BenchResultsModel::DecodeColumn, Qt::DescendingOrder);
+        QCOMPARE(ids(), (QList<qint64>{4, 1, 2, 5, 3}));
+        // Text columns by their text, case-insensitively.
+        sorted.sort(BenchResultsModel::DeviceColumn, Qt::AscendingOrder);
+        QCOMPARE(ids(), (QList<qint64>{1, 2, 3, 4, 5}));
+        // Back to the store's order.
+        sorted.sort(-1);
+        QCOMPARE(ids(), (QList<qint64>{5, 4, 3, 2, 1}));
+        // New records are sorted as they come.
+        sorted.sort(BenchResultsModel::DecodeColumn, Qt::AscendingOrder);
+        model.setRecords(
+            {record(7, "Device G", "cpu", run(1)), record(6, "Device F", "cpu", run(0.5))});
+        QCOMPARE(ids(), (QList<qint64>{6, 7}));
     }
 
     void importDiffTree() {

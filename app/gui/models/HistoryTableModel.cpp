@@ -6,6 +6,7 @@
 #include <QDateTime>
 #include <algorithm>
 #include <charconv>
+#include <utility>
 
 namespace crossroads::gui {
 
@@ -35,19 +36,38 @@ QString atText(const std::string& at) {
     return t.isValid() ? t.toUTC().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")) : toQString(at);
 }
 
-QString fieldLabel(const std::string& field) {
+} // namespace
+
+QString HistoryTableModel::fieldLabel(const std::string& field) {
     if (field == "*")
-        return QStringLiteral("The chip itself");
+        return QStringLiteral("Chip");
     if (field == "sources")
         return QStringLiteral("Sources");
+    if (field == "alternatives")
+        return QStringLiteral("Alternative source values");
+    // The chip table's own words for the chip's facts (its DC column reads "Datacenter").
+    static const std::pair<const char*, const char*> kFacts[] = {
+        {"name", "Name"}, {"vendor", "Vendor"},         {"year", "Year"},
+        {"kind", "Kind"}, {"datacenter", "Datacenter"}, {"notes", "Notes"}};
+    for (const auto& [key, label] : kFacts)
+        if (field == key)
+            return QString::fromLatin1(label);
+    // A dense rate is stored under its precision ("fp16"): the label of "dense_tops.fp16".
     if (analysis::precisionFromKey(field))
         return figureLabel("dense_tops." + field);
     return figureLabel(field);
 }
 
-} // namespace
-
 HistoryTableModel::HistoryTableModel(QObject* parent) : QAbstractTableModel(parent) {}
+
+void HistoryTableModel::setFieldLabels(bool on) {
+    if (fieldLabels_ == on)
+        return;
+    fieldLabels_ = on;
+    if (!entries_.empty())
+        Q_EMIT dataChanged(index(0, FieldColumn), index(rowCount() - 1, FieldColumn),
+                           {Qt::DisplayRole, Qt::ToolTipRole});
+}
 
 void HistoryTableModel::setEntries(std::vector<data::AuditEntry> entries) {
     beginResetModel();
@@ -91,7 +111,7 @@ QVariant HistoryTableModel::data(const QModelIndex& index, int role) const {
         case ChipColumn:
             return toQString(e.chip);
         case FieldColumn:
-            return toQString(e.field);
+            return fieldLabels_ ? fieldLabel(e.field) : toQString(e.field);
         case OldColumn:
             return value(e.old_value);
         case NewColumn:
@@ -114,7 +134,9 @@ QVariant HistoryTableModel::data(const QModelIndex& index, int role) const {
     case Qt::ToolTipRole:
         switch (index.column()) {
         case FieldColumn:
-            return fieldLabel(e.field);
+            // The other spelling: the stored key under the analyst's words, and back.
+            return fieldLabels_ ? QStringLiteral("Stored as \"%1\"").arg(toQString(e.field))
+                                : fieldLabel(e.field);
         case OldColumn:
             return e.old_value ? QVariant(toQString(*e.old_value))
                                : QVariant(QStringLiteral("No value before (unknown)"));
@@ -133,6 +155,8 @@ QVariant HistoryTableModel::data(const QModelIndex& index, int role) const {
         return {};
     case ChipNameRole:
         return toQString(e.chip);
+    case FieldKeyRole:
+        return toQString(e.field);
     default:
         return {};
     }

@@ -695,8 +695,8 @@ bool ScenarioDraft::load(const analysis::Scenario& scenario) {
 }
 
 void ScenarioDraft::setName(const QString& name) {
-    if (name == name_ || !editing_.isEmpty())
-        return; // a saved scenario keeps its name (other scenarios may extend it)
+    if (name == name_)
+        return; // a saved scenario may be renamed too: saveProblem checks the new name
     undo_->push(new ScenarioTextCommand(this, false, name_, name));
 }
 
@@ -736,6 +736,11 @@ bool ScenarioDraft::setCriterion(int row, std::optional<Comparator> op,
         return true;
     undo_->push(new ScenarioCriterionCommand(this, row, before, after));
     return true;
+}
+
+void ScenarioDraft::setStoredChipNames(std::vector<std::string> names) {
+    storedChipNames_ = std::move(names);
+    Q_EMIT changed();
 }
 
 QString ScenarioDraft::chipProblem(const ChipSpec& chip, int row) const {
@@ -873,7 +878,8 @@ QString ScenarioDraft::saveProblem() const {
         if (!e.scenario)
             return QStringLiteral("\"%1\" is the id of an edition: choose another name.")
                 .arg(toQString(s.name));
-        if (editing_.isEmpty())
+        // A new scenario, or a saved one renamed, may not take another scenario's name.
+        if (editing_.isEmpty() || !sameName(toQString(e.id), editing_))
             return QStringLiteral("A scenario named \"%1\" exists already: choose another name "
                                   "(Scenario > Edit scenario changes it).")
                 .arg(toQString(e.id));

@@ -128,8 +128,9 @@ public:
     // A new scenario extending `baseId`; false when there is no such edition. Clears the undo
     // stack.
     bool startNew(const QString& baseId);
-    // A saved scenario, to change (its name stays); false when its base is not among the
-    // editions or an override no longer applies (problem() says which). Clears the undo stack.
+    // A saved scenario, to change (renaming it too: editing() keeps the saved name); false when its
+    // base is not among the editions or an override no longer applies (problem() says which).
+    // Clears the undo stack.
     bool load(const analysis::Scenario& scenario);
     // Why the last startNew/load failed.
     QString problem() const { return problem_; }
@@ -140,6 +141,9 @@ public:
     ScenarioCriteriaModel* criteria() const { return criteria_; }
     HypotheticalChipsModel* chips() const { return chips_; }
     const std::vector<analysis::Edition>& editions() const { return editions_; }
+    // The names a hypothetical chip may not take, read again (an import added a chip); emits
+    // changed() (saveProblem may say more now). Not a command: the store changed, not the draft.
+    void setStoredChipNames(std::vector<std::string> names);
     // The editions this draft may extend: every one but, when changing a saved scenario, itself
     // and the scenarios that extend it.
     std::vector<const analysis::Edition*> possibleBases() const;
