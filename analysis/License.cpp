@@ -406,6 +406,21 @@ LicenseResult determineLicense(const ChipSpec& chip, const ClassificationResult&
     return r;
 }
 
+std::string licenseSummary(const LicenseResult& l,
+                           const std::function<std::string(std::string_view)>& label) {
+    std::string text = !l.license_required   ? "Depends"
+                       : *l.license_required ? "Required"
+                                             : "Not required";
+    if (l.license_required.value_or(false) && l.review_policy) {
+        text += ": " + *l.review_policy;
+    } else if (!l.license_required && !l.undetermined.empty()) {
+        text += ": ";
+        for (std::size_t i = 0; i < l.undetermined.size(); ++i)
+            text += (i ? ", " : "") + (label ? label(l.undetermined[i]) : l.undetermined[i]);
+    }
+    return text;
+}
+
 json licenseResultToJson(const LicenseResult& r) {
     json exceptions = json::array();
     for (const AvailableException& x : r.license_exceptions)

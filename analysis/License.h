@@ -8,10 +8,12 @@
 #include "analysis/Classifier.h"
 #include "analysis/Edition.h"
 
+#include <functional>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace crossroads::analysis {
@@ -62,6 +64,12 @@ LicenseResult determineLicense(const ChipSpec& chip, const Edition& edition,
 // the group's list is partial and does not name the code, or names it as uncertain.
 std::optional<bool> inCountryGroup(const Edition& edition, const std::string& groupId,
                                    const std::string& code);
+
+// The answer in a few words, as the window's licence column and the report show it: "Required:
+// presumption of denial", "Not required", "Depends: headquarters"; `label` names each missing
+// figure or fact (an interchange key, "headquarters") for the reader (default: the key itself).
+std::string licenseSummary(const LicenseResult& result,
+                           const std::function<std::string(std::string_view)>& label = {});
 
 // The result object of `crossroads license --json` (DESIGN.md).
 nlohmann::json licenseResultToJson(const LicenseResult& result);

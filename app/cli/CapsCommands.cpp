@@ -1,5 +1,6 @@
 #include "app/cli/CapsCommands.h"
 
+#include "analysis/Capability.h"
 #include "analysis/Caps.h"
 #include "analysis/Classifier.h"
 #include "app/cli/Commands.h"
@@ -28,8 +29,8 @@ const char* const kDefaultChips[] = {
 };
 // DeepSeek-V3 pre-trained on H800s (its report): that chip's rate sets the utilisation.
 constexpr const char* kUtilizationReferenceChip = "H800 SXM5 (China)";
-// The H100 the equivalents are counted in (as the capability chart counts them).
-constexpr const char* kH100ReferenceChip = "H100 SXM5 80GB";
+// The H100 the equivalents are counted in (as the capability table counts them).
+constexpr const char* kH100ReferenceChip = analysis::kCapabilityReferenceChip;
 
 QString q(const std::string& s) {
     return QString::fromStdString(s);
@@ -263,6 +264,116 @@ int capsCommand(const QStringList& arguments, const QString& storePath) {
                                s += (s.empty() ? "" : ", ") + c;
                            return s;
                        }())));
+    print(text);
+    return 0;
+}
+
+int capabilityCommand(const QStringList& arguments, const QString& storePath) {
+    QCommandLineParser parser;
+    const QCommandLineOption chip(QStringLiteral("chip"),
+                                  QStringLiteral("A chip of the store (repeatable; default: all)."),
+                                  QStringLiteral("NAME"));
+    const QCommandLineOption edition(
+        QStringLiteral("edition"),
+        QStringLiteral("Edition (or scenario) whose class and TPP bit lengths apply (default: "
+                       "the newest in force)."),
+        QStringLiteral("ID"));
+    const QCommandLineOption jsonOption(QStringLiteral("json"),
+                                        QStringLiteral("Print JSON for tools."));
+    parser.addOptions({chip, edition, jsonOption});
+    if (!parseVerb(parser, arguments,
+                   "The capability index beside the export class: projected DeepSeek-V3 decode "
+                   "per GPU, dense BF16/FP8 rates and H100-equivalents by TPP and by decode, "
+                   "next to TPP, performance density and the 3A090 class; measured against "
+                   "projected where the store has benchmark results of the chip's device."))
+        return 0;
+
+    data::Store store(storePath);
+    const auto editions = store.editions();
+    const analysis::Edition& chosen = chooseEdition(editions, parser.value(edition));
+    const std::vector<analysis::ChipSpec> all = store.chips();
+    std::vector<analysis::ChipSpec> chips;
+    if (parser.isSet(chip)) {
+        for (const QString& name : parser.values(chip)) {
+            auto c = store.chip(name);
+            if (!c)
+                throw std::runtime_error("no chip named \"" + name.toStdString() +
+                                         "\" in the store (crossroads chips lists them)");
+            chips.push_back(std::move(*c));
+        }
+    } else {
+        chips = all;
+    }
+    std::vector<analysis::BenchRun> runs;
+    for (const data::Store::BenchmarkRecord& r : store.benchmarkResults())
+        runs.push_back({r.id, r.created_at.toStdString(), r.device.toStdString(),
+                        r.backend.toStdString(), r.model.toStdString(), r.dtype.toStdString(),
+                        r.result_json});
+    const auto h100 = store.chip(QString::fromLatin1(kH100ReferenceChip));
+    const analysis::CapabilityReport report =
+        analysis::capabilityTable(chips, chosen, h100 ? &*h100 : nullptr, runs);
+
+    if (parser.isSet(jsonOption)) {
+        json out = analysis::capabilityReportToJson(report);
+        if (chosen.scenario) {
+            out["scenario"] = true;
+            out["base"] = chosen.base;
+        }
+        print(q(out.dump(2)) + QLatin1Char('\n'));
+        return 0;
+    }
+    QString text =
+        QStringLiteral("Capability index under %1 (%2)\n\n").arg(q(chosen.id), q(chosen.status));
+    TextTable table({"Chip", "TPP", "PD", "Class", "DSV3 decode tok/s", "BF16 TFLOPS", "FP8 TFLOPS",
+                     "H100-eq (TPP)", "H100-eq (decode)", "Measured/roofline", "DSV3 calibrated"},
+                    {false, true, true, false, true, true, true, true, true, true, true});
+    for (const analysis::CapabilityRow& r : report.results) {
+        QStringList classes;
+        for (const std::string& c : r.classes)
+            classes << q(c);
+        QString cls = !r.paragraph        ? QStringLiteral("undetermined")
+                      : classes.isEmpty() ? QStringLiteral("not controlled")
+                                          : classes.join(QStringLiteral(", "));
+        if (!r.flags.empty())
+            cls += QStringLiteral(" (%1 flag%2)")
+                       .arg(r.flags.size())
+                       .arg(r.flags.size() == 1 ? "" : "s");
+        table.addRow(
+            {q(r.index.chip), rounded(r.index.tpp, 0), rounded(r.performance_density, 2), cls,
+             rounded(r.index.deepseek_v3_decode_tokens_per_s, 1), figureOr(r.index.bf16_tflops),
+             figureOr(r.index.fp8_tflops), rounded(r.index.h100_equivalents_by_tpp, 2),
+             rounded(r.index.h100_equivalents_by_capability, 2),
+             r.calibration_fraction ? percent(r.calibration_fraction) : QStringLiteral("-"),
+             r.calibrated_deepseek_v3_decode_tokens_per_s
+                 ? rounded(r.calibrated_deepseek_v3_decode_tokens_per_s, 1)
+                 : QStringLiteral("-")});
+    }
+    text += table.render();
+    text += QStringLiteral("\nDecode: %1.\n").arg(q(analysis::capabilityDecodeAssumption()));
+    text += report.reference_chip.empty()
+                ? QStringLiteral("H100-equivalents: the store has no \"%1\".\n")
+                      .arg(QString::fromLatin1(kH100ReferenceChip))
+                : QStringLiteral("H100-equivalents: counted in %1 (TPP %2, %3 tok/s).\n")
+                      .arg(q(report.reference_chip), rounded(report.reference_tpp, 0),
+                           rounded(report.reference_decode_tokens_per_s, 1));
+    bool anyMeasured = false;
+    for (const analysis::CapabilityRow& r : report.results)
+        for (const analysis::Calibration& c : r.measured) {
+            if (!anyMeasured)
+                text += QStringLiteral("\nMeasured against projected (stored benchmark runs; "
+                                       "roofline = decode x datasheet / achieved GB/s)\n");
+            anyMeasured = true;
+            text +=
+                QStringLiteral("  %1: run %2 (%3, %4 on %5): %6 tok/s measured, %7 tok/s "
+                               "roofline at %8 GB/s: %9\n")
+                    .arg(q(r.index.chip), QString::number(c.result_id), q(c.created_at), q(c.model),
+                         q(c.device), rounded(c.decode_tokens_per_s, 1),
+                         rounded(c.roofline_decode_tokens_per_s, 1),
+                         figureOr(c.datasheet_bandwidth_gb_per_s), percent(c.fraction_of_roofline));
+        }
+    if (!anyMeasured)
+        text += QStringLiteral("No stored benchmark run of any listed chip's device "
+                               "(crossroads bench on a GPU saves one).\n");
     print(text);
     return 0;
 }

@@ -12,6 +12,9 @@
 namespace crossroads::cli {
 
 int capsCommand(const QStringList& arguments, const QString& storePath);
+// `crossroads capability`: the capability index of every chip beside its export class, with the
+// measured-against-projected calibration from the store's benchmark results.
+int capabilityCommand(const QStringList& arguments, const QString& storePath);
 
 // The edition whose cap data an --allocation reads: `requested` (an unknown id throws
 // UsageFailure), else the newest that sets caps (2025-01 in the bundle), else the default one.

@@ -2,6 +2,7 @@
 
 #include "analysis/ChipJson.h"
 #include "analysis/Classifier.h"
+#include "analysis/Countries.h"
 #include "analysis/Scenario.h"
 #include "analysis/SourceSensitivity.h"
 #include "app/cli/CapsCommands.h"
@@ -294,6 +295,16 @@ bool parseVerb(QCommandLineParser& parser, const QStringList& arguments, const c
     return true;
 }
 
+std::string countryOption(const QCommandLineParser& parser, const QCommandLineOption& option,
+                          const char* name) {
+    const QString value = parser.value(option).trimmed().toUpper();
+    const std::string code = value.toStdString();
+    if (!analysis::isCountryCode(code))
+        throw UsageFailure("unknown country code \"" + parser.value(option).toStdString() +
+                           "\" for --" + name + " (ISO 3166-1 alpha-2, e.g. DE, CN, AE)");
+    return code;
+}
+
 const std::vector<Command>& commands() {
     static const std::vector<Command> list = {
         {"chips", "List the chips of the store (--json: interchange objects).", chipsCommand},
@@ -324,6 +335,10 @@ const std::vector<Command>& commands() {
          "What a 2025-01 TPP allocation buys: chips, H100-equivalents, DeepSeek-V3 decode and "
          "training days, 4E091 (--json).",
          capsCommand},
+        {"capability",
+         "Projected DeepSeek-V3 decode and H100-equivalents beside each chip's export class, "
+         "measured against projected (--json).",
+         capabilityCommand},
         {"systems",
          "4A090 class, aggregate TPP and systems within a TPP allocation, per system (--json).",
          systemsCommand},

@@ -9,6 +9,7 @@
 #include <QStringList>
 #include <cstdint>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace crossroads::cli {
@@ -45,6 +46,11 @@ const analysis::Edition& chooseEdition(const std::vector<analysis::Edition>& edi
 // positive integer, not \"x\"").
 int64_t integerOption(const QCommandLineParser& parser, const QCommandLineOption& option,
                       int64_t fallback, int64_t minimum);
+
+// An ISO 3166-1 alpha-2 code from the command line ("de" is read as "DE"); an unknown one throws
+// UsageFailure naming it and the option (`name`, without the dashes).
+std::string countryOption(const QCommandLineParser& parser, const QCommandLineOption& option,
+                          const char* name);
 
 // Every verb, in the order `crossroads --help` lists them.
 const std::vector<Command>& commands();

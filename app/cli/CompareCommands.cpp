@@ -96,10 +96,15 @@ int reportCommand(const QStringList& arguments, const QString& storePath) {
                                  QStringLiteral("Output file: .pdf (A4 pages) or .html (one "
                                                 "file, charts inside)."),
                                  QStringLiteral("FILE"));
-    parser.addOptions({kBaseline, kVs, out});
+    const QCommandLineOption destination(
+        QStringLiteral("destination"),
+        QStringLiteral("Add the licence each chip needs to ship to this country (ISO 3166-1 "
+                       "alpha-2) under both editions."),
+        QStringLiteral("CC"));
+    parser.addOptions({kBaseline, kVs, out, destination});
     if (!parseVerb(parser, arguments,
                    "A comparison report of two editions: summary, both classification tables, "
-                   "charts, explanations, sources and provenance."))
+                   "licences to a destination, charts, explanations, sources and provenance."))
         return 0;
     if (!parser.isSet(out))
         throw UsageFailure("--out FILE is required");
@@ -108,8 +113,10 @@ int reportCommand(const QStringList& arguments, const QString& storePath) {
     if (ext != QLatin1String("pdf") && ext != QLatin1String("html"))
         throw UsageFailure("cannot write a report as \"." + ext.toStdString() +
                            "\": use .pdf or .html");
-    data::Store store(storePath);
     report::ReportInputs in;
+    if (parser.isSet(destination))
+        in.destination = countryOption(parser, destination, "destination");
+    data::Store store(storePath);
     in.data.chips = store.chips();
     in.data.editions = store.editions();
     in.data.bench_runs = charts::benchRunsFromRecords(store.benchmarkResults());

@@ -20,17 +20,6 @@ QString q(const std::string& s) {
     return QString::fromStdString(s);
 }
 
-// An ISO 3166-1 alpha-2 code from the command line ("de" is read as "DE").
-std::string countryOption(const QCommandLineParser& parser, const QCommandLineOption& option,
-                          const char* name) {
-    const QString value = parser.value(option).trimmed().toUpper();
-    const std::string code = value.toStdString();
-    if (!analysis::isCountryCode(code))
-        throw UsageFailure("unknown country code \"" + parser.value(option).toStdString() +
-                           "\" for --" + name + " (ISO 3166-1 alpha-2, e.g. DE, CN, AE)");
-    return code;
-}
-
 QString answer(const analysis::LicenseResult& r) {
     if (!r.license_required)
         return QStringLiteral("licence requirement undetermined");

@@ -1,9 +1,12 @@
 #include "app/report/Report.h"
 
 #include "analysis/Classifier.h"
+#include "analysis/Countries.h"
+#include "analysis/License.h"
 #include "analysis/Scenario.h"
 #include "app/charts/ChartTheme.h"
 #include "app/charts/ChipChart.h"
+#include "app/gui/models/DisplayText.h"
 
 #include <QBuffer>
 #include <QDir>
@@ -132,6 +135,85 @@ QString explanationList(const ClassificationResult& r) {
     return out + QStringLiteral("</ul>");
 }
 
+// The licence each chip needs to ship to the destination under both editions, and the basis of
+// every answer that differs between them.
+std::string licenceAnswer(const analysis::LicenseResult& l) {
+    return analysis::licenseSummary(
+        l, [](std::string_view key) { return gui::figureShortLabel(key).toStdString(); });
+}
+
+QString licenceSection(const ReportInputs& in, const std::vector<ChipSpec>& chips,
+                       const Edition& baseline, const Edition& vs,
+                       const analysis::EditionComparison& cmp) {
+    QString html = sectionHead(QStringLiteral("licences"));
+    if (in.destination.empty())
+        return html + QStringLiteral("<p>No destination chosen: <code>crossroads report "
+                                     "--destination CC</code> (ISO 3166-1 alpha-2) adds whether "
+                                     "each chip needs a licence to ship there under both "
+                                     "editions, the basis and the review policy.</p>\n");
+    const QString country =
+        QStringLiteral("%1 (%2)").arg(h(analysis::countryName(in.destination)), h(in.destination));
+    const analysis::LicenseQuery query{in.destination, std::nullopt};
+    struct Pair {
+        analysis::LicenseResult from, to;
+    };
+    std::vector<Pair> pairs;
+    for (size_t i = 0; i < chips.size(); ++i)
+        pairs.push_back(
+            {analysis::determineLicense(chips[i], cmp.baseline_results[i], baseline, query),
+             analysis::determineLicense(chips[i], cmp.vs_results[i], vs, query)});
+    const auto required = [&](bool vsSide) {
+        int n = 0;
+        for (const Pair& p : pairs)
+            n += (vsSide ? p.to : p.from).license_required.value_or(false) ? 1 : 0;
+        return n;
+    };
+    std::vector<const Pair*> differing;
+    for (const Pair& p : pairs)
+        if (licenceAnswer(p.from) != licenceAnswer(p.to))
+            differing.push_back(&p);
+    html += QStringLiteral("<p>Export to <b>%1</b>, the buyer headquartered there: a licence is "
+                           "required for %2 of %3 chips under %4 and %5 under %6; %7 chips' "
+                           "answers differ.</p>\n")
+                .arg(country)
+                .arg(required(false))
+                .arg(chips.size())
+                .arg(h(baseline.id))
+                .arg(required(true))
+                .arg(h(vs.id))
+                .arg(differing.size());
+    html += QStringLiteral("<table class=\"grid\" width=\"100%\"><tr><th>Chip</th><th>%1</th>"
+                           "<th>%2</th></tr>\n")
+                .arg(h(baseline.id), h(vs.id));
+    for (const Pair& p : pairs) {
+        const QString from = h(licenceAnswer(p.from));
+        const QString to = h(licenceAnswer(p.to));
+        html += QStringLiteral("<tr><td>%1</td><td>%2</td><td>%3</td></tr>\n")
+                    .arg(h(p.from.chip_name), from,
+                         from == to ? to : QStringLiteral("<b>%1</b>").arg(to));
+    }
+    html += QStringLiteral("</table>\n");
+    for (const Pair* p : differing) {
+        html += QStringLiteral("<h3>%1: licence to %2</h3>\n").arg(h(p->from.chip_name), country);
+        for (const auto* side : {&p->from, &p->to}) {
+            html += QStringLiteral("<p><b>Under %1</b>: %2</p>")
+                        .arg(h(side->edition_id), h(licenceAnswer(*side)));
+            std::vector<std::string> lines = side->basis;
+            lines.insert(lines.end(), side->review_conditions.begin(),
+                         side->review_conditions.end());
+            for (const analysis::AvailableException& e : side->license_exceptions)
+                lines.push_back("Licence exception " + e.id + ": " + e.summary);
+            lines.insert(lines.end(), side->other_restrictions.begin(),
+                         side->other_restrictions.end());
+            html += QStringLiteral("<ul>");
+            for (const std::string& line : lines)
+                html += QStringLiteral("<li>%1</li>").arg(h(line));
+            html += QStringLiteral("</ul>\n");
+        }
+    }
+    return html;
+}
+
 } // namespace
 
 const std::vector<ReportSection>& reportSections() {
@@ -141,6 +223,7 @@ const std::vector<ReportSection>& reportSections() {
         {QStringLiteral("charts"), QStringLiteral("Charts")},
         {QStringLiteral("baseline"), QStringLiteral("Classification under the baseline")},
         {QStringLiteral("vs"), QStringLiteral("Classification under the compared edition")},
+        {QStringLiteral("licences"), QStringLiteral("Licences to the destination")},
         {QStringLiteral("explanations"), QStringLiteral("Explanations")},
         {QStringLiteral("sources"), QStringLiteral("Sources of the figures")},
         {QStringLiteral("provenance"), QStringLiteral("Data provenance")},
@@ -151,6 +234,9 @@ const std::vector<ReportSection>& reportSections() {
 QString reportHtml(const ReportInputs& in, std::map<QString, QImage>& images) {
     const Edition& baseline = requireEdition(in, in.baseline);
     const Edition& vs = requireEdition(in, in.vs);
+    if (!in.destination.empty() && !analysis::isCountryCode(in.destination))
+        throw ReportError("unknown destination \"" + in.destination +
+                          "\" (ISO 3166-1 alpha-2, e.g. CN, AE)");
     // A scenario's hypothetical chips are in every table (compareEditions classifies them too).
     const std::vector<ChipSpec> chips =
         analysis::chipsWithHypothetical(in.data.chips, baseline, &vs);
@@ -271,6 +357,8 @@ QString reportHtml(const ReportInputs& in, std::map<QString, QImage>& images) {
     html += sectionHead(QStringLiteral("vs"));
     html += QStringLiteral("<p>%1 — %2</p>\n").arg(h(vs.id), h(vs.title));
     html += classificationTable(chips, cmp.vs_results);
+
+    html += licenceSection(in, chips, baseline, vs, cmp);
 
     // Explanations of the chips that change, under both.
     html += sectionHead(QStringLiteral("explanations"));

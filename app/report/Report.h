@@ -25,6 +25,9 @@ public:
 struct ReportInputs {
     charts::ChartInputs data; // chips, editions, results (edition_id is ignored)
     std::string baseline, vs; // edition ids
+    // ISO 3166-1 alpha-2: the licence each chip needs to ship there under both editions (the
+    // buyer headquartered there); empty: the section says how to ask for it.
+    std::string destination;
     std::vector<data::BibliographyEntry> bibliography;
     QString store_path;
     int schema_version = 0;
@@ -42,7 +45,7 @@ const std::vector<ReportSection>& reportSections();
 QString reportHtml(const ReportInputs& in, std::map<QString, QImage>& images);
 
 // Writes FILE.pdf or FILE.html (charts as data: URIs), whole or not at all. Throws ReportError
-// (unknown edition, unknown extension, unwritable folder).
+// (unknown edition, unknown destination, unknown extension, unwritable folder).
 void writeReport(const ReportInputs& in, const QString& path);
 
 } // namespace crossroads::report

@@ -166,6 +166,55 @@ private slots:
         QVERIFY2(!err.contains(QLatin1Char('\n')), r.err.constData()); // one line
         QVERIFY(r.out.isEmpty());
     }
+
+    // `crossroads capability`: the index beside the class, highest projected decode first; the
+    // headline: the H20, not controlled, out-decodes the controlled H100 on DeepSeek-V3.
+    void capabilityShowsTheHeadline() {
+        const json out = runJson({"capability", "--edition", "2026-01", "--json"});
+        QVERIFY(out.is_object());
+        QCOMPARE(out["edition"].get<std::string>(), std::string("2026-01"));
+        QCOMPARE(out["assumptions"]["h100_reference_chip"].get<std::string>(),
+                 std::string("H100 SXM5 80GB"));
+        const json* h20 = resultFor(out, "H20 (China)");
+        const json* h100 = resultFor(out, "H100 SXM5 80GB");
+        QVERIFY(h20 && h100);
+        QCOMPARE((*h20)["controlled"].get<bool>(), false);
+        QCOMPARE((*h100)["controlled"].get<bool>(), true);
+        QVERIFY((*h20)["deepseek_v3_decode_tokens_per_s"].get<double>() >
+                (*h100)["deepseek_v3_decode_tokens_per_s"].get<double>());
+        QVERIFY(within((*h100)["deepseek_v3_decode_tokens_per_s"].get<double>(), 89, 0.03));
+        QCOMPARE((*h100)["h100_equivalents_by_tpp"].get<double>(), 1.0);
+        QVERIFY((*h100)["measured"].empty()); // a fresh store has no benchmark runs
+        // Ordered by projected decode, unknown last.
+        double previous = 1e300;
+        bool unknownSeen = false;
+        for (const json& r : out["results"]) {
+            if (r["deepseek_v3_decode_tokens_per_s"].is_null()) {
+                unknownSeen = true;
+                continue;
+            }
+            QVERIFY(!unknownSeen);
+            const double d = r["deepseek_v3_decode_tokens_per_s"].get<double>();
+            QVERIFY(d <= previous);
+            previous = d;
+        }
+        const Run text =
+            crossroads({"capability", "--chip", "H20 (China)", "--chip", "H100 SXM5 80GB"});
+        QCOMPARE(text.code, 0);
+        QVERIFY2(text.out.contains("H20 (China)") && text.out.contains("DSV3 decode tok/s") &&
+                     text.out.contains("No stored benchmark run"),
+                 text.out.constData());
+        QVERIFY(text.out.indexOf("H20 (China)") < text.out.indexOf("H100 SXM5 80GB"));
+    }
+
+    void capabilityErrors() {
+        const Run unknownChip = crossroads({"capability", "--chip", "No Such Chip"});
+        QCOMPARE(unknownChip.code, 1);
+        QVERIFY(unknownChip.err.contains("No Such Chip"));
+        const Run unknownEdition = crossroads({"capability", "--edition", "1999-01"});
+        QCOMPARE(unknownEdition.code, 2);
+        QVERIFY(unknownEdition.err.contains("1999-01"));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestCliCaps)

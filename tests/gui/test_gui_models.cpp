@@ -433,6 +433,39 @@ private Q_SLOTS:
             QVERIFY2(text.contains(QString::fromStdString(line)), line.c_str());
     }
 
+    // The capability column: projected DeepSeek-V3 decode beside the class; the H20 (not
+    // controlled) out-decodes the controlled H100, sorts above it, and says so in H100s.
+    void capabilityColumn() {
+        ChipTableModel model;
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        std::vector<crossroads::analysis::ChipSpec> chips = {
+            crossroads::testing::bundledChip("H100 SXM5 80GB"),
+            crossroads::testing::bundledChip("H20 (China)")};
+        crossroads::analysis::ChipSpec unknown = chips[1];
+        unknown.name = "No bandwidth";
+        unknown.memory_bandwidth_gb_per_s.reset();
+        chips.push_back(unknown);
+        model.setChipsAndEdition(chips, edition("2026-01"));
+        const auto at = [&](const char* chip, int role) {
+            return model
+                .index(rowOf(model, QString::fromLatin1(chip)), ChipTableModel::CapabilityColumn)
+                .data(role);
+        };
+        const double h100 = at("H100 SXM5 80GB", ChipTableModel::SortRole).toDouble();
+        const double h20 = at("H20 (China)", ChipTableModel::SortRole).toDouble();
+        QVERIFY2(std::fabs(h100 - 89) < 3, qPrintable(QString::number(h100)));
+        QVERIFY(h20 > h100 * 1.15);
+        QCOMPARE(at("H100 SXM5 80GB", Qt::DisplayRole).toString(),
+                 QString::number(std::round(h100 * 10) / 10));
+        QVERIFY(!at("No bandwidth", ChipTableModel::SortRole).isValid()); // sorts last
+        QCOMPARE(at("No bandwidth", Qt::DisplayRole).toString(), QStringLiteral("unknown"));
+        QVERIFY(at("No bandwidth", Qt::ToolTipRole).toString().contains("bandwidth unknown"));
+        const QString tip = at("H20 (China)", Qt::ToolTipRole).toString();
+        QVERIFY2(tip.contains(QStringLiteral("H100-equivalents: 1.")) && tip.contains("by TPP"),
+                 qPrintable(tip));
+    }
+
     // An unknown code is refused, naming it, and the table keeps its destination.
     void licenseColumnRefusesUnknownCode() {
         ChipTableModel model;

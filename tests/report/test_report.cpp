@@ -72,6 +72,32 @@ private Q_SLOTS:
         QVERIFY(page.contains("<style>"));
     }
 
+    // --destination: the licence each chip needs under both editions; the H20 to China needs
+    // none under 2024-12 and one under 2026-01 (which carries the April 2025 letters forward).
+    void licencesToTheDestination() {
+        std::map<QString, QImage> images;
+        report::ReportInputs in = inputs("2024-12", "2026-01");
+        const QString without = report::reportHtml(in, images);
+        QVERIFY(without.contains(QStringLiteral("No destination chosen")));
+        in.destination = "CN";
+        const QString html = report::reportHtml(in, images);
+        QVERIFY(!html.contains(QStringLiteral("No destination chosen")));
+        QVERIFY(html.contains(QStringLiteral("Export to <b>China (CN)</b>")));
+        const QRegularExpression h20(
+            QStringLiteral("<tr><td>H20 \\(China\\)</td><td>Not required</td><td><b>Required"));
+        QVERIFY2(h20.match(html).hasMatch(),
+                 qPrintable(html.mid(html.indexOf("H20 (China)"), 300)));
+        QVERIFY(html.contains(QStringLiteral("<h3>H20 (China): licence to China (CN)</h3>")));
+        // The H100 goes from presumption of denial to case-by-case (the 2026-01 policy for
+        // chips under TPP 21,000 and 6,500 GB/s); the B200 keeps its answer: no detail.
+        QVERIFY(html.contains(QStringLiteral("<h3>H100 SXM5 80GB: licence")));
+        QVERIFY(html.contains(QStringLiteral("<tr><td>B200</td><td>Required: presumption of "
+                                             "denial</td><td>Required: presumption of denial")));
+        QVERIFY(!html.contains(QStringLiteral("<h3>B200: licence")));
+        in.destination = "XX";
+        QVERIFY_THROWS_EXCEPTION(report::ReportError, report::reportHtml(in, images));
+    }
+
     void badRequestsAreRefused() {
         QTemporaryDir dir;
         QVERIFY_THROWS_EXCEPTION(report::ReportError,

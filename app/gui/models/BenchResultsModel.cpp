@@ -1,55 +1,31 @@
 #include "app/gui/models/BenchResultsModel.h"
 
-#include "analysis/DeviceMatch.h"
+#include "analysis/Capability.h"
 #include "app/gui/models/DisplayText.h"
 #include "app/gui/models/TableRoles.h"
 
 #include <QDateTime>
 #include <exception>
-#include <nlohmann/json.hpp>
 
 namespace crossroads::gui {
 
 namespace {
 
-using nlohmann::json;
-
-std::optional<double> numberAt(const json& object, const char* key) {
-    if (!object.is_object())
-        return std::nullopt;
-    const auto it = object.find(key);
-    if (it == object.end() || !it->is_number())
-        return std::nullopt;
-    return it->get<double>();
-}
-
+// The figures the columns show, read by the analysis the capability table reads them with.
 BenchResultsModel::Row readRow(data::Store::BenchmarkRecord record) {
     BenchResultsModel::Row row;
-    const json result = json::parse(record.result_json, nullptr, false);
+    const analysis::BenchFigures f = analysis::readBenchFigures(record.result_json);
     row.record = std::move(record);
-    if (!result.is_object() || !result.contains("phases") || !result["phases"].is_array())
-        return row;
-    row.readable = true;
-    row.measuredBandwidthGbPerS = numberAt(result, "measured_bandwidth_gb_per_s");
-    if (const auto spec = result.find("spec"); spec != result.end() && spec->is_object()) {
-        row.specBandwidthGbPerS = numberAt(*spec, "bandwidth_gb_per_s");
-        if (const auto chip = spec->find("chip"); chip != spec->end() && chip->is_string())
-            row.specChip = QString::fromStdString(chip->get<std::string>());
-    }
-    // The first decode phase is the one at the shortest context (a sweep adds longer ones).
-    for (const json& phase : result["phases"]) {
-        if (!phase.is_object())
-            continue;
-        const std::string name = phase.value("phase", std::string());
-        if (name == "prefill" && !row.prefillTokensPerS)
-            row.prefillTokensPerS = numberAt(phase, "tokens_per_s");
-        if (name == "decode" && row.decodeContexts++ == 0) {
-            row.decodeTokensPerS = numberAt(phase, "tokens_per_s");
-            row.decodeFractionOfMeasured = numberAt(phase, "fraction_of_measured_bandwidth");
-            row.decodeFractionOfSpec = numberAt(phase, "fraction_of_spec_bandwidth");
-            row.decodeAchievedGbPerS = numberAt(phase, "achieved_gb_per_s");
-        }
-    }
+    row.readable = f.readable;
+    row.prefillTokensPerS = f.prefill_tokens_per_s;
+    row.decodeTokensPerS = f.decode_tokens_per_s;
+    row.decodeFractionOfMeasured = f.decode_fraction_of_measured;
+    row.measuredBandwidthGbPerS = f.measured_bandwidth_gb_per_s;
+    row.specBandwidthGbPerS = f.spec_bandwidth_gb_per_s;
+    row.decodeFractionOfSpec = f.decode_fraction_of_spec;
+    row.decodeAchievedGbPerS = f.decode_achieved_gb_per_s;
+    row.specChip = QString::fromStdString(f.spec_chip);
+    row.decodeContexts = f.decode_contexts;
     return row;
 }
 
@@ -96,16 +72,10 @@ void BenchResultsModel::rematch() {
     for (std::size_t i = 0; i < rows_.size(); ++i) {
         Row& row = rows_[i];
         row.chip.reset();
-        // A CPU is not an accelerator of the store; `bench` looks up GPUs only.
-        if (row.record.backend == QLatin1String("cpu"))
-            continue;
-        // The chip the run's spec came from, when it is still in the store; else the best match.
-        if (!row.specChip.isEmpty())
-            for (std::size_t c = 0; c < chips_.size(); ++c)
-                if (toQString(chips_[c].name).compare(row.specChip, Qt::CaseInsensitive) == 0)
-                    row.chip = c;
-        if (!row.chip)
-            row.chip = analysis::matchDeviceToChip(row.record.device.toStdString(), chips_);
+        analysis::BenchFigures figures;
+        figures.spec_chip = row.specChip.toStdString();
+        row.chip = analysis::benchChip(row.record.backend.toStdString(),
+                                       row.record.device.toStdString(), figures, chips_);
         if (row.chip && edition_) {
             try {
                 classes_[i] = analysis::classify(chips_[*row.chip], *edition_);

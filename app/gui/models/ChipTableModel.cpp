@@ -3,9 +3,11 @@
 #include "app/gui/models/DisplayText.h"
 #include "app/gui/models/TableRoles.h"
 
+#include "analysis/Capability.h"
 #include "analysis/Countries.h"
 
 #include <QBrush>
+#include <cmath>
 #include <exception>
 #include <utility>
 
@@ -19,14 +21,8 @@ QString joined(const std::vector<std::string>& items, const QString& separator) 
 
 // "Required: presumption of denial", "Not required", "Depends: headquarters".
 QString licenseText(const analysis::LicenseResult& l) {
-    QString text = !l.license_required   ? QStringLiteral("Depends")
-                   : *l.license_required ? QStringLiteral("Required")
-                                         : QStringLiteral("Not required");
-    if (l.license_required.value_or(false) && l.review_policy)
-        text += QStringLiteral(": ") + toQString(*l.review_policy);
-    else if (!l.license_required && !l.undetermined.empty())
-        text += QStringLiteral(": ") + joined(l.undetermined, QStringLiteral(", "));
-    return text;
+    return toQString(analysis::licenseSummary(
+        l, [](std::string_view key) { return figureShortLabel(key).toStdString(); }));
 }
 
 QString licenseToolTip(const analysis::LicenseResult& l) {
@@ -103,9 +99,18 @@ ChipTableModel::licenseFor(const analysis::ClassificationResult* r) const {
     return licenseAt(static_cast<int>(r - results_.data()));
 }
 
+const analysis::CapabilityIndex*
+ChipTableModel::capabilityFor(const analysis::ClassificationResult* r) const {
+    if (!r || results_.empty())
+        return nullptr;
+    const auto i = static_cast<size_t>(r - results_.data());
+    return i < capability_.size() ? &capability_[i] : nullptr;
+}
+
 void ChipTableModel::reclassify() {
     results_.clear();
     licenses_.clear();
+    capability_.clear();
     if (!edition_)
         return;
     results_.reserve(chips_.size());
@@ -119,6 +124,27 @@ void ChipTableModel::reclassify() {
             failed.edition_id = edition_->id;
             failed.remarks.push_back(std::string("classification failed: ") + e.what());
             results_.push_back(std::move(failed));
+        }
+    }
+    // The H100 the equivalents are counted in, when the store has it (else no equivalents).
+    const analysis::ChipSpec* h100 = nullptr;
+    for (const auto& chip : chips_)
+        if (chip.name == analysis::kCapabilityReferenceChip)
+            h100 = &chip;
+    capability_.reserve(chips_.size());
+    for (const auto& chip : chips_) {
+        try {
+            analysis::CapabilityIndex index =
+                analysis::capabilityIndex(chip, h100 ? *h100 : chip, edition_->bit_lengths);
+            if (!h100) {
+                index.h100_equivalents_by_tpp.reset();
+                index.h100_equivalents_by_capability.reset();
+            }
+            capability_.push_back(std::move(index));
+        } catch (const std::exception&) {
+            analysis::CapabilityIndex none;
+            none.chip = chip.name;
+            capability_.push_back(std::move(none));
         }
     }
     if (destination_.isEmpty())
@@ -236,6 +262,12 @@ QVariant ChipTableModel::displayData(const analysis::ChipSpec& chip,
         return classText(*r);
     case ControlledColumn:
         return controlledText(*r);
+    case CapabilityColumn: {
+        const auto* c = capabilityFor(r);
+        return c && c->deepseek_v3_decode_tokens_per_s
+                   ? formatFigure(std::round(*c->deepseek_v3_decode_tokens_per_s * 10) / 10)
+                   : QStringLiteral("unknown");
+    }
     case LicenseColumn: {
         const auto* l = licenseFor(r);
         return l ? licenseText(*l) : QString();
@@ -269,6 +301,12 @@ QVariant ChipTableModel::sortData(const analysis::ChipSpec& chip,
         return joined(r->classes, QStringLiteral(", "));
     case ControlledColumn:
         return r && r->controlled ? QVariant(*r->controlled ? 1 : 0) : QVariant();
+    case CapabilityColumn: {
+        const auto* c = capabilityFor(r);
+        return c && c->deepseek_v3_decode_tokens_per_s
+                   ? QVariant(*c->deepseek_v3_decode_tokens_per_s)
+                   : QVariant();
+    }
     case LicenseColumn: {
         // Required first when sorted descending; "depends" sorts last.
         const auto* l = licenseFor(r);
@@ -337,6 +375,25 @@ QVariant ChipTableModel::toolTipData(const analysis::ChipSpec& chip,
         if (r->paragraph)
             lines.prepend(QStringLiteral("Paragraph: %1").arg(toQString(*r->paragraph)));
         return lines.isEmpty() ? QVariant() : QVariant(lines.join(QLatin1Char('\n')));
+    }
+    case CapabilityColumn: {
+        const auto* c = capabilityFor(r);
+        if (!c || !c->deepseek_v3_decode_tokens_per_s)
+            return chip.memory_bandwidth_gb_per_s
+                       ? QStringLiteral("No dense BF16 rate known: nothing to project with")
+                       : QStringLiteral("Memory bandwidth unknown: nothing to project with");
+        QStringList lines;
+        lines << QStringLiteral("Projected DeepSeek-V3 decode of one GPU: %1 tok/s")
+                     .arg(formatFigure(std::round(*c->deepseek_v3_decode_tokens_per_s * 10) / 10))
+              << QStringLiteral("FP8 weights, batch 1, context 4096, pure roofline on %1 GB/s, "
+                                "as if one GPU held the weights")
+                     .arg(formatFigure(chip.memory_bandwidth_gb_per_s, QStringLiteral("?")));
+        if (c->h100_equivalents_by_capability && c->h100_equivalents_by_tpp)
+            lines << QStringLiteral("H100-equivalents: %1 by this decode, %2 by TPP")
+                         .arg(formatFigure(std::round(*c->h100_equivalents_by_capability * 100) /
+                                           100),
+                              formatFigure(std::round(*c->h100_equivalents_by_tpp * 100) / 100));
+        return lines.join(QLatin1Char('\n'));
     }
     case LicenseColumn: {
         const auto* l = licenseFor(r);
@@ -415,6 +472,8 @@ QVariant ChipTableModel::headerData(int section, Qt::Orientation orientation, in
             return QStringLiteral("Class");
         case ControlledColumn:
             return QStringLiteral("Controlled");
+        case CapabilityColumn:
+            return QStringLiteral("DS-V3\ntok/s");
         case LicenseColumn:
             return destination_.isEmpty() ? QStringLiteral("License")
                                           : QStringLiteral("License to %1").arg(destination_);
@@ -446,6 +505,10 @@ QVariant ChipTableModel::headerData(int section, Qt::Orientation orientation, in
                                         "the buyer headquartered there, and the review policy")
                              .arg(toQString(analysis::countryName(destination_.toStdString())),
                                   destination_);
+        case CapabilityColumn:
+            return QStringLiteral("Projected DeepSeek-V3 decode of one GPU (tokens/s): FP8 "
+                                  "weights, batch 1, context 4096, pure roofline on the datasheet "
+                                  "memory bandwidth (crossroads capability)");
         case BorderlineColumn:
             return QStringLiteral("A 2% change of one figure would change the paragraph");
         case FlagsColumn:

@@ -6,6 +6,7 @@
 #include "analysis/Classifier.h"
 #include "analysis/Edition.h"
 #include "analysis/License.h"
+#include "analysis/Projection.h"
 
 #include <QAbstractTableModel>
 #include <optional>
@@ -26,6 +27,9 @@ public:
         PerformanceDensityColumn,
         ClassColumn,
         ControlledColumn,
+        // What the chip can do beside what the rules make of it: projected DeepSeek-V3 decode
+        // of one GPU (analysis::capabilityIndex; H100-equivalents in the tooltip).
+        CapabilityColumn,
         LicenseColumn, // for the destination chosen (setDestination); empty without one
         BorderlineColumn,
         LicenseExceptionsColumn,
@@ -79,6 +83,7 @@ private:
     void reclassify();
     // The licence of the row whose result is `r` (a pointer into results_).
     const analysis::LicenseResult* licenseFor(const analysis::ClassificationResult* r) const;
+    const analysis::CapabilityIndex* capabilityFor(const analysis::ClassificationResult* r) const;
     QVariant displayData(const analysis::ChipSpec& chip, const analysis::ClassificationResult* r,
                          int column) const;
     QVariant sortData(const analysis::ChipSpec& chip, const analysis::ClassificationResult* r,
@@ -93,6 +98,7 @@ private:
     QString destination_;
     std::vector<analysis::LicenseResult> licenses_; // one per result, when a destination is set
     std::vector<analysis::ClassificationResult> results_; // parallel to chips_ when edition_
+    std::vector<analysis::CapabilityIndex> capability_;   // parallel to results_
 };
 
 } // namespace crossroads::gui
