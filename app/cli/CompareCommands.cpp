@@ -113,19 +113,14 @@ int reportCommand(const QStringList& arguments, const QString& storePath) {
     if (ext != QLatin1String("pdf") && ext != QLatin1String("html"))
         throw UsageFailure("cannot write a report as \"." + ext.toStdString() +
                            "\": use .pdf or .html");
-    report::ReportInputs in;
+    std::string destinationCode;
     if (parser.isSet(destination))
-        in.destination = countryOption(parser, destination, "destination");
+        destinationCode = countryOption(parser, destination, "destination");
     data::Store store(storePath);
-    in.data.chips = store.chips();
-    in.data.editions = store.editions();
-    in.data.bench_runs = charts::benchRunsFromRecords(store.benchmarkResults());
+    report::ReportInputs in = report::reportInputsFromStore(store);
     in.baseline = requireEdition(in.data.editions, parser.value(kBaseline), "baseline").id;
     in.vs = requireEdition(in.data.editions, parser.value(kVs), "vs").id;
-    in.bibliography = store.bibliography();
-    in.store_path = store.path();
-    in.schema_version = store.schemaVersion();
-    in.app_version = QCoreApplication::applicationVersion();
+    in.destination = destinationCode;
     report::writeReport(in, path);
     print(QStringLiteral("Wrote %1 (%2 vs %3).\n").arg(path, q(in.baseline), q(in.vs)));
     return 0;

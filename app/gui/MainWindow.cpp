@@ -1,5 +1,8 @@
 #include "app/gui/MainWindow.h"
 
+#include "app/gui/DestinationChoice.h"
+#include "app/gui/ReportDialog.h"
+
 #include "analysis/Countries.h"
 #include "analysis/Scenario.h"
 #include "app/charts/ChartKind.h"
@@ -200,20 +203,7 @@ void MainWindow::buildToolBar() {
     destinationCombo_->setObjectName(QStringLiteral("destinationSelector"));
     destinationCombo_->setToolTip(QStringLiteral("Where the chips would be exported: the License "
                                                  "column says whether each needs a licence"));
-    destinationCombo_->addItem(QStringLiteral("None"), QString());
-    const auto label = [](const std::string& code) {
-        return QStringLiteral("%1 (%2)").arg(QString::fromStdString(analysis::countryName(code)),
-                                             QString::fromStdString(code));
-    };
-    for (const char* code : {"CN", "HK", "MO", "RU", "AE", "SA", "SG", "MY", "IN", "VN"})
-        destinationCombo_->addItem(label(code), QString::fromLatin1(code));
-    destinationCombo_->insertSeparator(destinationCombo_->count());
-    std::vector<std::pair<QString, QString>> everyCountry;
-    for (const std::string& code : analysis::countryCodes())
-        everyCountry.emplace_back(label(code), QString::fromStdString(code));
-    std::sort(everyCountry.begin(), everyCountry.end());
-    for (const auto& [text, code] : everyCountry)
-        destinationCombo_->addItem(text, code);
+    fillDestinationChoices(destinationCombo_);
     destinationLabel->setBuddy(destinationCombo_);
     bar->addWidget(destinationCombo_);
     {
@@ -366,6 +356,29 @@ void MainWindow::buildMenus() {
                 shown.push_back(*chip);
         figures.setChips(std::move(shown));
         exportTableWithDialog(this, figures, QStringLiteral("chips"), QStringLiteral("Chips"));
+    });
+    QAction* exportReport = file->addAction(QStringLiteral("Export &report…"));
+    exportReport->setObjectName(QStringLiteral("exportReportAction"));
+    exportReport->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+R")));
+    exportReport->setToolTip(QStringLiteral("A comparison report of two editions as PDF or HTML "
+                                            "(crossroads report)"));
+    connect(exportReport, &QAction::triggered, this, [this] {
+        if (!store_)
+            return;
+        report::ReportInputs inputs;
+        try {
+            inputs = report::reportInputsFromStore(*store_);
+        } catch (const std::exception& e) {
+            QMessageBox::warning(
+                this, QStringLiteral("Export report"),
+                QStringLiteral("Cannot read the store: %1").arg(QString::fromStdString(e.what())));
+            return;
+        }
+        ReportDialog dialog(std::move(inputs), currentEditionId(),
+                            destinationCombo_->currentData().toString(), this);
+        if (dialog.exec() == QDialog::Accepted)
+            statusBar()->showMessage(
+                QStringLiteral("Wrote %1").arg(dialog.pathEdit()->text().trimmed()), 8000);
     });
     QAction* exportChart = file->addAction(QStringLiteral("Export &chart…"));
     // Open store… and Recent stores head the menu (Import chips… goes in below them).

@@ -9,6 +9,7 @@
 #include "app/gui/models/DisplayText.h"
 
 #include <QBuffer>
+#include <QCoreApplication>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -215,6 +216,18 @@ QString licenceSection(const ReportInputs& in, const std::vector<ChipSpec>& chip
 }
 
 } // namespace
+
+ReportInputs reportInputsFromStore(const data::Store& store) {
+    ReportInputs in;
+    in.data.chips = store.chips();
+    in.data.editions = store.editions();
+    in.data.bench_runs = charts::benchRunsFromRecords(store.benchmarkResults());
+    in.bibliography = store.bibliography();
+    in.store_path = store.path();
+    in.schema_version = store.schemaVersion();
+    in.app_version = QCoreApplication::applicationVersion();
+    return in;
+}
 
 const std::vector<ReportSection>& reportSections() {
     static const std::vector<ReportSection> sections = {

@@ -7,6 +7,7 @@
 #include "analysis/Compare.h"
 #include "app/charts/ChartKind.h"
 #include "data/Bibliography.h"
+#include "data/Store.h"
 
 #include <QDateTime>
 #include <QImage>
@@ -34,6 +35,10 @@ struct ReportInputs {
     QString app_version;
     QDateTime generated = QDateTime::currentDateTimeUtc();
 };
+
+// Everything a report reads from the store (chips, editions and scenarios, benchmark runs,
+// bibliography, provenance), with no editions chosen yet: the CLI and the window start here.
+ReportInputs reportInputsFromStore(const data::Store& store);
 
 struct ReportSection {
     QString id, title; // "summary", "What changes"
