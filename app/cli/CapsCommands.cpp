@@ -142,13 +142,7 @@ int capsCommand(const QStringList& arguments, const QString& storePath) {
     std::vector<analysis::ChipSpec> chips;
     std::vector<std::string> defaultsMissing;
     if (parser.isSet(chip)) {
-        for (const QString& name : parser.values(chip)) {
-            auto c = store.chip(name);
-            if (!c)
-                throw std::runtime_error("no chip named \"" + name.toStdString() +
-                                         "\" in the store (crossroads chips lists them)");
-            chips.push_back(std::move(*c));
-        }
+        chips = chipsNamed(store, parser.values(chip));
     } else {
         for (const char* name : kDefaultChips) {
             if (auto c = store.chip(QString::fromUtf8(name)))
@@ -291,19 +285,8 @@ int capabilityCommand(const QStringList& arguments, const QString& storePath) {
     data::Store store(storePath);
     const auto editions = store.editions();
     const analysis::Edition& chosen = chooseEdition(editions, parser.value(edition));
-    const std::vector<analysis::ChipSpec> all = store.chips();
-    std::vector<analysis::ChipSpec> chips;
-    if (parser.isSet(chip)) {
-        for (const QString& name : parser.values(chip)) {
-            auto c = store.chip(name);
-            if (!c)
-                throw std::runtime_error("no chip named \"" + name.toStdString() +
-                                         "\" in the store (crossroads chips lists them)");
-            chips.push_back(std::move(*c));
-        }
-    } else {
-        chips = all;
-    }
+    const std::vector<analysis::ChipSpec> chips =
+        parser.isSet(chip) ? chipsNamed(store, parser.values(chip)) : store.chips();
     std::vector<analysis::BenchRun> runs;
     for (const data::Store::BenchmarkRecord& r : store.benchmarkResults())
         runs.push_back({r.id, r.created_at.toStdString(), r.device.toStdString(),

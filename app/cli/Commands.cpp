@@ -295,6 +295,18 @@ bool parseVerb(QCommandLineParser& parser, const QStringList& arguments, const c
     return true;
 }
 
+std::vector<analysis::ChipSpec> chipsNamed(const data::Store& store, const QStringList& names) {
+    std::vector<analysis::ChipSpec> chips;
+    for (const QString& name : names) {
+        auto c = store.chip(name);
+        if (!c)
+            throw std::runtime_error("no chip named \"" + name.toStdString() +
+                                     "\" in the store (crossroads chips lists them)");
+        chips.push_back(std::move(*c));
+    }
+    return chips;
+}
+
 std::string countryOption(const QCommandLineParser& parser, const QCommandLineOption& option,
                           const char* name) {
     const QString value = parser.value(option).trimmed().toUpper();

@@ -2,6 +2,7 @@
 // stdout, reports errors by throwing UsageFailure (exit 2) or std::exception (exit 1).
 #pragma once
 
+#include "analysis/ChipSpec.h"
 #include "analysis/Edition.h"
 
 #include <QCommandLineParser>
@@ -11,6 +12,10 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+namespace crossroads::data {
+class Store;
+}
 
 namespace crossroads::cli {
 
@@ -51,6 +56,10 @@ int64_t integerOption(const QCommandLineParser& parser, const QCommandLineOption
 // UsageFailure naming it and the option (`name`, without the dashes).
 std::string countryOption(const QCommandLineParser& parser, const QCommandLineOption& option,
                           const char* name);
+
+// The store's chips named by --chip options, in order; an unknown name throws std::runtime_error
+// naming it (exit 1).
+std::vector<analysis::ChipSpec> chipsNamed(const data::Store& store, const QStringList& names);
 
 // Every verb, in the order `crossroads --help` lists them.
 const std::vector<Command>& commands();

@@ -38,18 +38,8 @@ int exportChips(const QCommandLineParser& parser, const QCommandLineOption& chip
                            "--out FILE");
     const QString path = parser.positionalArguments().first();
     data::Store store(storePath);
-    std::vector<analysis::ChipSpec> chips;
-    if (parser.isSet(chip)) {
-        for (const QString& name : parser.values(chip)) {
-            auto c = store.chip(name);
-            if (!c)
-                throw std::runtime_error("no chip named \"" + name.toStdString() +
-                                         "\" in the store");
-            chips.push_back(std::move(*c));
-        }
-    } else {
-        chips = store.chips();
-    }
+    const std::vector<analysis::ChipSpec> chips =
+        parser.isSet(chip) ? chipsNamed(store, parser.values(chip)) : store.chips();
     if (path == QLatin1String("-")) {
         print(q(data::chipsToJsonText(chips)));
         return 0;
