@@ -49,7 +49,8 @@ double sharedGateParameters(const ModelConfig& c) {
 }
 
 double routerParameters(const ModelConfig& c) {
-    return static_cast<double>(c.numExperts * c.hiddenSize);
+    return static_cast<double>(c.numExperts * c.hiddenSize) +
+           (c.hasRouterBias() ? static_cast<double>(c.numExperts) : 0.0);
 }
 
 double denseParameters(const ModelConfig& c) {

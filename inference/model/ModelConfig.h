@@ -115,6 +115,8 @@ struct ModelConfig {
     bool deepseek() const {
         return family == ModelFamily::DeepseekV2 || family == ModelFamily::DeepseekV3;
     }
+    // DeepSeek-V3's router (noaux_tc) carries e_score_correction_bias [E], used for selection.
+    bool hasRouterBias() const { return deepseek() && topkMethod == "noaux_tc"; }
     int64_t qDim() const { return numHeads * headDim; }
     int64_t kvDim() const { return numKvHeads * headDim; }
     // Layer l uses routed experts (the rest use a dense MLP of denseIntermediateSize).

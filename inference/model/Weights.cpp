@@ -396,11 +396,6 @@ void requireLatentSupport(const ModelConfig& config) {
                           "checkpoint has MLA biases)");
 }
 
-// The routed experts of a DeepSeek layer whose router carries e_score_correction_bias.
-bool hasRouterBias(const ModelConfig& config) {
-    return config.deepseek() && config.topkMethod == "noaux_tc";
-}
-
 void loadLatentAttention(Loader& loader, const std::string& p, const ModelConfig& config,
                          LayerWeights& layer) {
     const LatentAttention& m = config.mla;
@@ -484,7 +479,7 @@ Model loadCheckpoint(const fs::path& folder, int64_t layers) {
                                         ? p + "block_sparse_moe."
                                         : p + "mlp.";
             layer.router = loader.matrix(moe + "gate.weight", config.numExperts, hidden);
-            if (hasRouterBias(config))
+            if (config.hasRouterBias())
                 layer.routerBias =
                     loader.vector(moe + "gate.e_score_correction_bias", config.numExperts);
             const std::string fused = moe + "experts.gate_up_proj";
@@ -573,7 +568,7 @@ Model synthesizeModel(const ModelConfig& config, WeightType type, uint64_t seed,
             layer.router = synth.linear(config.numExperts, hidden);
             // Small against the sigmoid scores' spread, as trained biases are: it moves some
             // choices, not all.
-            if (hasRouterBias(config))
+            if (config.hasRouterBias())
                 layer.routerBias = synth.vector(config.numExperts, 0.05, 0.0);
             for (int64_t e = 0; e < config.numExperts; ++e)
                 layer.experts.push_back(synth.mlp(hidden, config.expertIntermediateSize));
