@@ -1,6 +1,7 @@
 // The command line as tools see it: the DESIGN.md contracts of chips, editions and classify,
 // exit codes (0 ok, 1 runtime error, 2 usage error), one-line errors, import/export round trips.
 #include "inference/engine/Engine.h"
+#include "tests/common/CliProcess.h"
 
 #include <nlohmann/json.hpp>
 
@@ -16,11 +17,7 @@ using nlohmann::json;
 
 namespace {
 
-struct Run {
-    int code = -1;
-    QByteArray out;
-    QByteArray err;
-};
+using Run = crossroads::testing::CliRun;
 
 QByteArray fileHash(const QString& path) {
     QFile f(path);
@@ -43,21 +40,12 @@ class TestCli : public QObject {
     QTemporaryDir dir_;
     QString db_;
 
-    Run crossroads(QStringList arguments, const QString& db = {}) {
-        QProcess p;
-        if (!db.isEmpty() || !db_.isEmpty())
-            arguments = QStringList{QStringLiteral("--db"), db.isEmpty() ? db_ : db} + arguments;
-        p.start(QStringLiteral(CROSSROADS_BINARY), arguments);
-        p.waitForFinished(120000);
-        return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
-                p.readAllStandardOutput(), p.readAllStandardError()};
+    Run crossroads(const QStringList& arguments, const QString& db = {}) {
+        return crossroads::testing::runCrossroads(db.isEmpty() ? db_ : db, arguments);
     }
 
     json runJson(const QStringList& arguments) {
-        const Run r = crossroads(arguments);
-        if (r.code != 0)
-            qWarning("stderr: %s", r.err.constData());
-        return json::parse(r.out.toStdString());
+        return crossroads::testing::runCrossroadsJson(db_, arguments);
     }
 
     static const json& result(const json& out, const std::string& name) {

@@ -2,12 +2,13 @@
 // --dry-run prints the differences and changes nothing, Epoch names find the store's chips,
 // history is the audit trail as JSON, results lists saved benchmarks, and a --db whose folder
 // does not exist is one clear error.
+#include "tests/common/CliProcess.h"
+
 #include <nlohmann/json.hpp>
 
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
-#include <QProcess>
 #include <QSqlDatabase>
 #include <QSqlQuery>
 #include <QTemporaryDir>
@@ -17,18 +18,10 @@ using nlohmann::json;
 
 namespace {
 
-struct Run {
-    int code = -1;
-    QByteArray out;
-    QByteArray err;
-};
+using Run = crossroads::testing::CliRun;
 
-Run crossroads(const QString& db, const QStringList& arguments) {
-    QProcess p;
-    p.start(QStringLiteral(CROSSROADS_BINARY), QStringList{QStringLiteral("--db"), db} + arguments);
-    p.waitForFinished(120000);
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-            p.readAllStandardError()};
+Run cli(const QString& db, const QStringList& arguments) {
+    return crossroads::testing::runCrossroads(db, arguments);
 }
 
 void writeFile(const QString& path, const QByteArray& content) {
@@ -52,7 +45,7 @@ class TestCliStore : public QObject {
         return path;
     }
     json runJson(const QString& db, const QStringList& arguments) {
-        const Run r = crossroads(db, arguments);
+        const Run r = cli(db, arguments);
         if (r.code != 0)
             qWarning("stderr: %s", r.err.constData());
         return json::parse(r.out.toStdString());
@@ -62,20 +55,20 @@ private slots:
     // Issue 8: this file erased the H20's die area, bandwidth, I/O and sources.
     void partialImportKeepsTheRest() {
         const QString db = freshStore();
-        const QByteArray chipsBefore = crossroads(db, {"chips", "--json"}).out;
+        const QByteArray chipsBefore = cli(db, {"chips", "--json"}).out;
         const QString same =
             file("h20.csv", "name,vendor,year,fp16\nH20 (China),NVIDIA,2024,148\n");
-        Run r = crossroads(db, {"import", same});
+        Run r = cli(db, {"import", same});
         QCOMPARE(r.code, 0);
         QVERIFY2(r.out.contains("0 added, 0 changed, 1 unchanged"), r.out.constData());
-        QCOMPARE(crossroads(db, {"chips", "--json"}).out, chipsBefore);
+        QCOMPARE(cli(db, {"chips", "--json"}).out, chipsBefore);
         const json out = runJson(db, {"classify", "--chip", "H20 (China)", "--json"});
         QVERIFY(out["results"][0]["controlled"] == false);
         QVERIFY(out["results"][0]["undetermined"].empty());
 
         const QString changed =
             file("h20b.csv", "name,vendor,year,fp16\nH20 (China),NVIDIA,2024,150\n");
-        r = crossroads(db, {"import", changed});
+        r = cli(db, {"import", changed});
         QVERIFY2(r.out.contains("0 added, 1 changed, 0 unchanged; 1 figures changed (0 "
                                 "cleared), 2 unchanged"),
                  r.out.constData());
@@ -93,11 +86,11 @@ private slots:
 
     void dryRunPrintsTheDifferencesAndChangesNothing() {
         const QString db = freshStore();
-        const QByteArray chipsBefore = crossroads(db, {"chips", "--json"}).out;
+        const QByteArray chipsBefore = cli(db, {"chips", "--json"}).out;
         const QString path = file("dry.csv", "name,vendor,fp16,applicable_die_area_mm2\n"
                                              "H20 (China),NVIDIA,150,\n"
                                              "New Part,Lab,10,100\n");
-        const Run r = crossroads(db, {"import", path, "--dry-run"});
+        const Run r = cli(db, {"import", path, "--dry-run"});
         QCOMPARE(r.code, 0);
         const QString out = QString::fromUtf8(r.out);
         QVERIFY2(out.contains(QStringLiteral("~ changed \"H20 (China)\" (line 2)")),
@@ -108,11 +101,11 @@ private slots:
         QVERIFY(out.contains(QStringLiteral("+ added \"New Part\" (line 3)")));
         QVERIFY(out.contains(QStringLiteral("1 added, 1 changed, 0 unchanged; 2 figures changed "
                                             "(1 cleared), 1 unchanged. Nothing was changed.")));
-        QCOMPARE(crossroads(db, {"chips", "--json"}).out, chipsBefore);
+        QCOMPARE(cli(db, {"chips", "--json"}).out, chipsBefore);
         QVERIFY(runJson(db, {"history", "--json"}).empty());
 
         // Applied, the import says which figures it cleared.
-        const Run applied = crossroads(db, {"import", path});
+        const Run applied = cli(db, {"import", path});
         QCOMPARE(applied.code, 0);
         QVERIFY2(applied.out.contains("Cleared for \"H20 (China)\" (empty in the file): "
                                       "applicable_die_area_mm2 (was 814)."),
@@ -125,7 +118,7 @@ private slots:
             file("epoch.csv", "Hardware name,Manufacturer,TDP (W),Link to datasheet\n"
                               "NVIDIA H100 SXM5 80GB,NVIDIA,700,https://example.com/h100\n"
                               "NVIDIA H20,NVIDIA,400,\n");
-        const Run r = crossroads(db, {"import", path});
+        const Run r = cli(db, {"import", path});
         QCOMPARE(r.code, 0);
         QVERIFY2(r.out.contains("\"NVIDIA H100 SXM5 80GB\" is the store's \"H100 SXM5 80GB\""),
                  r.out.constData());
@@ -134,7 +127,7 @@ private slots:
 
         const QString ambiguous =
             file("ambiguous.csv", "Hardware name,Manufacturer,TDP (W)\nNVIDIA H100,NVIDIA,700\n");
-        const Run bad = crossroads(db, {"import", ambiguous});
+        const Run bad = cli(db, {"import", ambiguous});
         QCOMPARE(bad.code, 1);
         QCOMPARE(bad.err.count('\n'), 1);
         QVERIFY2(bad.err.contains("could be any of"), bad.err.constData());
@@ -148,7 +141,7 @@ private slots:
                              "H20 (China),NVIDIA,380,\"[{\"\"field\"\": \"\"tdp_w\"\", "
                              "\"\"citation\"\": \"\"board reading\"\"}]\"\n"
                              "T4,NVIDIA,,\n");
-        QCOMPARE(crossroads(db, {"import", path}).code, 0);
+        QCOMPARE(cli(db, {"import", path}).code, 0);
         const json all = runJson(db, {"history", "--json"});
         QCOMPARE(all.size(), size_t(2));
         for (const json& e : all) {
@@ -166,7 +159,7 @@ private slots:
         QVERIFY(h20[0]["source"] == "board reading");
         const json t4 = runJson(db, {"history", "--chip", "T4", "--json"});
         QVERIFY(t4[0]["new"].is_null()); // cleared
-        const Run table = crossroads(db, {"history"});
+        const Run table = cli(db, {"history"});
         QCOMPARE(table.code, 0);
         QVERIFY(table.out.contains("At (UTC)"));
         QVERIFY(table.out.contains("board reading"));
@@ -174,7 +167,7 @@ private slots:
 
     void resultsListsSavedBenchmarks() {
         const QString db = freshStore();
-        Run r = crossroads(db, {"results"});
+        Run r = cli(db, {"results"});
         QCOMPARE(r.code, 0);
         QVERIFY(r.out.contains("No benchmark results"));
         QVERIFY(runJson(db, {"results", "--json"}).empty());
@@ -197,14 +190,14 @@ private slots:
         QVERIFY(out[0]["device"] == "Test CPU");
         QVERIFY(out[0]["created_at"] == "2026-01-02T03:04:05Z");
         QVERIFY(out[0]["result"]["phases"][1]["tokens_per_s"] == 5.6);
-        r = crossroads(db, {"results"});
+        r = cli(db, {"results"});
         QVERIFY2(r.out.contains("123.4") && r.out.contains("5.6") && r.out.contains("0.71"),
                  r.out.constData());
     }
 
     void missingDbFolderIsAnError() {
         const QString folder = dir_.filePath(QStringLiteral("typo/folder"));
-        const Run r = crossroads(folder + QStringLiteral("/store.sqlite"), {"chips"});
+        const Run r = cli(folder + QStringLiteral("/store.sqlite"), {"chips"});
         QCOMPARE(r.code, 1);
         QCOMPARE(r.err.count('\n'), 1);
         QVERIFY2(r.err.contains(QDir::toNativeSeparators(folder).toUtf8()), r.err.constData());

@@ -24,7 +24,9 @@ runCrossroads(const QString& db, const QStringList& arguments,
               const QProcessEnvironment& environment = QProcessEnvironment::systemEnvironment()) {
     QProcess p;
     p.setProcessEnvironment(environment);
-    p.start(QStringLiteral(CROSSROADS_BINARY), QStringList{QStringLiteral("--db"), db} + arguments);
+    // An empty `db`: no --db (the default store, or --db among the arguments).
+    p.start(QStringLiteral(CROSSROADS_BINARY),
+            db.isEmpty() ? arguments : QStringList{QStringLiteral("--db"), db} + arguments);
     p.waitForFinished(120000);
     return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
             p.readAllStandardError()};
