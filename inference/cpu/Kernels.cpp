@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cpuid.h>
 
 namespace crossroads::inference {
 
@@ -20,14 +21,20 @@ std::atomic<int> g_activeIsa{-1};
 std::atomic<int64_t> g_packedMinTokens{32};
 std::atomic<int64_t> g_decodePrefetchBytes{defaultDecodePrefetchBytes()};
 
+// F16C (vcvtph2ps, used by the FP8 panel packing): CPUID leaf 1, ECX bit 29. clang 14's
+// __builtin_cpu_supports has no "f16c".
+bool cpuHasF16c() {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    return __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & bit_F16C) != 0;
+}
+
 bool cpuHas(Isa isa) {
     __builtin_cpu_init();
     switch (isa) {
     case Isa::Scalar:
         return true;
     case Isa::Avx2:
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-               __builtin_cpu_supports("f16c");
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpuHasF16c();
     case Isa::Avx512:
         return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                __builtin_cpu_supports("avx512vl");
