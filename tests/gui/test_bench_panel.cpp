@@ -136,7 +136,7 @@ private Q_SLOTS:
         QCOMPARE(results->index(0, 0).data(gui::BenchResultsModel::RecordIdRole).toLongLong(),
                  records.front().id);
         QVERIFY(results->index(0, gui::BenchResultsModel::DecodeColumn).data().toString() != "");
-        QVERIFY(results->rows().front().decodeTokensPerS.value_or(0) > 0);
+        QVERIFY(results->rows().front().figures.decode_tokens_per_s.value_or(0) > 0);
         QCOMPARE(results->index(0, gui::BenchResultsModel::ExportClassColumn).data().toString(),
                  QStringLiteral("— (CPU)"));
         screenshot(panel, "bench-panel.png");

@@ -205,7 +205,7 @@ private Q_SLOTS:
         QCOMPARE(cell(2, BenchResultsModel::ExportClassColumn).toString(),
                  QStringLiteral("no chip in the store"));
         QCOMPARE(cell(2, BenchResultsModel::DecodeColumn).toString(), QStringLiteral("unreadable"));
-        QVERIFY(!model.rows()[2].readable);
+        QVERIFY(!model.rows()[2].figures.readable);
         // Another edition reclassifies; 2022-10 also controls the H100 (a.1: TPP and I/O).
         const auto first = std::find_if(editions.begin(), editions.end(),
                                         [](const auto& e) { return e.id == "2022-10"; });

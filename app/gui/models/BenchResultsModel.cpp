@@ -11,24 +11,6 @@ namespace crossroads::gui {
 
 namespace {
 
-// The figures the columns show, read by the analysis the capability table reads them with.
-BenchResultsModel::Row readRow(data::Store::BenchmarkRecord record) {
-    BenchResultsModel::Row row;
-    const analysis::BenchFigures f = analysis::readBenchFigures(record.result_json);
-    row.record = std::move(record);
-    row.readable = f.readable;
-    row.prefillTokensPerS = f.prefill_tokens_per_s;
-    row.decodeTokensPerS = f.decode_tokens_per_s;
-    row.decodeFractionOfMeasured = f.decode_fraction_of_measured;
-    row.measuredBandwidthGbPerS = f.measured_bandwidth_gb_per_s;
-    row.specBandwidthGbPerS = f.spec_bandwidth_gb_per_s;
-    row.decodeFractionOfSpec = f.decode_fraction_of_spec;
-    row.decodeAchievedGbPerS = f.decode_achieved_gb_per_s;
-    row.specChip = QString::fromStdString(f.spec_chip);
-    row.decodeContexts = f.decode_contexts;
-    return row;
-}
-
 QString percentText(double percent) {
     return QStringLiteral("%1%").arg(formatFigure(percent));
 }
@@ -47,8 +29,10 @@ void BenchResultsModel::setRecords(std::vector<data::Store::BenchmarkRecord> rec
     beginResetModel();
     rows_.clear();
     rows_.reserve(records.size());
-    for (auto& record : records)
-        rows_.push_back(readRow(std::move(record)));
+    for (auto& record : records) {
+        const analysis::BenchFigures figures = analysis::readBenchFigures(record.result_json);
+        rows_.push_back({std::move(record), figures, std::nullopt});
+    }
     rematch();
     endResetModel();
 }
@@ -72,10 +56,8 @@ void BenchResultsModel::rematch() {
     for (std::size_t i = 0; i < rows_.size(); ++i) {
         Row& row = rows_[i];
         row.chip.reset();
-        analysis::BenchFigures figures;
-        figures.spec_chip = row.specChip.toStdString();
         row.chip = analysis::benchChip(row.record.backend.toStdString(),
-                                       row.record.device.toStdString(), figures, chips_);
+                                       row.record.device.toStdString(), row.figures, chips_);
         if (row.chip && edition_) {
             try {
                 classes_[i] = analysis::classify(chips_[*row.chip], *edition_);
@@ -103,33 +85,33 @@ int BenchResultsModel::columnCount(const QModelIndex& parent) const {
 
 std::optional<double> BenchResultsModel::number(const Row& row, int column) const {
     // The datasheet bandwidth: the run's own figure, else its chip's in the store today.
-    std::optional<double> spec = row.specBandwidthGbPerS;
+    std::optional<double> spec = row.figures.spec_bandwidth_gb_per_s;
     if (!spec && row.chip)
         spec = chips_[*row.chip].memory_bandwidth_gb_per_s;
     switch (column) {
     case PrefillColumn:
-        return row.prefillTokensPerS;
+        return row.figures.prefill_tokens_per_s;
     case DecodeColumn:
-        return row.decodeTokensPerS;
+        return row.figures.decode_tokens_per_s;
     case FractionOfMeasuredColumn:
-        if (row.decodeFractionOfMeasured)
-            return *row.decodeFractionOfMeasured * 100;
+        if (row.figures.decode_fraction_of_measured)
+            return *row.figures.decode_fraction_of_measured * 100;
         return std::nullopt;
     case MeasuredBandwidthColumn:
-        return row.measuredBandwidthGbPerS;
+        return row.figures.measured_bandwidth_gb_per_s;
     case SpecBandwidthColumn:
         return spec;
     case FractionOfSpecColumn:
-        if (row.decodeFractionOfSpec)
-            return *row.decodeFractionOfSpec * 100;
-        if (spec && *spec > 0 && row.decodeAchievedGbPerS)
-            return *row.decodeAchievedGbPerS / *spec * 100;
+        if (row.figures.decode_fraction_of_spec)
+            return *row.figures.decode_fraction_of_spec * 100;
+        if (spec && *spec > 0 && row.figures.decode_achieved_gb_per_s)
+            return *row.figures.decode_achieved_gb_per_s / *spec * 100;
         return std::nullopt;
     case RooflineDecodeColumn:
         // Memory roof: the datasheet bandwidth over the bytes each decode step read.
-        if (spec && row.decodeTokensPerS && row.decodeAchievedGbPerS &&
-            *row.decodeAchievedGbPerS > 0)
-            return *row.decodeTokensPerS * *spec / *row.decodeAchievedGbPerS;
+        if (spec && row.figures.decode_tokens_per_s && row.figures.decode_achieved_gb_per_s &&
+            *row.figures.decode_achieved_gb_per_s > 0)
+            return *row.figures.decode_tokens_per_s * *spec / *row.figures.decode_achieved_gb_per_s;
         return std::nullopt;
     default:
         return std::nullopt;
@@ -166,13 +148,14 @@ QVariant BenchResultsModel::display(int rowIndex, int column) const {
     }
     const auto n = number(row, column);
     if (!n)
-        return row.readable || column < PrefillColumn ? QString() : QStringLiteral("unreadable");
+        return row.figures.readable || column < PrefillColumn ? QString()
+                                                              : QStringLiteral("unreadable");
     if (column == FractionOfMeasuredColumn || column == FractionOfSpecColumn)
         return percentText(*n);
-    if (column == DecodeColumn && row.decodeContexts > 1)
+    if (column == DecodeColumn && row.figures.decode_contexts > 1)
         return QStringLiteral("%1 (+%2 contexts)")
             .arg(formatFigure(*n))
-            .arg(row.decodeContexts - 1);
+            .arg(row.figures.decode_contexts - 1);
     return formatFigure(*n);
 }
 

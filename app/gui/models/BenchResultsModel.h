@@ -6,6 +6,7 @@
 // matches no chip says so. Numbers at NumberRole.
 #pragma once
 
+#include "analysis/Capability.h"
 #include "analysis/ChipSpec.h"
 #include "analysis/Classifier.h"
 #include "analysis/Edition.h"
@@ -43,12 +44,7 @@ public:
     // One saved run, read from its JSON (figures the JSON lacks are nullopt).
     struct Row {
         data::Store::BenchmarkRecord record;
-        bool readable = false; // the JSON parsed and has its phases
-        std::optional<double> prefillTokensPerS, decodeTokensPerS;
-        std::optional<double> decodeFractionOfMeasured, measuredBandwidthGbPerS;
-        std::optional<double> specBandwidthGbPerS, decodeFractionOfSpec, decodeAchievedGbPerS;
-        QString specChip;                // the chip the run's spec came from (the JSON's spec.chip)
-        int decodeContexts = 0;          // decode phases (a --context sweep has several)
+        analysis::BenchFigures figures;  // read from its JSON (analysis::readBenchFigures)
         std::optional<std::size_t> chip; // index into chips(): the device's chip, when matched
     };
 
