@@ -174,6 +174,46 @@ void matmulRows(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* 
     matmulScalar(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
 }
 
+std::size_t pairPanelElements(int64_t rows, int64_t cols) {
+    const int64_t strips = (rows + kPairPanelRows - 1) / kPairPanelRows;
+    return static_cast<std::size_t>(strips * kPairPanelRows * ((cols + 1) / 2) * 2);
+}
+
+void packPairPanels(const std::vector<const Matrix*>& stacked, uint16_t* panels) {
+    int64_t rows = 0;
+    const int64_t cols = stacked.empty() ? 0 : stacked.front()->cols;
+    for (const Matrix* m : stacked) {
+        if (m->type != WeightType::BF16 || m->cols != cols)
+            throw EngineError("pair panels take BF16 matrices of one width, found " +
+                              std::string(weightTypeName(m->type)) + " of " +
+                              std::to_string(m->cols) + " columns");
+        rows += m->rows;
+    }
+    const int64_t pairs = (cols + 1) / 2;
+    std::fill_n(panels, pairPanelElements(rows, cols), uint16_t{0});
+    int64_t r = 0;
+    for (const Matrix* m : stacked)
+        for (int64_t i = 0; i < m->rows; ++i, ++r) {
+            const auto* row = reinterpret_cast<const uint16_t*>(m->row(i));
+            uint16_t* strip = panels + (r / kPairPanelRows) * kPairPanelRows * pairs * 2;
+            const int64_t lane = r % kPairPanelRows;
+            for (int64_t c = 0; c < cols; ++c)
+                strip[(c / 2) * 2 * kPairPanelRows + lane * 2 + c % 2] = row[c];
+        }
+}
+
+void gemmPairPanels(const uint16_t* panels, int64_t rows, int64_t cols, int64_t stripBegin,
+                    int64_t stripEnd, const uint16_t* x, int64_t xStride, int64_t tokens, float* y,
+                    int64_t yStride) {
+    if (!cpuHas(Isa::Avx512Bf16))
+        throw EngineError("pair-panel GEMM needs AVX-512-BF16, which this CPU does not have");
+    if (xStride % 2 != 0)
+        throw EngineError("pair-panel GEMM needs an even input stride, got " +
+                          std::to_string(xStride));
+    kernels::gemmPairPanelsAvx512Bf16(panels, rows, cols, stripBegin, stripEnd, x, xStride, tokens,
+                                      y, yStride);
+}
+
 namespace {
 
 // FP8 dequantised in double: the product of the FP8 value and its block scale, unrounded.

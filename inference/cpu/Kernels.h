@@ -41,6 +41,25 @@ int64_t decodePrefetchBytes();
 void setDecodePrefetchBytes(int64_t bytes);
 int64_t defaultDecodePrefetchBytes();
 
+// Prefill's BF16 weights prepared once for the dot-product instruction of AVX-512-BF16
+// (vdpbf16ps): "pair panels", strips of kPairPanelRows rows, each strip the column pairs of its
+// rows in turn (pair p of row r: W[r][2p] and W[r][2p + 1] side by side, one 32-bit lane), rows
+// past the last and an odd last column zero. Matrices of one width stack, the rows of each in
+// turn (an expert's gate and up in one product).
+inline constexpr int64_t kPairPanelRows = 64;
+// uint16 elements of the panels of `rows` x `cols`.
+std::size_t pairPanelElements(int64_t rows, int64_t cols);
+// Packs BF16 matrices of one width, stacked (throws EngineError for another type or width).
+void packPairPanels(const std::vector<const Matrix*>& stacked, uint16_t* panels);
+// y[t * yStride + r] = sum_c W[r][c] x[t * xStride + c] for the rows of strips
+// [stripBegin, stripEnd) and tokens [0, tokens): x is BF16 (rounded by the caller), xStride even
+// and, where cols is odd, x[t * xStride + cols] readable and finite. Each product of two BF16
+// values is exact in F32, the sums F32 (in another order than matmulRows'). Needs AVX-512-BF16
+// (throws EngineError without it).
+void gemmPairPanels(const uint16_t* panels, int64_t rows, int64_t cols, int64_t stripBegin,
+                    int64_t stripEnd, const uint16_t* x, int64_t xStride, int64_t tokens, float* y,
+                    int64_t yStride);
+
 // out[i] = floatToBf16(x[i]) for i < n (Tensor.h), vectorised where the CPU has AVX-512.
 void roundToBf16(const float* x, int64_t n, uint16_t* out);
 

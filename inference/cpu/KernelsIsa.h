@@ -134,6 +134,11 @@ void gemmPackedAvx512(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const f
 void matmulAvx512Bf16(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
                       int64_t xStride, int64_t tokens, float* y, int64_t yStride);
 
+// gemmPairPanels (Kernels.h) on strips [stripBegin, stripEnd).
+void gemmPairPanelsAvx512Bf16(const uint16_t* panels, int64_t rows, int64_t cols,
+                              int64_t stripBegin, int64_t stripEnd, const uint16_t* x,
+                              int64_t xStride, int64_t tokens, float* y, int64_t yStride);
+
 // attendPart (Kernels.h) without and with AVX2 (which every vector family has).
 void attendPartScalar(const float* q, int64_t group, int64_t headDim, const float* keys,
                       const float* values, int64_t stride, int64_t begin, int64_t end, float scale,
