@@ -1,6 +1,7 @@
 #include "inference/cpu/CpuBackend.h"
 
 #include "inference/base/Host.h"
+#include "inference/base/LargeBuffer.h"
 #include "inference/cpu/Bandwidth.h"
 #include "inference/cpu/ComputePeak.h"
 #include "inference/cpu/Kernels.h"
@@ -86,7 +87,8 @@ struct ExpertJob {
 } // namespace
 
 CpuBackend::CpuBackend(const Model& model, int threads, CpuBackendOptions options)
-    : model_(model), pool_(std::make_unique<ThreadPool>(threads)), options_(options) {
+    : model_(model), pool_(std::make_unique<ThreadPool>(threads)), options_(options),
+      weightBytes_(weightBytesPerParameter(model.weights)) {
     prepareOnednn(options.prefill);
 }
 
@@ -98,11 +100,16 @@ void CpuBackend::prepareOnednn(PrefillGemm prefill) {
     std::string why;
     if (prefill == PrefillGemm::Onednn && !onednnAvailable(&why))
         throw EngineError("oneDNN prefill: " + why);
-    if (!onednnComputesHere()) {
-        if (prefill == PrefillGemm::Onednn)
-            throw EngineError("oneDNN prefill needs BF16 weights and the avx512-bf16 kernels");
+    const bool onednn = onednnComputesHere();
+    if (!onednn && prefill == PrefillGemm::Onednn)
+        throw EngineError("oneDNN prefill needs BF16 weights and the avx512-bf16 kernels");
+    // Routed experts on pair panels: AVX-512-BF16 kernels active, BF16 weights of even widths.
+    const ModelConfig& config = model_.config;
+    const bool pairs = options_.expertPairPanels && activeIsa() == Isa::Avx512Bf16 &&
+                       model_.weights.type == WeightType::BF16 && config.hiddenSize % 2 == 0 &&
+                       config.expertIntermediateSize % 2 == 0;
+    if (!onednn && !pairs)
         return;
-    }
     // What is prepared, each piece one product: a layer's q, k and v stacked; a routed expert's
     // gate and up stacked and its down whole, where the layer has experts enough for a product
     // each to keep the pool busy (a whole matrix is one call of oneDNN's kernel at its widest: on
@@ -119,8 +126,9 @@ void CpuBackend::prepareOnednn(PrefillGemm prefill) {
         return std::clamp<int64_t>((share + 63) / 64 * 64, 256, 1024);
     };
     std::vector<Piece> pieces;
+    std::vector<std::vector<const Matrix*>> pairPieces; // gate and up stacked; down
     const auto alone = [&](const Matrix& m) {
-        if (!m.empty())
+        if (!m.empty() && onednn)
             pieces.push_back({{&m}, sliceRowsFor(m.rows), &onednn_});
     };
     const auto mlpAlone = [&](const MlpWeights& mlp) {
@@ -128,8 +136,15 @@ void CpuBackend::prepareOnednn(PrefillGemm prefill) {
             alone(*m);
     };
     for (const LayerWeights& layer : model_.weights.layers) {
-        const int64_t qkvRows = layer.q.rows + layer.k.rows + layer.v.rows;
-        pieces.push_back({{&layer.q, &layer.k, &layer.v}, sliceRowsFor(qkvRows), &onednnQkv_});
+        if (model_.config.attention == AttentionKind::Latent) {
+            // MLA's down- and q projections alone; kvB is read by the absorbed products
+            // (LatentAttention.cpp), not multiplied as a matrix.
+            for (const Matrix* m : {&layer.q, &layer.mla.qA, &layer.mla.qB, &layer.mla.kvA})
+                alone(*m);
+        } else if (onednn) {
+            const int64_t qkvRows = layer.q.rows + layer.k.rows + layer.v.rows;
+            pieces.push_back({{&layer.q, &layer.k, &layer.v}, sliceRowsFor(qkvRows), &onednnQkv_});
+        }
         alone(layer.o);
         alone(layer.router);
         const bool manyExperts = static_cast<int64_t>(layer.experts.size()) >= 2 * threads;
@@ -138,6 +153,13 @@ void CpuBackend::prepareOnednn(PrefillGemm prefill) {
                 mlpAlone(expert);
                 continue;
             }
+            if (pairs) {
+                pairPieces.push_back({&expert.gate, &expert.up});
+                pairPieces.push_back({&expert.down});
+                continue;
+            }
+            if (!onednn)
+                continue;
             pieces.push_back(
                 {{&expert.gate, &expert.up}, expert.gate.rows + expert.up.rows, &onednnGateUp_});
             pieces.push_back({{&expert.down}, expert.down.rows, &onednn_});
@@ -148,6 +170,9 @@ void CpuBackend::prepareOnednn(PrefillGemm prefill) {
     double bytes = 0;
     for (const Piece& piece : pieces)
         for (const Matrix* m : piece.stacked)
+            bytes += static_cast<double>(m->bytes());
+    for (const auto& piece : pairPieces)
+        for (const Matrix* m : piece)
             bytes += static_cast<double>(m->bytes());
     // The copy is as large as the weights it prepares: Auto leaves it out of a tight machine.
     const std::optional<double> available_bytes = availableMemoryBytes();
@@ -160,6 +185,35 @@ void CpuBackend::prepareOnednn(PrefillGemm prefill) {
     });
     for (std::size_t i = 0; i < pieces.size(); ++i)
         pieces[i].into->emplace(pieces[i].stacked.front()->data, std::move(*prepared[i]));
+    std::vector<PairPanels> packed(pairPieces.size());
+    pool_->parallelFor(static_cast<int64_t>(pairPieces.size()), [&](int64_t i) {
+        const auto& stacked = pairPieces[static_cast<std::size_t>(i)];
+        PairPanels& panels = packed[static_cast<std::size_t>(i)];
+        for (const Matrix* m : stacked)
+            panels.rows += m->rows;
+        panels.cols = stacked.front()->cols;
+        panels.storage =
+            allocateLargeBuffer(pairPanelElements(panels.rows, panels.cols) * sizeof(uint16_t));
+        auto* data = reinterpret_cast<uint16_t*>(panels.storage.get());
+        packPairPanels(stacked, data);
+        panels.data = data;
+    });
+    for (std::size_t i = 0; i < pairPieces.size(); ++i)
+        (pairPieces[i].size() == 2 ? pairGateUp_ : pairDown_)
+            .emplace(pairPieces[i].front()->data, std::move(packed[i]));
+}
+
+const CpuBackend::PairPanels* CpuBackend::pairGateUpFor(const MlpWeights& mlp,
+                                                        int64_t tokens) const {
+    if (pairGateUp_.empty() || tokens < options_.pairMinTokens || activeIsa() != Isa::Avx512Bf16)
+        return nullptr;
+    const auto found = pairGateUp_.find(mlp.gate.data);
+    return found == pairGateUp_.end() ? nullptr : &found->second;
+}
+
+const CpuBackend::PairPanels* CpuBackend::pairDownFor(const MlpWeights& mlp) const {
+    const auto found = pairDown_.find(mlp.down.data);
+    return found == pairDown_.end() ? nullptr : &found->second;
 }
 
 // oneDNN can multiply this model here, in the function the active kernels define: BF16 weights,
@@ -193,11 +247,16 @@ const OnednnWeights* CpuBackend::onednnGateUpFor(const MlpWeights& mlp, int64_t 
 }
 
 std::string CpuBackend::prefillKernel() const {
-    if (!onednn_.empty())
-        return "oneDNN " + onednnKernelName() + " from " +
-               std::to_string(options_.onednnMinTokens) + " tokens a product, native " +
-               std::string(isaName(activeIsa())) + " below";
-    return "native " + std::string(isaName(activeIsa()));
+    const std::string from = " from " + std::to_string(options_.onednnMinTokens) + " tokens";
+    const std::string pairs = pairGateUp_.empty()
+                                  ? ""
+                                  : "routed experts on pair panels from " +
+                                        std::to_string(options_.pairMinTokens) + " tokens";
+    const std::string native = "native " + std::string(isaName(activeIsa()));
+    if (!onednn_.empty() || !onednnQkv_.empty())
+        return "oneDNN " + onednnKernelName() + from + " a product" +
+               (pairs.empty() ? "" : ", " + pairs) + ", " + native + " below";
+    return pairs.empty() ? native : pairs + ", " + native + " below";
 }
 
 CpuBackend::~CpuBackend() = default;
@@ -217,6 +276,8 @@ SequenceId CpuBackend::newSequence() {
     Sequence sequence;
     sequence.keys.resize(static_cast<std::size_t>(model_.config.numLayers));
     sequence.values.resize(static_cast<std::size_t>(model_.config.numLayers));
+    if (model_.config.attention == AttentionKind::Latent)
+        sequence.latent.resize(static_cast<std::size_t>(model_.config.numLayers));
     const SequenceId id = nextSequence_++;
     sequences_.emplace(id, std::move(sequence));
     return id;
@@ -232,6 +293,13 @@ int64_t CpuBackend::sequenceLength(SequenceId id) const {
     if (found == sequences_.end())
         throw EngineError("unknown sequence id " + std::to_string(id));
     return found->second.length;
+}
+
+const Sequence& CpuBackend::cache(SequenceId id) const {
+    const auto found = sequences_.find(id);
+    if (found == sequences_.end())
+        throw EngineError("unknown sequence id " + std::to_string(id));
+    return found->second;
 }
 
 Sequence& CpuBackend::sequence(SequenceId id) {
@@ -361,7 +429,14 @@ std::vector<float> CpuBackend::forward(const std::vector<Row>& rows,
     }
     // Room in each sequence's cache for the positions written now.
     for (const Row& row : rows) {
-        const auto needed = static_cast<std::size_t>((row.position + 1) * config.kvDim());
+        const auto positions = static_cast<std::size_t>(row.position + 1);
+        const auto latentNeeded = positions * static_cast<std::size_t>(config.mla.cachedWidth());
+        for (auto& latent : row.sequence->latent) // MLA: the latent and the RoPE key only
+            if (latent.size() < latentNeeded)
+                latent.resize(latentNeeded);
+        if (config.attention == AttentionKind::Latent)
+            continue;
+        const auto needed = positions * static_cast<std::size_t>(config.kvDim());
         for (std::size_t l = 0; l < row.sequence->keys.size(); ++l) {
             if (row.sequence->keys[l].size() < needed) {
                 row.sequence->keys[l].resize(needed);
@@ -377,7 +452,10 @@ std::vector<float> CpuBackend::forward(const std::vector<Row>& rows,
                 weights.embed.at(rows[static_cast<std::size_t>(t)].token, i);
 
     for (std::size_t l = 0; l < weights.layers.size(); ++l) {
-        attentionLayer(l, rows);
+        if (config.attention == AttentionKind::Latent)
+            latentAttentionLayer(l, rows);
+        else
+            attentionLayer(l, rows);
         mlpLayer(l, tokens);
     }
     for (const Row& row : rows)
@@ -405,8 +483,7 @@ std::vector<float> CpuBackend::forward(const std::vector<Row>& rows,
         shape.expertsRead.push_back(static_cast<double>(read.size()));
     }
     shape.logitRows = outputs;
-    stats_ =
-        stepCost(config, shape, static_cast<double>(weightTypeBytes(weights.type)), sizeof(float));
+    stats_ = stepCost(config, shape, weightBytes_, sizeof(float));
     return logits;
 }
 
@@ -746,8 +823,11 @@ void CpuBackend::mlpLayer(std::size_t layerIndex, int64_t tokens) {
             for (int64_t e = 0; e < experts; ++e)
                 logits[static_cast<std::size_t>(e)] =
                     routerLogits[static_cast<std::size_t>(t * experts + e)];
-            for (const auto& [expert, weight] :
-                 routeTopK(logits, config.numExpertsPerToken, config.normTopkProb)) {
+            // DeepSeekMoE's routing is the reference's own (ReferenceForward.h).
+            const auto chosen = config.deepseek() ? routeDeepseek(config, layer, logits).chosen
+                                                  : routeTopK(logits, config.numExpertsPerToken,
+                                                              config.normTopkProb);
+            for (const auto& [expert, weight] : chosen) {
                 routing[static_cast<std::size_t>(t)].push_back(static_cast<int32_t>(expert));
                 auto& job = byExpert[static_cast<std::size_t>(expert)];
                 job.weights = &layer.experts[static_cast<std::size_t>(expert)];
@@ -760,14 +840,19 @@ void CpuBackend::mlpLayer(std::size_t layerIndex, int64_t tokens) {
             if (!job.rows.empty())
                 jobs.push_back(std::move(job));
         if (!layer.sharedExpert.gate.empty()) {
+            // Qwen2-MoE gates its shared expert (sigmoid of a [1 x H] product); DeepSeek's
+            // n_shared_experts, summed into one MLP, are ungated.
+            const bool gated = !layer.sharedExpertGate.empty();
             std::vector<float> gateLogits(static_cast<std::size_t>(tokens));
-            matmulRows(layer.sharedExpertGate, 0, 1, normed_.data(), hidden, tokens,
-                       gateLogits.data(), 1);
+            if (gated)
+                matmulRows(layer.sharedExpertGate, 0, 1, normed_.data(), hidden, tokens,
+                           gateLogits.data(), 1);
             ExpertJob job{&layer.sharedExpert, {}, {}};
             for (int64_t t = 0; t < tokens; ++t) {
                 job.rows.push_back(t);
-                job.gates.push_back(1.0f /
-                                    (1.0f + std::exp(-gateLogits[static_cast<std::size_t>(t)])));
+                job.gates.push_back(
+                    gated ? 1.0f / (1.0f + std::exp(-gateLogits[static_cast<std::size_t>(t)]))
+                          : 1.0f);
             }
             jobs.push_back(std::move(job));
         }
@@ -777,7 +862,8 @@ void CpuBackend::mlpLayer(std::size_t layerIndex, int64_t tokens) {
     // A job whose products go through oneDNN takes them in BF16, rounded as they are gathered;
     // a routed expert's gate and up are one fused product whose output becomes the BF16
     // activations of its down projection in one pass (SwiGLU, then rounding).
-    enum class Path { Native, Onednn, Fused };
+    // Pair: as Fused, on pair panels (gemmPairPanels) instead of oneDNN.
+    enum class Path { Native, Onednn, Fused, Pair };
     std::vector<Path> paths;
     int64_t gatheredRows = 0;
     int64_t actFloats = 0;
@@ -787,9 +873,10 @@ void CpuBackend::mlpLayer(std::size_t layerIndex, int64_t tokens) {
         const auto count = static_cast<int64_t>(job.rows.size());
         gatheredRows += count;
         actFloats += count * job.weights->gate.rows;
-        paths.push_back(onednnGateUpFor(*job.weights, count) != nullptr  ? Path::Fused
-                        : onednnFor(job.weights->gate, count) != nullptr ? Path::Onednn
-                                                                         : Path::Native);
+        paths.push_back(pairGateUpFor(*job.weights, count) != nullptr     ? Path::Pair
+                        : onednnGateUpFor(*job.weights, count) != nullptr ? Path::Fused
+                        : onednnFor(job.weights->gate, count) != nullptr  ? Path::Onednn
+                                                                          : Path::Native);
     }
     thread_local std::vector<float> gathered, gateOut, upOut, downOut;
     gathered.resize(static_cast<std::size_t>(gatheredRows * hidden));
@@ -827,7 +914,7 @@ void CpuBackend::mlpLayer(std::size_t layerIndex, int64_t tokens) {
     for (std::size_t j = 0; j < jobs.size(); ++j) {
         const auto count = static_cast<int64_t>(jobs[j].rows.size());
         const Matrix& gate = jobs[j].weights->gate;
-        if (paths[j] == Path::Fused) {
+        if (paths[j] == Path::Fused || paths[j] == Path::Pair) {
             tasks.push_back({j, 0, gate.rows, 0});
         } else if (paths[j] == Path::Onednn) {
             const OnednnWeights* prepared = onednnFor(gate, count);
@@ -846,15 +933,25 @@ void CpuBackend::mlpLayer(std::size_t layerIndex, int64_t tokens) {
         const auto count = static_cast<int64_t>(job.rows.size());
         const Path path = paths[task.job];
         const uint16_t* rounded = gatheredBf16 + job.firstRow * hidden;
+        uint16_t* act = actBf16 + job.actOffset;
+        const auto swiglu = [&](const float* gu) {
+            for (int64_t t = 0; t < count; ++t)
+                for (int64_t r = 0; r < inter; ++r)
+                    act[t * inter + r] =
+                        floatToBf16(silu(gu[t * 2 * inter + r]) * gu[t * 2 * inter + inter + r]);
+        };
         if (path == Path::Fused) {
-            uint16_t* act = actBf16 + job.actOffset;
-            onednnGateUpFor(*job.weights, count)
-                ->multiplySlice(0, rounded, count, [&](const float* gu) {
-                    for (int64_t t = 0; t < count; ++t)
-                        for (int64_t r = 0; r < inter; ++r)
-                            act[t * inter + r] = floatToBf16(silu(gu[t * 2 * inter + r]) *
-                                                             gu[t * 2 * inter + inter + r]);
-                });
+            onednnGateUpFor(*job.weights, count)->multiplySlice(0, rounded, count, swiglu);
+            return;
+        }
+        if (path == Path::Pair) {
+            const PairPanels* panels = pairGateUpFor(*job.weights, count);
+            thread_local std::vector<float> gu;
+            gu.resize(static_cast<std::size_t>(count * panels->rows));
+            gemmPairPanels(panels->data, panels->rows, panels->cols, 0,
+                           (panels->rows + kPairPanelRows - 1) / kPairPanelRows, rounded, hidden,
+                           count, gu.data(), panels->rows);
+            swiglu(gu.data());
             return;
         }
         float* gate = gateData + job.actOffset;
@@ -881,6 +978,10 @@ void CpuBackend::mlpLayer(std::size_t layerIndex, int64_t tokens) {
     tasks.clear();
     for (std::size_t j = 0; j < jobs.size(); ++j) {
         const auto count = static_cast<int64_t>(jobs[j].rows.size());
+        if (paths[j] == Path::Pair) {
+            tasks.push_back({j, 0, hidden, 0});
+            continue;
+        }
         if (paths[j] != Path::Native) {
             const OnednnWeights* down = onednnFor(jobs[j].weights->down, count);
             for (int64_t s = 0; s < down->slices(); ++s)
@@ -897,7 +998,12 @@ void CpuBackend::mlpLayer(std::size_t layerIndex, int64_t tokens) {
         const int64_t inter = job.weights->gate.rows;
         const auto count = static_cast<int64_t>(job.rows.size());
         float* out = downData + job.firstRow * hidden;
-        if (task.slice >= 0)
+        if (paths[task.job] == Path::Pair) {
+            const PairPanels* panels = pairDownFor(*job.weights);
+            gemmPairPanels(panels->data, panels->rows, panels->cols, 0,
+                           (panels->rows + kPairPanelRows - 1) / kPairPanelRows,
+                           actBf16 + job.actOffset, inter, count, out, hidden);
+        } else if (task.slice >= 0)
             onednnFor(job.weights->down, count)
                 ->multiplySlice(task.slice, actBf16 + job.actOffset, count, out, hidden);
         else

@@ -6,6 +6,7 @@
 #include "inference/backend/Backend.h"
 #include "inference/base/ThreadPool.h"
 #include "inference/cpu/OnednnGemm.h"
+#include "inference/model/Cost.h"
 #include "inference/model/ReferenceForward.h"
 #include "inference/model/Weights.h"
 
@@ -28,11 +29,22 @@ struct CpuBackendOptions {
     // Products with fewer tokens (decode, small experts) keep the native kernels: they stream
     // the weights at the memory's rate, and oneDNN's per-product cost does not pay there.
     int64_t onednnMinTokens = 8;
+    // Routed experts' products of pairMinTokens tokens and more (prefill, and batched decode)
+    // on pair panels, our vdpbf16ps GEMM on weights prepared at load (Kernels.h), in place of
+    // oneDNN's and the native kernels, where the kernels are AVX-512-BF16's. On the 2-core EPYC
+    // (Zen 4, bench_engine_gemm_shapes) it took 0.72-0.92 of oneDNN's time on expert shapes at
+    // 8-16 tokens, 0.96-1.03 at 32-256, and 0.39-0.66 of the native kernels' at 2-16 (at one
+    // token, 0.84-1.21: decode keeps the native stream). False: oneDNN for them too.
+    bool expertPairPanels = true;
+    int64_t pairMinTokens = 2;
 };
 
-// One sequence's KV cache (F32): per layer, [positions x kv width] for keys and for values.
+// One sequence's KV cache (F32): per layer, [positions x kv width] for keys and for values; for
+// DeepSeek's MLA layers (AttentionKind::Latent) only `latent`, [positions x (kvLoraRank +
+// qkRopeHeadDim)]: the normed latent c_KV then the RoPE'd shared key (LatentAttention.cpp).
 struct Sequence {
     std::vector<std::vector<float>> keys, values;
+    std::vector<std::vector<float>> latent;
     int64_t length = 0; // positions cached so far (= the next position)
 };
 
@@ -51,6 +63,8 @@ public:
     SequenceId newSequence() override;
     void releaseSequence(SequenceId id) override;
     int64_t sequenceLength(SequenceId id) const override;
+    // The cache of a sequence, as it is stored (tests check what it holds).
+    const Sequence& cache(SequenceId id) const;
 
     std::vector<float> prefill(SequenceId id, std::span<const int32_t> tokens,
                                bool allPositions = false) override;
@@ -69,7 +83,7 @@ public:
     // The FMA peak of the pool's threads (ComputePeak.h).
     double measureMatmulTflops() override;
     std::string matmulRateMethod() const override;
-    // The cache holds F32 keys and values.
+    // The cache holds F32 keys and values (MLA: the latent and the RoPE key, F32).
     double kvBytesPerToken() const override;
 
 private:
@@ -84,6 +98,10 @@ private:
     bool isPrefillOfOneSequence(const std::vector<Row>& rows) const;
     void prefillAttention(std::size_t layerIndex, const std::vector<Row>& rows);
     void decodeAttention(std::size_t layerIndex, const std::vector<Row>& rows);
+    // DeepSeek's multi-head latent attention (LatentAttention.cpp).
+    void latentAttentionLayer(std::size_t layerIndex, const std::vector<Row>& rows);
+    void latentPrefillAttention(std::size_t layerIndex, const std::vector<Row>& rows);
+    void latentDecodeAttention(std::size_t layerIndex, const std::vector<Row>& rows);
     void mlpLayer(std::size_t layerIndex, int64_t tokens);
     // y = W x for `tokens` rows, split over the pool.
     void matmul(const Matrix& w, const float* x, int64_t xStride, int64_t tokens, float* y,
@@ -95,19 +113,38 @@ private:
     const OnednnWeights* onednnGateUpFor(const MlpWeights& mlp, int64_t tokens) const;
     // A layer's q, k and v stacked and prepared as one product, likewise.
     const OnednnWeights* onednnQkvFor(const LayerWeights& layer, int64_t tokens) const;
+    // A routed expert's gate and up stacked, and its down, on pair panels (Kernels.h).
+    struct PairPanels {
+        std::shared_ptr<std::byte[]> storage;
+        const uint16_t* data = nullptr;
+        int64_t rows = 0, cols = 0;
+    };
+    // The expert's pair panels when its `tokens` rows take them, else null.
+    const PairPanels* pairGateUpFor(const MlpWeights& mlp, int64_t tokens) const;
+    const PairPanels* pairDownFor(const MlpWeights& mlp) const;
     void prepareOnednn(PrefillGemm prefill);
     bool onednnComputesHere() const;
 
     const Model& model_;
     std::unique_ptr<ThreadPool> pool_;
     CpuBackendOptions options_;
+    // What a step reads per parameter, as the model holds its matrices (an FP8 model's
+    // projections at one byte and their block scales, the rest in BF16): Cost.h's split.
+    WeightBytes weightBytes_;
     std::string rateMethod_;                                      // of the last measureMatmulTflops
     std::unordered_map<const void*, OnednnWeights> onednn_;       // by the matrix's data
     std::unordered_map<const void*, OnednnWeights> onednnGateUp_; // by the gate's data
     std::unordered_map<const void*, OnednnWeights> onednnQkv_;    // by q's data
+    std::unordered_map<const void*, PairPanels> pairGateUp_, pairDown_; // by the gate's data
     std::unordered_map<SequenceId, Sequence> sequences_;
     SequenceId nextSequence_ = 1;
     std::vector<float> cos_, sin_; // RoPE tables [position x headDim/2], grown on demand
+    // MLA: DeepSeek's RoPE tables [position x qkRopeHeadDim/2] (YaRN's factor included), its
+    // softmax scale, and scratch: the queries absorbed into latent space and the attention's
+    // latent outputs, [tokens x heads x (kvLoraRank + qkRopeHeadDim)].
+    std::vector<float> latentCos_, latentSin_;
+    float latentScale_ = 0.0f;
+    std::vector<float> qLatent_, outLatent_, kvLatent_;
     StepStats stats_;
     ExpertChoices routing_;
     // Scratch, reused between calls.

@@ -30,18 +30,32 @@ bool cudaAvailable(std::string* why) {
 #endif
 }
 
+namespace {
+
+bool cudaRuns(const ModelConfig& config) {
+    try {
+        requireForwardSupport(config, ForwardBackend::Cuda);
+        return true;
+    } catch (const EngineError&) {
+        return false;
+    }
+}
+
+} // namespace
+
 std::unique_ptr<Backend> makeBackend(BackendKind kind, const Model& model, int threads) {
-    // DeepSeek (MLA) loads and runs in the reference forward; the optimised backends refuse it
-    // here until they have MLA.
-    requireForwardSupport(model.config);
+    // Each backend refuses the architectures it cannot run (the CUDA backend: DeepSeek's MLA);
+    // Auto takes the CPU for those.
     switch (kind) {
     case BackendKind::Cpu:
+        requireForwardSupport(model.config, ForwardBackend::Cpu);
         return std::make_unique<CpuBackend>(model, threads);
     case BackendKind::Auto:
-        if (!cudaAvailable())
-            return std::make_unique<CpuBackend>(model, threads);
+        if (!cudaAvailable() || !cudaRuns(model.config))
+            return makeBackend(BackendKind::Cpu, model, threads);
         [[fallthrough]];
     case BackendKind::Cuda: {
+        requireForwardSupport(model.config, ForwardBackend::Cuda);
 #ifdef CROSSROADS_HAVE_CUDA
         std::string why;
         if (!cudaDeviceStatus(&why))

@@ -22,8 +22,9 @@ std::optional<BackendKind> backendKindFromName(std::string_view name);
 // in `why` ("built without CUDA", "no CUDA device: <driver message>").
 bool cudaAvailable(std::string* why = nullptr);
 
-// Auto picks CUDA when available, else the CPU. Cuda when unavailable throws EngineError with
-// the reason. threads: CPU threads (<= 0: all hardware threads).
+// Auto picks CUDA when available and it runs the model, else the CPU (DeepSeek's MLA runs on the
+// CPU only, requireForwardSupport). Cuda when unavailable or unable to run the model throws
+// EngineError with the reason. threads: CPU threads (<= 0: all hardware threads).
 std::unique_ptr<Backend> makeBackend(BackendKind kind, const Model& model, int threads = 0);
 
 // Greedy decoding on any backend: the generated ids and, when keepLogits, the full logits row

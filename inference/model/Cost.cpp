@@ -1,6 +1,10 @@
 #include "inference/model/Cost.h"
 
+#include "inference/base/Error.h"
+#include "inference/base/Host.h"
+
 #include <cmath>
+#include <string>
 
 namespace crossroads::inference {
 
@@ -203,6 +207,18 @@ StepCost prefillCost(const ModelConfig& c, const WeightBytes& weightBytes, int64
 StepCost prefillCost(const ModelConfig& c, double bytesPerParameter, int64_t tokens,
                      double kvBytesPerElement) {
     return prefillCost(c, WeightBytes::uniform(bytesPerParameter), tokens, kvBytesPerElement);
+}
+
+void requireSynthesisFits(const ModelConfig& config, double bytesPerParameter) {
+    const double bytes = totalParameters(config) * bytesPerParameter;
+    const std::optional<double> available = availableMemoryBytes();
+    if (available && bytes > *available)
+        throw EngineError("synthetic weights of " + std::to_string(config.numLayers) + "-layer " +
+                          std::string(familyName(config.family)) + " would take " +
+                          std::to_string(static_cast<int64_t>(bytes / 1e9)) +
+                          " GB, more than the " +
+                          std::to_string(static_cast<int64_t>(*available / 1e9)) +
+                          " GB of memory available (`?layers=N` keeps fewer layers)");
 }
 
 } // namespace crossroads::inference

@@ -450,15 +450,14 @@ void truncateLayers(ModelConfig& config, int64_t layers) {
     config.firstKDenseReplace = std::min<int64_t>(config.firstKDenseReplace, 1);
 }
 
-// The CPU and CUDA backends have no MLA yet (a later slice); the reference forward
-// (ReferenceForward.cpp) runs DeepSeek and does not call this. makeBackend refuses here.
-void requireForwardSupport(const ModelConfig& config) {
-    if (config.attention == AttentionKind::Latent || config.deepseek())
-        throw EngineError("DeepSeek (MLA) is not yet supported by the engine's optimised forward "
-                          "pass (model_type '" +
+// The CUDA backend has no MLA yet (a later slice); the CPU backend and the reference forward
+// (ReferenceForward.cpp) run DeepSeek. makeBackend refuses here.
+void requireForwardSupport(const ModelConfig& config, ForwardBackend backend) {
+    if (backend == ForwardBackend::Cuda &&
+        (config.attention == AttentionKind::Latent || config.deepseek()))
+        throw EngineError("the CUDA backend does not run DeepSeek (MLA) yet (model_type '" +
                           std::string(familyName(config.family)) +
-                          "'); `crossroads project` projects it and `crossroads-engine reference` "
-                          "runs the plain reference");
+                          "'); `--backend cpu` runs it, `crossroads project` projects it");
 }
 
 json ModelConfig::toJson() const {

@@ -135,9 +135,18 @@ ModelConfig loadModelConfig(const std::filesystem::path& configJson);
 // A truncated DeepSeek caps first_k_dense_replace at 1 so that it keeps MoE layers.
 void truncateLayers(ModelConfig& config, int64_t layers);
 
-// Throws EngineError when the engine's optimised forward passes (the CPU and CUDA backends) cannot
-// run this architecture (DeepSeek's MLA): parsing, the cost model, the weights and the reference
-// forward take every family. makeBackend (engine/Engine.cpp) calls it.
-void requireForwardSupport(const ModelConfig& config);
+// The engine's optimised forward passes (engine/Engine.h's BackendKind resolves Auto to one).
+enum class ForwardBackend { Cpu, Cuda };
+
+// Throws EngineError when that backend's optimised forward pass cannot run this architecture:
+// the CUDA backend has no MLA yet (DeepSeek); the CPU backend runs every family, as parsing, the
+// cost model, the weights and the reference forward do. makeBackend (engine/Engine.cpp) calls it
+// for the backend it builds; loadModel (Weights.h) for the CPU, the backend that runs the most.
+void requireForwardSupport(const ModelConfig& config, ForwardBackend backend);
+
+// Throws EngineError when synthesising this model's weights (totalParameters x
+// bytesPerParameter) would not fit in the memory available (a full-size synthetic DeepSeek-V3
+// is 1.3 TB at BF16). loadModel calls it before it synthesises a preset. Defined in Cost.cpp.
+void requireSynthesisFits(const ModelConfig& config, double bytesPerParameter);
 
 } // namespace crossroads::inference

@@ -45,20 +45,47 @@ ModelSpec parseModelSpec(std::string_view text) {
     const auto query = rest.find('?');
     spec.presetName = std::string(rest.substr(0, query));
     presetConfigJson(spec.presetName); // throws on an unknown name
-    if (query != std::string_view::npos) {
-        constexpr std::string_view kLayers = "layers=";
-        const std::string_view option = rest.substr(query + 1);
-        if (option.substr(0, kLayers.size()) != kLayers)
+    if (query == std::string_view::npos)
+        return spec;
+    std::string_view options = rest.substr(query + 1);
+    bool sawLayers = false;
+    while (true) {
+        const auto amp = options.find('&');
+        const std::string_view option = options.substr(0, amp);
+        const auto equals = option.find('=');
+        const std::string_view key = option.substr(0, equals);
+        const std::string_view value =
+            equals == std::string_view::npos ? std::string_view() : option.substr(equals + 1);
+        if (equals != std::string_view::npos && key == "layers") {
+            if (sawLayers)
+                throw EngineError("preset option layers= given twice");
+            sawLayers = true;
+            int64_t layers = 0;
+            const auto [end, error] =
+                std::from_chars(value.data(), value.data() + value.size(), layers);
+            if (error != std::errc() || end != value.data() + value.size() || layers <= 0)
+                throw EngineError("preset option layers= needs a positive integer, got '" +
+                                  std::string(value) + "'");
+            spec.layers = layers;
+        } else if (equals != std::string_view::npos && key == "dtype") {
+            if (spec.dtype)
+                throw EngineError("preset option dtype= given twice");
+            if (value == "bf16")
+                spec.dtype = WeightType::BF16;
+            else if (value == "f32")
+                spec.dtype = WeightType::F32;
+            else if (value == "fp8" || value == weightTypeName(WeightType::FP8E4M3))
+                spec.dtype = WeightType::FP8E4M3;
+            else
+                throw EngineError("preset option dtype= takes bf16, f32 or fp8, got '" +
+                                  std::string(value) + "'");
+        } else {
             throw EngineError("unknown preset option '" + std::string(option) +
-                              "' (expected layers=N)");
-        const std::string_view number = option.substr(kLayers.size());
-        int64_t layers = 0;
-        const auto [end, error] =
-            std::from_chars(number.data(), number.data() + number.size(), layers);
-        if (error != std::errc() || end != number.data() + number.size() || layers <= 0)
-            throw EngineError("preset option layers= needs a positive integer, got '" +
-                              std::string(number) + "'");
-        spec.layers = layers;
+                              "' (expected layers=N or dtype=bf16|f32|fp8)");
+        }
+        if (amp == std::string_view::npos)
+            break;
+        options = options.substr(amp + 1);
     }
     return spec;
 }

@@ -3,8 +3,10 @@
 #pragma once
 
 #include "inference/model/ModelConfig.h"
+#include "inference/model/Tensor.h"
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -21,12 +23,16 @@ ModelConfig presetConfig(std::string_view name, int64_t layers = 0);
 // What --model names: a checkpoint folder or a preset.
 struct ModelSpec {
     bool isPreset = false;
-    std::string presetName;       // when isPreset
-    int64_t layers = 0;           // ?layers=N, 0 = all
+    std::string presetName; // when isPreset
+    int64_t layers = 0;     // ?layers=N, 0 = all
+    // dtype=bf16|f32|fp8: the synthetic weights' type; unset = the preset's own (FP8 when its
+    // config has an fp8 quantization_config, as DeepSeek-V3 ships, else BF16).
+    std::optional<WeightType> dtype;
     std::filesystem::path folder; // when !isPreset
 };
 
-// "preset:NAME", "preset:NAME?layers=N", or a folder path. Throws EngineError when malformed.
+// "preset:NAME", "preset:NAME?OPTION[&OPTION]" (layers=N, dtype=bf16|f32|fp8, each at most once),
+// or a folder path. Throws EngineError when malformed.
 ModelSpec parseModelSpec(std::string_view text);
 
 namespace detail {

@@ -220,15 +220,11 @@ std::vector<std::pair<int64_t, double>> deepseekWeights(const ModelConfig& confi
     return chosen;
 }
 
+} // namespace
+
 // RoPE of DeepSeek's rope dims: inverse frequencies, YaRN-blended when rope_scaling is yarn
 // (DeepseekV3YarnRotaryEmbedding: extrapolated below the correction range, interpolated by
 // `factor` above it, a linear ramp between), and the factor cos and sin are multiplied by.
-struct DeepseekRope {
-    Vec inverseFrequency;
-    double cosSinScale = 1.0;
-    double softmaxScale = 1.0;
-};
-
 DeepseekRope deepseekRope(const ModelConfig& config) {
     if (!config.ropeScaling.empty() && config.ropeScaling != "yarn")
         throw EngineError("unsupported RoPE scaling '" + config.ropeScaling +
@@ -268,6 +264,8 @@ DeepseekRope deepseekRope(const ModelConfig& config) {
     return rope;
 }
 
+namespace {
+
 // DeepSeek's RoPE acts on interleaved pairs: HF permutes q_pe/k_pe from (d/2, 2) pairs to
 // halves before rotate_half, so element 2i pairs with 2i + 1 at frequency i. The result stays in
 // pair order here; q and k share the order, so their dot products are HF's.
@@ -282,10 +280,6 @@ void ropeInterleaved(double* x, int64_t dim, int64_t position, const DeepseekRop
         x[2 * i + 1] = b * c + a * s;
     }
 }
-
-// The q_a_layernorm and kv_a_layernorm of HF's DeepSeek code are built without the config's
-// eps, so they use DeepseekV3RMSNorm's default.
-constexpr double kLatentNormEps = 1e-6;
 
 // Multi-head latent attention in its plain (expanded) form: every head's no-RoPE key and value
 // from kv_b_proj of the normed latent, one RoPE key shared by the heads. Adds the attention
@@ -353,6 +347,20 @@ void latentAttention(const ModelConfig& config, const LayerWeights& layer, std::
 }
 
 } // namespace
+
+DeepseekRouting routeDeepseek(const ModelConfig& config, const LayerWeights& layer,
+                              std::span<const double> routerLogits,
+                              const std::vector<int32_t>* forced) {
+    DeepseekScores scores =
+        deepseekScores(config, layer, Vec(routerLogits.begin(), routerLogits.end()));
+    const std::vector<int64_t> experts = forced
+                                             ? std::vector<int64_t>(forced->begin(), forced->end())
+                                             : deepseekSelect(config, scores.choice);
+    DeepseekRouting routing;
+    routing.chosen = deepseekWeights(config, scores.weighting, experts);
+    routing.choice = std::move(scores.choice);
+    return routing;
+}
 
 std::vector<std::pair<int64_t, double>> routeTopK(std::span<const double> routerLogits, int64_t k,
                                                   bool normTopk) {
@@ -476,13 +484,11 @@ std::vector<std::vector<float>> referenceForward(const Model& model,
                 }
                 std::vector<std::pair<int64_t, double>> chosen;
                 if (config.deepseek()) {
-                    const DeepseekScores scores = deepseekScores(config, layer, logits);
-                    const std::vector<int64_t> experts =
-                        forced ? std::vector<int64_t>(forced->begin(), forced->end())
-                               : deepseekSelect(config, scores.choice);
-                    chosen = deepseekWeights(config, scores.weighting, experts);
+                    DeepseekRouting routing = routeDeepseek(config, layer, logits, forced);
+                    chosen = std::move(routing.chosen);
                     if (options.routerProbabilities) // what the selection compares
-                        (*options.routerProbabilities)[layerIndex].push_back(scores.choice);
+                        (*options.routerProbabilities)[layerIndex].push_back(
+                            std::move(routing.choice));
                 } else {
                     chosen =
                         forced ? routeTo(logits, *forced, config.normTopkProb)

@@ -46,4 +46,32 @@ std::vector<std::pair<int64_t, double>> routeTopK(std::span<const double> router
 // families).
 std::vector<double> ropeInverseFrequencies(int64_t headDim, double theta);
 
+// DeepSeekMoE routing (HF MoEGate), shared by the reference and the CPU backend: the selection
+// scores (softmax (V2) or sigmoid (V3) of the router logits, plus e_score_correction_bias where
+// the layer has one), the experts they select (greedy, or group-limited: the topk_group best of
+// n_group groups), or `forced` ones instead, weighted by their unbiased scores, normalised when
+// norm_topk_prob (k > 1) and scaled by routed_scaling_factor as V2 or V3 does.
+struct DeepseekRouting {
+    std::vector<std::pair<int64_t, double>> chosen; // (expert, weight), selection order
+    std::vector<double> choice;                     // the scores the selection compares
+};
+DeepseekRouting routeDeepseek(const ModelConfig& config, const LayerWeights& layer,
+                              std::span<const double> routerLogits,
+                              const std::vector<int32_t>* forced = nullptr);
+
+// DeepSeek's RoPE of the qk_rope_head_dim dims, shared by the reference and the CPU backend:
+// inverse frequencies (YaRN-blended when rope_scaling is yarn), the factor YaRN multiplies cos
+// and sin by, and the softmax scale (1/sqrt(q head dim), times mscale^2 with mscale_all_dim).
+// The rotation acts on interleaved pairs (2i, 2i + 1) at frequency i.
+struct DeepseekRope {
+    std::vector<double> inverseFrequency;
+    double cosSinScale = 1.0;
+    double softmaxScale = 1.0;
+};
+DeepseekRope deepseekRope(const ModelConfig& config);
+
+// The q_a_layernorm and kv_a_layernorm of HF's DeepSeek code are built without the config's
+// eps, so they use DeepseekV3RMSNorm's default.
+inline constexpr double kLatentNormEps = 1e-6;
+
 } // namespace crossroads::inference

@@ -6,8 +6,10 @@
 #include "inference/model/Safetensors.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 namespace crossroads::inference {
@@ -59,10 +61,23 @@ private:
 // ---------------------------------------------------------------------------------------------
 // Loading
 
+int64_t ceilDiv(int64_t a, int64_t b) {
+    return (a + b - 1) / b;
+}
+
+// The tensor holding an FP8 tensor's block scales (DeepSeek-V3: "x.weight" ->
+// "x.weight_scale_inv"; transformers' fused experts: "gate_up_proj" -> "gate_up_proj_scale_inv").
+std::string scaleTensorName(const std::string& weightName) {
+    return weightName + "_scale_inv";
+}
+
 class Loader {
 public:
-    Loader(const Checkpoint& checkpoint, ModelWeights& weights)
-        : checkpoint_(checkpoint), arena_(weights) {}
+    Loader(const Checkpoint& checkpoint, ModelWeights& weights, const ModelConfig& config)
+        : checkpoint_(checkpoint), arena_(weights), quantization_(config.quantization) {}
+
+    // Whether an FP8 matrix was loaded.
+    bool sawFp8() const { return sawFp8_; }
 
     bool has(const std::string& name) const { return checkpoint_.find(name).info != nullptr; }
 
@@ -103,12 +118,87 @@ public:
             }
             return Matrix{WeightType::F32, rows, cols, wide};
         }
-        if (dtype == DType::F8_E4M3 || dtype == DType::F8_E5M2)
-            throw EngineError("FP8 weights are not loaded yet: tensor \"" + view.info->name +
-                              "\" is " + std::string(dtypeName(dtype)) +
-                              " (dequantise the checkpoint to BF16 first)");
-        throw EngineError("tensor \"" + view.info->name + "\" has unsupported dtype " +
-                          std::string(dtypeName(dtype)) + " (supported: F32, F16, BF16)");
+        if (dtype == DType::F8_E4M3) {
+            const std::vector<int64_t> grid = fp8Grid(view, rows, cols);
+            Matrix m{WeightType::FP8E4M3, rows, cols, view.data};
+            m.blockRows = quantization_.blockRows;
+            m.blockCols = quantization_.blockCols;
+            m.scales = scales(view, grid);
+            sawFp8_ = true;
+            return m;
+        }
+        throw unsupported(view);
+    }
+
+    EngineError unsupported(const TensorView& view) const {
+        const DType dtype = view.info->dtype;
+        if (dtype == DType::F8_E5M2)
+            return EngineError("tensor \"" + view.info->name +
+                               "\" is F8_E5M2, which is not supported (FP8 weights load as "
+                               "F8_E4M3 with block scales, as DeepSeek-V3 ships them)");
+        return EngineError("tensor \"" + view.info->name + "\" has unsupported dtype " +
+                           std::string(dtypeName(dtype)) +
+                           " (supported: F32, F16, BF16; F8_E4M3 for weight matrices)");
+    }
+
+    // The config must say how an F8_E4M3 tensor is scaled: fp8 e4m3 with a weight_block_size.
+    void requireFp8Config(const TensorView& view) const {
+        const std::string what = "tensor \"" + view.info->name + "\" is F8_E4M3 but config.json ";
+        if (!quantization_.fp8())
+            throw EngineError(what + "has no fp8 quantization_config (quant_method \"fp8\" with "
+                                     "weight_block_size, as DeepSeek-V3's)");
+        if (!quantization_.format.empty() && quantization_.format != "e4m3")
+            throw EngineError(what + "says quantization_config fmt \"" + quantization_.format +
+                              "\"");
+        if (quantization_.blockRows <= 0 || quantization_.blockCols <= 0)
+            throw EngineError(what + "has no quantization_config weight_block_size (per-tensor "
+                                     "FP8 scales are not supported)");
+    }
+
+    // The shape the scale tensor of an FP8 [rows x cols] tensor must have.
+    std::vector<int64_t> fp8Grid(const TensorView& view, int64_t rows, int64_t cols) const {
+        requireFp8Config(view);
+        return {ceilDiv(rows, quantization_.blockRows), ceilDiv(cols, quantization_.blockCols)};
+    }
+
+    // The F32 block scales of an FP8 tensor, of shape `grid`: a view into the map when F32 and
+    // aligned, else an owned F32 copy (BF16 scales widen).
+    const float* scales(const TensorView& weight, const std::vector<int64_t>& grid) {
+        const std::string name = scaleTensorName(weight.info->name);
+        const TensorView view = checkpoint_.find(name);
+        if (view.info == nullptr)
+            throw EngineError("missing tensor \"" + name + "\" in " +
+                              checkpoint_.folder().string() +
+                              ": the block scales of F8_E4M3 tensor \"" + weight.info->name + "\"");
+        if (view.info->shape != grid)
+            throw EngineError("tensor \"" + name + "\" (the block scales of \"" +
+                              weight.info->name + "\") has shape " + shapeText(view.info->shape) +
+                              ", expected " + shapeText(grid) + " for blocks of " +
+                              std::to_string(quantization_.blockRows) + " x " +
+                              std::to_string(quantization_.blockCols));
+        std::size_t count = 1;
+        for (const int64_t n : grid)
+            count *= static_cast<std::size_t>(n);
+        const DType dtype = view.info->dtype;
+        if (dtype == DType::F32) {
+            if (reinterpret_cast<std::uintptr_t>(view.data) % alignof(float) == 0)
+                return reinterpret_cast<const float*>(view.data);
+            auto* copy = reinterpret_cast<float*>(arena_.take(count * sizeof(float)));
+            std::memcpy(copy, view.data, count * sizeof(float));
+            return copy;
+        }
+        if (dtype == DType::BF16) {
+            auto* wide = reinterpret_cast<float*>(arena_.take(count * sizeof(float)));
+            for (std::size_t i = 0; i < count; ++i) {
+                uint16_t bits;
+                std::memcpy(&bits, view.data + 2 * i, 2);
+                wide[i] = bf16ToFloat(bits);
+            }
+            return wide;
+        }
+        throw EngineError("tensor \"" + name + "\" (the block scales of \"" + weight.info->name +
+                          "\") has dtype " + std::string(dtypeName(dtype)) +
+                          " (supported: F32, BF16)");
     }
 
     Matrix matrix(const std::string& name, int64_t rows, int64_t cols) {
@@ -120,6 +210,10 @@ public:
     std::vector<float> vector(const std::string& name, int64_t size) {
         const TensorView view = require(name);
         expectShape(view, {size});
+        if (view.info->dtype == DType::F8_E4M3)
+            throw EngineError("tensor \"" + name +
+                              "\" is F8_E4M3: only weight matrices may be FP8 (norms and biases "
+                              "are F32, F16 or BF16)");
         const Matrix m = materialise(view, 1, size);
         std::vector<float> out(static_cast<std::size_t>(size));
         for (int64_t i = 0; i < size; ++i)
@@ -140,8 +234,28 @@ public:
     // already is (a == rows) or it is the transpose (a == cols). `transposed` picks.
     std::vector<Matrix> expertSlabs(const TensorView& view, int64_t experts, int64_t rows,
                                     int64_t cols, bool transposed) {
-        const Matrix whole = materialise(view, experts * rows, cols);
         std::vector<Matrix> slabs;
+        if (view.info->dtype == DType::F8_E4M3) {
+            // Each expert's slab is blocked on its own: scales [E, ceil(a/br), ceil(b/bc)].
+            if (transposed)
+                throw EngineError("tensor \"" + view.info->name +
+                                  "\" is F8_E4M3 in the in-major fused layout [E, in, out], "
+                                  "which is not supported (its blocks would need transposing)");
+            std::vector<int64_t> grid = fp8Grid(view, rows, cols);
+            grid.insert(grid.begin(), experts);
+            const float* scaleData = scales(view, grid);
+            for (int64_t e = 0; e < experts; ++e) {
+                Matrix m{WeightType::FP8E4M3, rows, cols,
+                         view.data + static_cast<std::size_t>(e * rows * cols)};
+                m.blockRows = quantization_.blockRows;
+                m.blockCols = quantization_.blockCols;
+                m.scales = scaleData + e * grid[1] * grid[2];
+                slabs.push_back(m);
+            }
+            sawFp8_ = true;
+            return slabs;
+        }
+        const Matrix whole = materialise(view, experts * rows, cols);
         if (!transposed) {
             for (int64_t e = 0; e < experts; ++e)
                 slabs.push_back(whole.rowsView(e * rows, rows));
@@ -170,6 +284,8 @@ public:
 private:
     const Checkpoint& checkpoint_;
     Arena arena_;
+    WeightQuantization quantization_;
+    bool sawFp8_ = false;
 };
 
 // Which orientation a fused tensor [E, a, b] has for a logical [rows x cols] per expert:
@@ -243,31 +359,79 @@ uint64_t splitmix64(uint64_t x) {
     return x ^ (x >> 31);
 }
 
+// The FP8 byte of magnitude 448 x (k + 0.5) / 4096, k < 4096: a 12-bit uniform draw through this
+// table is a uniform magnitude in [0, 448] rounded to E4M3.
+const std::array<uint8_t, 4096>& uniformFp8Table() {
+    static const std::array<uint8_t, 4096> table = [] {
+        std::array<uint8_t, 4096> out{};
+        for (std::size_t k = 0; k < out.size(); ++k)
+            out[k] =
+                floatToFp8E4M3(static_cast<float>(448.0 * (static_cast<double>(k) + 0.5) / 4096.0));
+        return out;
+    }();
+    return table;
+}
+
 class Synthesiser {
 public:
-    Synthesiser(ModelWeights& weights, WeightType type, uint64_t seed, ThreadPool* pool)
-        : weights_(weights), type_(type), seed_(seed), pool_(pool) {}
+    // `type` is the projections'; with FP8E4M3 the other matrices (embedding, LM head, routers)
+    // and the vectors are drawn as the BF16 synthesis draws them. `blockRows/Cols`: FP8 blocks.
+    Synthesiser(ModelWeights& weights, WeightType type, uint64_t seed, ThreadPool* pool,
+                int64_t blockRows = 128, int64_t blockCols = 128)
+        : weights_(weights), type_(type),
+          otherType_(type == WeightType::FP8E4M3 ? WeightType::BF16 : type), seed_(seed),
+          pool_(pool), blockRows_(blockRows), blockCols_(blockCols) {}
 
     // Uniform in [-scale, scale] + offset; chunks are seeded by (seed, tensor, chunk), so the
     // bits do not depend on the thread count.
     Matrix matrix(int64_t rows, int64_t cols, double scale, double offset = 0.0) {
         const std::size_t count = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
-        std::byte* buffer = arena_.take(count * weightTypeBytes(type_));
-        fill(buffer, count, scale, offset);
-        return Matrix{type_, rows, cols, buffer};
+        std::byte* buffer = arena_.take(count * weightTypeBytes(otherType_));
+        fill(buffer, count, scale, offset, otherType_);
+        return Matrix{otherType_, rows, cols, buffer};
     }
 
+    // Uniform with variance 1/cols: outputs keep the inputs' scale.
     Matrix linear(int64_t rows, int64_t cols) {
-        // Uniform with variance 1/cols: outputs keep the inputs' scale.
         return matrix(rows, cols, std::sqrt(3.0 / static_cast<double>(cols)));
+    }
+
+    // A projection (attention, expert, shared expert, dense MLP): of the projections' type, with
+    // the distribution linear() draws. FP8: uniform magnitudes in [0, 448] rounded to E4M3, times
+    // a block scale of bound / 448 x (0.75 .. 1.25) (each block its own, so that a wrong block
+    // index shows), the F32 scales drawn from the tensor's own stream after its weights.
+    Matrix projection(int64_t rows, int64_t cols) {
+        const double bound = std::sqrt(3.0 / static_cast<double>(cols));
+        if (type_ != WeightType::FP8E4M3) {
+            const std::size_t count =
+                static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
+            std::byte* buffer = arena_.take(count * weightTypeBytes(type_));
+            fill(buffer, count, bound, 0.0, type_);
+            return Matrix{type_, rows, cols, buffer};
+        }
+        Matrix m{WeightType::FP8E4M3, rows, cols, nullptr};
+        m.blockRows = blockRows_;
+        m.blockCols = blockCols_;
+        const std::size_t count = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
+        const std::size_t scaleCount =
+            static_cast<std::size_t>(m.scaleRowCount()) * static_cast<std::size_t>(m.scaleCols());
+        std::byte* buffer = arena_.take(count);
+        auto* scales = reinterpret_cast<float*>(arena_.take(scaleCount * sizeof(float)));
+        const uint64_t tensorId = fillFp8(reinterpret_cast<uint8_t*>(buffer), count);
+        uint64_t state = chunkState(tensorId, ~uint64_t{0});
+        for (std::size_t i = 0; i < scaleCount; ++i)
+            scales[i] = static_cast<float>(bound / 448.0 * (1.0 + 0.25 * unit(state)));
+        m.data = buffer;
+        m.scales = scales;
+        return m;
     }
 
     // Drawn exactly as a [1 x size] matrix would be (same bits), kept as F32.
     std::vector<float> vector(int64_t size, double scale, double offset) {
         const auto count = static_cast<std::size_t>(size);
-        std::vector<std::byte> drawn(count * weightTypeBytes(type_));
-        fill(drawn.data(), count, scale, offset);
-        const Matrix m{type_, 1, size, drawn.data()};
+        std::vector<std::byte> drawn(count * weightTypeBytes(otherType_));
+        fill(drawn.data(), count, scale, offset, otherType_);
+        const Matrix m{otherType_, 1, size, drawn.data()};
         std::vector<float> out(count);
         for (int64_t i = 0; i < size; ++i)
             out[static_cast<std::size_t>(i)] = m.at(0, i);
@@ -276,34 +440,33 @@ public:
 
     MlpWeights mlp(int64_t hidden, int64_t intermediate) {
         MlpWeights out;
-        out.gate = linear(intermediate, hidden);
-        out.up = linear(intermediate, hidden);
-        out.down = linear(hidden, intermediate);
+        out.gate = projection(intermediate, hidden);
+        out.up = projection(intermediate, hidden);
+        out.down = projection(hidden, intermediate);
         return out;
     }
 
 private:
-    void fill(std::byte* buffer, std::size_t count, double scale, double offset) {
-        const uint64_t tensorId = nextTensor_++;
-        constexpr std::size_t kChunk = 1 << 16;
+    static constexpr std::size_t kChunk = 1 << 16;
+
+    uint64_t chunkState(uint64_t tensorId, uint64_t chunk) const {
+        return splitmix64(seed_ ^ splitmix64(tensorId * 0x100000001b3ull + chunk));
+    }
+
+    static uint64_t next(uint64_t& state) {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        return state;
+    }
+
+    // Uniform in [-1, 1).
+    static double unit(uint64_t& state) {
+        return static_cast<double>(next(state) >> 11) * 0x1.0p-53 * 2.0 - 1.0;
+    }
+
+    void forEachChunk(std::size_t count, const std::function<void(int64_t)>& fillChunk) {
         const int64_t chunks = static_cast<int64_t>((count + kChunk - 1) / kChunk);
-        const auto fillChunk = [&](int64_t chunk) {
-            uint64_t state = splitmix64(
-                seed_ ^ splitmix64(tensorId * 0x100000001b3ull + static_cast<uint64_t>(chunk)));
-            const std::size_t begin = static_cast<std::size_t>(chunk) * kChunk;
-            const std::size_t end = std::min(count, begin + kChunk);
-            for (std::size_t i = begin; i < end; ++i) {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                const double unit = static_cast<double>(state >> 11) * 0x1.0p-53 * 2.0 - 1.0;
-                const float value = static_cast<float>(offset + scale * unit);
-                if (type_ == WeightType::F32)
-                    reinterpret_cast<float*>(buffer)[i] = value;
-                else
-                    reinterpret_cast<uint16_t*>(buffer)[i] = floatToBf16(value);
-            }
-        };
         if (pool_ != nullptr)
             pool_->parallelFor(chunks, fillChunk);
         else
@@ -311,11 +474,50 @@ private:
                 fillChunk(chunk);
     }
 
+    void fill(std::byte* buffer, std::size_t count, double scale, double offset, WeightType type) {
+        const uint64_t tensorId = nextTensor_++;
+        forEachChunk(count, [&](int64_t chunk) {
+            uint64_t state = chunkState(tensorId, static_cast<uint64_t>(chunk));
+            const std::size_t begin = static_cast<std::size_t>(chunk) * kChunk;
+            const std::size_t end = std::min(count, begin + kChunk);
+            for (std::size_t i = begin; i < end; ++i) {
+                const float value = static_cast<float>(offset + scale * unit(state));
+                if (type == WeightType::F32)
+                    reinterpret_cast<float*>(buffer)[i] = value;
+                else
+                    reinterpret_cast<uint16_t*>(buffer)[i] = floatToBf16(value);
+            }
+        });
+    }
+
+    // FP8 bytes of uniform magnitude in [0, 448] and random sign, four from each 64-bit draw (a
+    // sign bit and 12 magnitude bits of each 16). Returns the tensor's id.
+    uint64_t fillFp8(uint8_t* buffer, std::size_t count) {
+        const uint64_t tensorId = nextTensor_++;
+        const std::array<uint8_t, 4096>& table = uniformFp8Table();
+        forEachChunk(count, [&](int64_t chunk) {
+            uint64_t state = chunkState(tensorId, static_cast<uint64_t>(chunk));
+            const std::size_t begin = static_cast<std::size_t>(chunk) * kChunk;
+            const std::size_t end = std::min(count, begin + kChunk);
+            for (std::size_t i = begin; i < end; i += 4) {
+                const uint64_t bits = next(state);
+                for (std::size_t j = 0; j < 4 && i + j < end; ++j) {
+                    const auto draw = static_cast<uint32_t>(bits >> (16 * j)) & 0xffffu;
+                    buffer[i + j] =
+                        static_cast<uint8_t>(((draw >> 8) & 0x80u) | table[draw & 0xfffu]);
+                }
+            }
+        });
+        return tensorId;
+    }
+
     ModelWeights& weights_;
     Arena arena_{weights_};
-    WeightType type_;
+    WeightType type_;      // the projections'
+    WeightType otherType_; // everything else's
     uint64_t seed_;
     ThreadPool* pool_;
+    int64_t blockRows_, blockCols_;
     uint64_t nextTensor_ = 0;
 };
 
@@ -366,10 +568,44 @@ struct TensorSink {
     }
 
     void matrix(const std::string& name, const Matrix& m) {
+        if (m.type == WeightType::FP8E4M3 && !asF16) {
+            fp8Matrix(name, m);
+            return;
+        }
         TensorToWrite t{name, dtypeOf(m.type), {m.rows, m.cols}, {}};
         appendMatrix(t.bytes, m, asF16);
         tensors.push_back(std::move(t));
     }
+
+    // DeepSeek-V3's format: the F8_E4M3 bytes as they are, then `<name>_scale_inv`, the F32
+    // scales [ceil(rows/br), ceil(cols/bc)]. Every FP8 matrix of a checkpoint has one block size
+    // (quantization_config holds one).
+    void fp8Matrix(const std::string& name, const Matrix& m) {
+        if (m.blockRowOffset != 0)
+            throw EngineError("cannot write FP8 matrix \"" + name +
+                              "\": its rows start inside a scale block (a view of a fused "
+                              "tensor); FP8 is written from whole matrices only");
+        if (blockRows == 0) {
+            blockRows = m.blockRows;
+            blockCols = m.blockCols;
+        } else if (blockRows != m.blockRows || blockCols != m.blockCols) {
+            throw EngineError("cannot write FP8 matrix \"" + name + "\": its blocks of " +
+                              std::to_string(m.blockRows) + " x " + std::to_string(m.blockCols) +
+                              " differ from the other matrices' " + std::to_string(blockRows) +
+                              " x " + std::to_string(blockCols));
+        }
+        TensorToWrite t{name, DType::F8_E4M3, {m.rows, m.cols}, {}};
+        appendMatrix(t.bytes, m, false);
+        tensors.push_back(std::move(t));
+        TensorToWrite scales{
+            name + "_scale_inv", DType::F32, {m.scaleRowCount(), m.scaleCols()}, {}};
+        const auto* raw = reinterpret_cast<const std::byte*>(m.scales);
+        scales.bytes.assign(raw, raw + m.scaleBytes());
+        tensors.push_back(std::move(scales));
+    }
+
+    // The block size of the FP8 matrices written (0 when none).
+    int64_t blockRows = 0, blockCols = 0;
 
     void vector(const std::string& name, const std::vector<float>& v) {
         TensorToWrite t{
@@ -429,7 +665,7 @@ Model loadCheckpoint(const fs::path& folder, int64_t layers) {
     auto checkpoint = std::make_shared<Checkpoint>(folder);
     ModelWeights& weights = model.weights;
     weights.storage.push_back(checkpoint);
-    Loader loader(*checkpoint, weights);
+    Loader loader(*checkpoint, weights, config);
     const std::string prefix = modelPrefix(*checkpoint);
     const int64_t hidden = config.hiddenSize;
 
@@ -512,6 +748,10 @@ Model loadCheckpoint(const fs::path& folder, int64_t layers) {
         }
         weights.layers.push_back(std::move(layer));
     }
+    // The large matrices' type: FP8 when the projections are, although the embedding, the LM
+    // head and the routers of such a checkpoint stay BF16.
+    if (loader.sawFp8())
+        weights.type = WeightType::FP8E4M3;
     return model;
 }
 
@@ -522,7 +762,19 @@ Model synthesizeModel(const ModelConfig& config, WeightType type, uint64_t seed,
     model.config = config;
     ModelWeights& weights = model.weights;
     weights.type = type;
-    Synthesiser synth(weights, type, seed, pool);
+    // The config says what the weights are: fp8 e4m3 with the block size used, or unquantised.
+    WeightQuantization& quantization = model.config.quantization;
+    if (type == WeightType::FP8E4M3) {
+        const bool blocked =
+            quantization.fp8() && quantization.blockRows > 0 && quantization.blockCols > 0;
+        quantization.method = "fp8";
+        quantization.format = "e4m3";
+        quantization.blockRows = blocked ? quantization.blockRows : 128;
+        quantization.blockCols = blocked ? quantization.blockCols : 128;
+    } else {
+        quantization = WeightQuantization{};
+    }
+    Synthesiser synth(weights, type, seed, pool, quantization.blockRows, quantization.blockCols);
     const int64_t hidden = config.hiddenSize;
     weights.embed = synth.matrix(config.vocabSize, hidden, 1.0);
     weights.finalNorm = synth.vector(hidden, 0.1, 1.0);
@@ -536,21 +788,21 @@ Model synthesizeModel(const ModelConfig& config, WeightType type, uint64_t seed,
             const LatentAttention& m = config.mla;
             const int64_t heads = config.numHeads;
             if (m.qLoraRank == 0) {
-                layer.q = synth.linear(heads * m.qHeadDim(), hidden);
+                layer.q = synth.projection(heads * m.qHeadDim(), hidden);
             } else {
-                layer.mla.qA = synth.linear(m.qLoraRank, hidden);
+                layer.mla.qA = synth.projection(m.qLoraRank, hidden);
                 layer.mla.qANorm = synth.vector(m.qLoraRank, 0.1, 1.0);
-                layer.mla.qB = synth.linear(heads * m.qHeadDim(), m.qLoraRank);
+                layer.mla.qB = synth.projection(heads * m.qHeadDim(), m.qLoraRank);
             }
-            layer.mla.kvA = synth.linear(m.cachedWidth(), hidden);
+            layer.mla.kvA = synth.projection(m.cachedWidth(), hidden);
             layer.mla.kvANorm = synth.vector(m.kvLoraRank, 0.1, 1.0);
-            layer.mla.kvB = synth.linear(heads * (m.qkNopeHeadDim + m.vHeadDim), m.kvLoraRank);
-            layer.o = synth.linear(hidden, heads * m.vHeadDim);
+            layer.mla.kvB = synth.projection(heads * (m.qkNopeHeadDim + m.vHeadDim), m.kvLoraRank);
+            layer.o = synth.projection(hidden, heads * m.vHeadDim);
         } else {
-            layer.q = synth.linear(config.qDim(), hidden);
-            layer.k = synth.linear(config.kvDim(), hidden);
-            layer.v = synth.linear(config.kvDim(), hidden);
-            layer.o = synth.linear(hidden, config.qDim());
+            layer.q = synth.projection(config.qDim(), hidden);
+            layer.k = synth.projection(config.kvDim(), hidden);
+            layer.v = synth.projection(config.kvDim(), hidden);
+            layer.o = synth.projection(hidden, config.qDim());
         }
         if (config.attentionBias && config.attention != AttentionKind::Latent) {
             layer.qBias = synth.vector(config.qDim(), 0.1, 0.0);
@@ -583,35 +835,93 @@ Model synthesizeModel(const ModelConfig& config, WeightType type, uint64_t seed,
     return model;
 }
 
+namespace {
+
+// The mean bytes per parameter of synthesizeModel(config, type): FP8 projections (1 B and an F32
+// scale per block) with BF16 for the rest, or one size for all.
+double synthesisBytesPerParameter(const ModelConfig& config, WeightType type) {
+    if (type != WeightType::FP8E4M3)
+        return static_cast<double>(weightTypeBytes(type));
+    const WeightQuantization& q = config.quantization;
+    const double block = q.fp8() && q.blockRows > 0 && q.blockCols > 0
+                             ? static_cast<double>(q.blockRows * q.blockCols)
+                             : 128.0 * 128.0;
+    const ParameterSplit split = totalParameterSplit(config);
+    return split.bytes(WeightBytes{1.0 + 4.0 / block, 2.0}) / split.total();
+}
+
+} // namespace
+
 Model loadModel(std::string_view spec, ThreadPool* pool, ForwardPath path) {
     const ModelSpec parsed = parseModelSpec(spec);
     if (!parsed.isPreset) {
         if (path == ForwardPath::Optimised)
-            requireForwardSupport(loadModelConfig(parsed.folder / "config.json"));
+            requireForwardSupport(loadModelConfig(parsed.folder / "config.json"),
+                                  ForwardBackend::Cpu);
         return loadCheckpoint(parsed.folder);
     }
     const ModelConfig config = presetConfig(parsed.presetName, parsed.layers);
     if (path == ForwardPath::Optimised)
-        requireForwardSupport(config);
-    Model model = synthesizeModel(config, WeightType::BF16, 1, pool);
+        requireForwardSupport(config, ForwardBackend::Cpu);
+    // The preset's own type unless dtype= says otherwise: DeepSeek-V3 ships FP8.
+    const WeightType type =
+        parsed.dtype.value_or(config.quantization.fp8() ? WeightType::FP8E4M3 : WeightType::BF16);
+    requireSynthesisFits(config, synthesisBytesPerParameter(config, type));
+    Model model = synthesizeModel(config, type, 1, pool);
     model.name = std::string(spec);
     return model;
 }
 
-std::size_t totalWeightBytes(const ModelWeights& weights) {
-    std::size_t bytes = weights.embed.bytes();
+namespace {
+
+// The matrices of a model split as the cost model splits them (Cost.h WeightBytes): projections
+// and the rest (a tied LM head once).
+template <typename Visit> void forEachMatrix(const ModelWeights& weights, Visit visit) {
+    const auto mlp = [&](const MlpWeights& x) {
+        visit(x.gate, true);
+        visit(x.up, true);
+        visit(x.down, true);
+    };
+    visit(weights.embed, false);
     if (weights.lmHead.data != weights.embed.data)
-        bytes += weights.lmHead.bytes();
+        visit(weights.lmHead, false);
     for (const auto& layer : weights.layers) {
-        bytes += layer.q.bytes() + layer.k.bytes() + layer.v.bytes() + layer.o.bytes();
-        bytes += layer.mla.qA.bytes() + layer.mla.qB.bytes() + layer.mla.kvA.bytes() +
-                 layer.mla.kvB.bytes();
-        bytes += layer.router.bytes() + layer.sharedExpert.bytes() +
-                 layer.sharedExpertGate.bytes() + layer.denseMlp.bytes();
+        for (const Matrix* m : {&layer.q, &layer.k, &layer.v, &layer.o, &layer.mla.qA,
+                                &layer.mla.qB, &layer.mla.kvA, &layer.mla.kvB})
+            visit(*m, true);
+        visit(layer.router, false);
+        visit(layer.sharedExpertGate, false);
+        mlp(layer.sharedExpert);
+        mlp(layer.denseMlp);
         for (const auto& expert : layer.experts)
-            bytes += expert.bytes();
+            mlp(expert);
     }
+}
+
+} // namespace
+
+std::size_t totalWeightBytes(const ModelWeights& weights) {
+    std::size_t bytes = 0;
+    forEachMatrix(weights, [&](const Matrix& m, bool) {
+        if (!m.empty())
+            bytes += m.bytes() + m.scaleBytes();
+    });
     return bytes;
+}
+
+WeightBytes weightBytesPerParameter(const ModelWeights& weights) {
+    double bytes[2] = {0.0, 0.0}, parameters[2] = {0.0, 0.0};
+    forEachMatrix(weights, [&](const Matrix& m, bool projection) {
+        if (m.empty())
+            return;
+        bytes[projection] += static_cast<double>(m.bytes() + m.scaleBytes());
+        parameters[projection] += static_cast<double>(m.rows) * static_cast<double>(m.cols);
+    });
+    const double fallback = static_cast<double>(weightTypeBytes(weights.type));
+    WeightBytes out;
+    out.projection = parameters[1] > 0 ? bytes[1] / parameters[1] : fallback;
+    out.other = parameters[0] > 0 ? bytes[0] / parameters[0] : fallback;
+    return out;
 }
 
 int64_t parameterCount(const ModelWeights& weights) {
@@ -639,14 +949,10 @@ int64_t parameterCount(const ModelWeights& weights) {
 void saveCheckpoint(const Model& model, const fs::path& folder, const SaveOptions& options) {
     const ModelConfig& config = model.config;
     const ModelWeights& weights = model.weights;
+    if (options.layout != ExpertLayout::Classic && weights.type == WeightType::FP8E4M3)
+        throw EngineError("FP8 models are written in the classic layout only (one tensor per "
+                          "expert and projection, as DeepSeek-V3 ships)");
     fs::create_directories(folder);
-    {
-        ModelConfig written = config;
-        if (written.truncated()) // a saved truncated model is a model of its own depth
-            written.truncatedFromLayers = 0;
-        std::ofstream out(folder / "config.json");
-        out << written.toJson().dump(2);
-    }
     TensorSink sink;
     sink.asF16 = options.asF16;
     sink.matrix("model.embed_tokens.weight", weights.embed);
@@ -760,6 +1066,22 @@ void saveCheckpoint(const Model& model, const fs::path& folder, const SaveOption
         }
     }
 
+    {
+        ModelConfig written = config;
+        if (written.truncated()) // a saved truncated model is a model of its own depth
+            written.truncatedFromLayers = 0;
+        // quantization_config says what the tensors are: fp8 e4m3 with the FP8 matrices' block
+        // size when there are any, else nothing.
+        written.quantization = WeightQuantization{};
+        if (sink.blockRows > 0) {
+            written.quantization.method = "fp8";
+            written.quantization.format = "e4m3";
+            written.quantization.blockRows = sink.blockRows;
+            written.quantization.blockCols = sink.blockCols;
+        }
+        std::ofstream out(folder / "config.json");
+        out << written.toJson().dump(2);
+    }
     const int shards = std::max(1, options.shards);
     if (shards == 1) {
         writeSafetensors(folder / "model.safetensors", sink.tensors, {{"format", "pt"}});

@@ -51,7 +51,7 @@ void presetsMatchTheReferenceTable() {
     CHECK(near(totalParameters(olmoe), 6.9));
 }
 
-// DeepSeek-V2/V3 (MLA): parsed for the projection; the forward pass refuses them by name.
+// DeepSeek-V2/V3 (MLA): parsed for the projection; the CUDA backend refuses them by name.
 void deepseekConfigs() {
     const ModelConfig v3 = presetConfig("deepseek-v3");
     CHECK(v3.family == ModelFamily::DeepseekV3 && v3.attention == AttentionKind::Latent);
@@ -112,19 +112,24 @@ void deepseekConfigs() {
     badGroups["n_group"] = 7;
     CHECK_THROWS_WITH(parseModelConfig(badGroups), "not a multiple of n_group");
 
-    // The optimised backends say what they cannot run instead of running garbage (makeBackend
-    // calls this); the weights and the reference forward take DeepSeek.
-    CHECK_THROWS_WITH(requireForwardSupport(presetConfig("deepseek-v2-lite", 1)),
-                      "DeepSeek (MLA) is not yet supported by the engine's optimised forward");
-    CHECK_THROWS_WITH(requireForwardSupport(v3), "model_type 'deepseek_v3'");
-    requireForwardSupport(presetConfig("qwen3-30b-a3b", 1)); // the others pass
-    // Loading for the optimised backends refuses before synthesising (the full V3 is 1.3 TB);
-    // loading for the reference does not.
-    CHECK_THROWS_WITH(loadModel("preset:deepseek-v3"),
-                      "DeepSeek (MLA) is not yet supported by the engine's optimised forward");
+    // The CUDA backend says it cannot run MLA instead of running garbage (makeBackend calls
+    // this for the backend it builds); the CPU backend, the weights and the reference forward
+    // take DeepSeek.
+    CHECK_THROWS_WITH(
+        requireForwardSupport(presetConfig("deepseek-v2-lite", 1), ForwardBackend::Cuda),
+        "the CUDA backend does not run DeepSeek (MLA) yet");
+    CHECK_THROWS_WITH(requireForwardSupport(v3, ForwardBackend::Cuda), "model_type 'deepseek_v3'");
+    requireForwardSupport(v3, ForwardBackend::Cpu);
+    requireForwardSupport(presetConfig("qwen3-30b-a3b", 1), ForwardBackend::Cuda); // the others
+    // Loading a preset refuses before synthesising weights that cannot fit (the full V3 is
+    // 1.3 TB at BF16), naming the sizes; a truncated one loads for the optimised backends.
+    CHECK_THROWS_WITH(loadModel("preset:deepseek-v3"), "GB of memory available");
+    CHECK_THROWS_WITH(loadModel("preset:deepseek-v3", nullptr, ForwardPath::Reference),
+                      "`?layers=N` keeps fewer layers");
+    CHECK_THROWS_WITH(requireSynthesisFits(v3, 2.0), "deepseek_v3 would take 13");
     check::TempDir dir;
     saveCheckpoint(synthesizeModel(check::tinyDeepseek(ModelFamily::DeepseekV2)), dir.path);
-    CHECK_THROWS_WITH(loadModel(dir.path.string()), "model_type 'deepseek_v2'");
+    CHECK(loadModel(dir.path.string()).config.deepseek());
     const Model tiny = loadModel(dir.path.string(), nullptr, ForwardPath::Reference);
     CHECK(tiny.config.deepseek() && tiny.weights.layers.size() == 3);
     CHECK(tiny.weights.layers[0].mla.kvB.rows == 4 * (16 + 12));

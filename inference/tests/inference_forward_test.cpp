@@ -59,6 +59,55 @@ struct RoutingLog {
     }
 };
 
+// Indices of the k largest, ties to the lower index, and the lead of the k-th over the next.
+std::vector<int32_t> largest(const std::vector<double>& values, std::size_t k, double* lead) {
+    std::vector<int32_t> order(values.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int32_t a, int32_t b) { return values[a] > values[b]; });
+    *lead = values[order[k - 1]] - (k < values.size() ? values[order[k]] : 0.0);
+    order.resize(k);
+    std::sort(order.begin(), order.end());
+    return order;
+}
+
+// DeepSeekMoE's choice from the selection scores the reference reports (MoEGate, written out
+// here on its own): the topk_group best groups (a group scored by its best expert, or its best
+// two for noaux_tc), then the top k of their experts. The pass may choose otherwise only at a
+// near-tie of either step.
+void checkDeepseekChoice(const ModelConfig& c, const std::vector<double>& choice,
+                         std::vector<int32_t> mine, double allowedGap, const std::string& what,
+                         std::size_t layer, std::size_t position) {
+    const int64_t perGroup = c.numExperts / c.numExpertGroups;
+    double groupLead = INFINITY, expertLead = 0.0;
+    std::vector<double> masked = choice;
+    if (c.topkMethod != "greedy") {
+        std::vector<double> groupScores;
+        for (int64_t g = 0; g < c.numExpertGroups; ++g) {
+            std::vector<double> members(choice.begin() + g * perGroup,
+                                        choice.begin() + (g + 1) * perGroup);
+            std::sort(members.rbegin(), members.rend());
+            groupScores.push_back(c.topkMethod == "noaux_tc" ? members[0] + members[1]
+                                                             : members[0]);
+        }
+        std::fill(masked.begin(), masked.end(), 0.0);
+        for (const int32_t g :
+             largest(groupScores, static_cast<std::size_t>(c.topkGroups), &groupLead))
+            for (int64_t e = g * perGroup; e < (g + 1) * perGroup; ++e)
+                masked[static_cast<std::size_t>(e)] = choice[static_cast<std::size_t>(e)];
+    }
+    const std::vector<int32_t> theirs =
+        largest(masked, static_cast<std::size_t>(c.numExpertsPerToken), &expertLead);
+    std::sort(mine.begin(), mine.end());
+    const double gap = std::min(groupLead, expertLead);
+    if (mine != theirs && gap > allowedGap)
+        check::fail(__FILE__, __LINE__,
+                    what + ": layer " + std::to_string(layer) + " position " +
+                        std::to_string(position) +
+                        " routed otherwise than the reference, whose choice leads by " +
+                        std::to_string(gap));
+}
+
 // The reference for one sequence under the pass's routing, and the routing checked.
 struct Reference {
     std::vector<std::vector<float>> logits;
@@ -80,6 +129,11 @@ Reference matchedReference(const Model& model, std::span<const int32_t> tokens,
     const auto k = static_cast<std::size_t>(model.config.numExpertsPerToken);
     for (std::size_t l = 0; l < probabilities.size(); ++l)
         for (std::size_t t = 0; t < probabilities[l].size(); ++t) {
+            if (model.config.deepseek()) {
+                checkDeepseekChoice(model.config, probabilities[l][t], log.perPosition[l][t],
+                                    allowedGap, what, l, t);
+                continue;
+            }
             const std::vector<double>& p = probabilities[l][t];
             std::vector<int32_t> order(p.size());
             std::iota(order.begin(), order.end(), 0);
@@ -123,6 +177,10 @@ void optimisedMatchesReference(ModelFamily family, WeightType type, Isa isa) {
     const std::string what = label(family, type, isa);
     for (const int threads : {1, 3}) {
         CpuBackend backend(model, threads, g_options);
+        // The pair-panels variant must take them wherever the model has experts enough.
+        if (g_variant == "+pair panels" && type == WeightType::BF16 &&
+            model.config.numExperts >= 2 * threads)
+            CHECK(backend.prefillKernel().find("pair panels") != std::string::npos);
         // 1. Prefill of the whole prompt, every position.
         const SequenceId full = backend.newSequence();
         const auto all = backend.prefill(full, kTokens, true);
@@ -307,6 +365,189 @@ void statsCountWhatIsRead(ModelFamily family) {
     }
 }
 
+// DeepSeek-V2-Lite's structure (q_lora_rank null, softmax, group_limited_greedy) and V3's
+// (q_lora_rank, sigmoid + bias noaux_tc, YaRN), tiny (check::tinyDeepseek), with a latent rank
+// that is no multiple of 16 (V2: 36, so a cached row is 44 floats; V3: q rank 48, v head 12).
+ModelConfig deepseekConfig(ModelFamily family) {
+    ModelConfig c = check::tinyDeepseek(family);
+    if (family == ModelFamily::DeepseekV2)
+        c.mla.kvLoraRank = 36;
+    return c;
+}
+
+// MLA in the CPU backend (absorbed attention over the latent cache) and DeepSeekMoE routing
+// against the reference (expanded MLA), under the pass's routing: prefill of a short prompt
+// (every position), of a prompt long enough for the prefill GEMMs (40 tokens), of one that
+// continues a cached sequence, prefill then decode step by step, and several batched decode steps
+// of three sequences of different lengths; then a decode after 600 positions, whose context is
+// split into parts.
+void deepseekMatchesReference(ModelFamily family, WeightType type, Isa isa) {
+    if (g_options.prefill == PrefillGemm::Onednn && type != WeightType::BF16)
+        return; // oneDNN multiplies BF16 weights only
+    const Model model = synthesizeModel(deepseekConfig(family), type, 23);
+    const int64_t vocab = model.config.vocabSize;
+    const std::string what = label(family, type, isa);
+    std::vector<int32_t> text;
+    for (int32_t i = 0; i < 601; ++i)
+        text.push_back(static_cast<int32_t>((i * 37 + 11) % vocab));
+    for (const int threads : {1, 3}) {
+        CpuBackend backend(model, threads, g_options);
+        // 1. Prefill of whole prompts, every position: 11 tokens (row-wise attention) and 40
+        //    (the packed products).
+        for (const std::size_t length : {kTokens.size(), std::size_t{40}}) {
+            const auto prompt = length == kTokens.size() ? std::span<const int32_t>(kTokens)
+                                                         : std::span(text).first(length);
+            const SequenceId full = backend.newSequence();
+            const auto all = backend.prefill(full, prompt, true);
+            RoutingLog log;
+            log.appendRows(backend.lastRouting(), length);
+            CHECK(log.perPosition.size() == static_cast<std::size_t>(model.config.numLayers));
+            CHECK(log.perPosition[0][0].empty()); // the dense first layer
+            const Reference reference = matchedReference(model, prompt, log, what + " prefill");
+            RowErrors errors(reference);
+            for (std::size_t t = 0; t < length; ++t)
+                errors.add(all.data() + t * vocab, reference.logits[t]);
+            errors.check(what + " prefill of " + std::to_string(length), __FILE__, __LINE__);
+            backend.releaseSequence(full);
+        }
+        // A prompt that continues a cached one: 35 tokens (the packed products) after 5, whose
+        //    cached latents the second call's attention reads.
+        const SequenceId continued = backend.newSequence();
+        backend.prefill(continued, std::span(text).first(5));
+        RoutingLog continuedLog;
+        continuedLog.appendRows(backend.lastRouting(), 5);
+        const auto rest = backend.prefill(continued, std::span(text).subspan(5, 35), true);
+        continuedLog.appendRows(backend.lastRouting(), 35);
+        const Reference continuedReference = matchedReference(
+            model, std::span(text).first(40), continuedLog, what + " continued prefill");
+        RowErrors continuedErrors(continuedReference);
+        for (std::size_t t = 0; t < 35; ++t)
+            continuedErrors.add(rest.data() + t * vocab, continuedReference.logits[5 + t]);
+        continuedErrors.check(what + " continued prefill", __FILE__, __LINE__);
+        // 2. Prefill of 4 tokens, then decode one at a time.
+        const SequenceId split = backend.newSequence();
+        std::vector<std::vector<float>> steps{backend.prefill(split, std::span(kTokens).first(4))};
+        RoutingLog splitLog;
+        splitLog.appendRows(backend.lastRouting(), 4);
+        for (std::size_t t = 4; t < kTokens.size(); ++t) {
+            steps.push_back(backend.decode(std::span<const SequenceId>(&split, 1),
+                                           std::span(kTokens).subspan(t, 1)));
+            splitLog.append(backend.lastRouting(), 0);
+        }
+        const Reference stepReference =
+            matchedReference(model, kTokens, splitLog, what + " prefill+decode");
+        RowErrors stepwise(stepReference);
+        for (std::size_t i = 0; i < steps.size(); ++i)
+            stepwise.add(steps[i].data(), stepReference.logits[3 + i]);
+        stepwise.check(what + " prefill+decode", __FILE__, __LINE__);
+        // 3. Three sequences of different lengths, prefilled, then four batched decode steps.
+        const std::size_t lengths[] = {2, 6, 3};
+        constexpr std::size_t kSteps = 4;
+        std::vector<SequenceId> sequences;
+        std::vector<RoutingLog> logs(std::size(lengths));
+        std::vector<std::vector<std::vector<float>>> rows(std::size(lengths));
+        for (std::size_t i = 0; i < std::size(lengths); ++i) {
+            sequences.push_back(backend.newSequence());
+            backend.prefill(sequences.back(), std::span(kTokens).first(lengths[i]));
+            logs[i].appendRows(backend.lastRouting(), lengths[i]);
+        }
+        for (std::size_t step = 0; step < kSteps; ++step) {
+            std::vector<int32_t> next;
+            for (const std::size_t length : lengths)
+                next.push_back(kTokens[length + step]);
+            const auto batched = backend.decode(sequences, next);
+            for (std::size_t i = 0; i < std::size(lengths); ++i) {
+                logs[i].append(backend.lastRouting(), i);
+                rows[i].emplace_back(batched.begin() + static_cast<long>(i * vocab),
+                                     batched.begin() + static_cast<long>((i + 1) * vocab));
+            }
+        }
+        for (std::size_t i = 0; i < std::size(lengths); ++i) {
+            CHECK(backend.sequenceLength(sequences[i]) ==
+                  static_cast<int64_t>(lengths[i] + kSteps));
+            const auto tokens = std::span(kTokens).first(lengths[i] + kSteps);
+            const Reference reference =
+                matchedReference(model, tokens, logs[i], what + " batched decode");
+            RowErrors batch(reference);
+            for (std::size_t step = 0; step < kSteps; ++step)
+                batch.add(rows[i][step].data(), reference.logits[lengths[i] + step]);
+            batch.check(what + " batched decode", __FILE__, __LINE__);
+        }
+    }
+    // 4. A decode after 600 positions on 4 threads: the context splits into parts.
+    CpuBackend backend(model, 4, g_options);
+    const SequenceId longOne = backend.newSequence();
+    backend.prefill(longOne, std::span(text).first(600));
+    RoutingLog log;
+    log.appendRows(backend.lastRouting(), 600);
+    const auto last =
+        backend.decode(std::span<const SequenceId>(&longOne, 1), std::span(text).subspan(600, 1));
+    log.append(backend.lastRouting(), 0);
+    const Reference reference = matchedReference(model, text, log, what + " long-context decode");
+    RowErrors errors(reference);
+    errors.add(last.data(), reference.logits[600]);
+    errors.check(what + " long-context decode", __FILE__, __LINE__);
+}
+
+// The MLA cache holds per position and layer the latent and the RoPE key only (kvLoraRank +
+// qkRopeHeadDim F32), which kvBytesPerToken reports; a step's cost counts MLA's matrices (q or
+// qA/qB, kvA, kvB, o), the routed experts its routing read, the ungated shared experts, the dense
+// first layer, and the latent rows each row attends to.
+void deepseekCacheAndStats(ModelFamily family) {
+    const ModelConfig config = deepseekConfig(family);
+    const Model model = synthesizeModel(config, WeightType::BF16, 5);
+    const ModelWeights& w = model.weights;
+    CpuBackend backend(model, 1);
+    const int64_t width = config.mla.kvLoraRank + config.mla.qkRopeHeadDim;
+    CHECK(backend.kvBytesPerToken() ==
+          static_cast<double>(config.numLayers * width) * sizeof(float));
+    std::vector<SequenceId> sequences;
+    for (const std::size_t length : {3u, 7u}) {
+        sequences.push_back(backend.newSequence());
+        backend.prefill(sequences.back(), std::span(kTokens).first(length));
+    }
+    const std::vector<int32_t> next = {9, 4};
+    backend.decode(sequences, next);
+    for (const SequenceId id : sequences) {
+        const Sequence& cache = backend.cache(id);
+        CHECK(cache.latent.size() == static_cast<std::size_t>(config.numLayers));
+        for (std::size_t l = 0; l < cache.latent.size(); ++l) {
+            CHECK(cache.latent[l].size() ==
+                  static_cast<std::size_t>(backend.sequenceLength(id) * width));
+            CHECK(cache.keys[l].empty() && cache.values[l].empty()); // nothing expanded
+        }
+    }
+    const StepStats stats = backend.lastStats();
+    const ExpertChoices& routing = backend.lastRouting();
+    double bytes = static_cast<double>(2 * w.embed.rowBytes() + w.lmHead.bytes());
+    for (std::size_t l = 0; l < w.layers.size(); ++l) {
+        const LayerWeights& layer = w.layers[l];
+        CHECK(layer.k.empty() && layer.v.empty());
+        bytes +=
+            static_cast<double>(layer.q.bytes() + layer.mla.qA.bytes() + layer.mla.qB.bytes() +
+                                layer.mla.kvA.bytes() + layer.mla.kvB.bytes() + layer.o.bytes());
+        if (!layer.moe) {
+            bytes += static_cast<double>(layer.denseMlp.bytes());
+            continue;
+        }
+        std::set<int32_t> chosen;
+        for (const auto& row : routing[l])
+            chosen.insert(row.begin(), row.end());
+        CHECK(routing[l].size() == 2);
+        CHECK(routing[l][0].size() == static_cast<std::size_t>(config.numExpertsPerToken));
+        for (const int32_t e : chosen)
+            bytes += static_cast<double>(layer.experts[static_cast<std::size_t>(e)].bytes());
+        bytes += static_cast<double>(layer.router.bytes() + layer.sharedExpert.bytes()) +
+                 static_cast<double>(layer.routerBias.size()) * 2.0; // counted at 2 B
+        CHECK(layer.sharedExpertGate.empty());
+    }
+    CHECK_NEAR(stats.weightBytes, bytes, 0.5);
+    const double kv = static_cast<double>(backend.sequenceLength(sequences[0]) +
+                                          backend.sequenceLength(sequences[1])) *
+                      static_cast<double>(config.numLayers * width) * sizeof(float);
+    CHECK_NEAR(stats.kvBytes, kv, 0.5);
+}
+
 void badInputsAreErrors() {
     const Model model = synthesizeModel(check::tinyConfig(ModelFamily::Mixtral), WeightType::F32);
     CpuBackend backend(model, 1);
@@ -359,9 +600,19 @@ int main(int argc, char** argv) {
                                    ")");
             g_options.prefill = PrefillGemm::Onednn;
             g_options.onednnMinTokens = 1;
+            g_options.expertPairPanels = false; // oneDNN for the experts too
             g_variant = "+oneDNN " + onednnKernelName();
             isas.push_back(Isa::Avx512Bf16);
             std::printf("oneDNN kernel: %s\n", onednnKernelName().c_str());
+        } else if (what == "pair-panels") {
+            // Routed experts on pair panels from one token on (the rest as Auto has it).
+            if (!isaSupported(Isa::Avx512Bf16))
+                return check::skip("pair panels need AVX-512-BF16, which this CPU lacks");
+            g_options.onednnMinTokens = 1;
+            g_options.pairMinTokens = 1;
+            g_options.expertPairPanels = true;
+            g_variant = "+pair panels";
+            isas.push_back(Isa::Avx512Bf16);
         } else if (const auto stop = check::isasFromArgument(what, isas)) {
             return *stop;
         }
@@ -374,11 +625,16 @@ int main(int argc, char** argv) {
                 longPromptMatchesReference(family, isa);
                 longContextDecodeMatchesReference(family, isa);
             }
+            for (const auto family : {ModelFamily::DeepseekV2, ModelFamily::DeepseekV3})
+                for (const auto type : {WeightType::F32, WeightType::BF16, WeightType::FP8E4M3})
+                    deepseekMatchesReference(family, type, isa);
         }
         setActiveIsa(original);
         if (what.empty() || what == "common") {
             for (const auto family : kFamilies)
                 statsCountWhatIsRead(family);
+            for (const auto family : {ModelFamily::DeepseekV2, ModelFamily::DeepseekV3})
+                deepseekCacheAndStats(family);
             badInputsAreErrors();
         }
     } catch (const std::exception& error) {

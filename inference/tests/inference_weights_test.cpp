@@ -388,7 +388,8 @@ void deepseekBadCheckpointsAreClearErrors() {
                           "expected [112, 32]");
     }
     {
-        // FP8 (as DeepSeek-V3 ships): refused by name until the FP8 matrices land.
+        // FP8 in a checkpoint whose config has no fp8 quantization_config: refused by name
+        // (inference_fp8_test loads real FP8 checkpoints).
         auto dir = std::make_unique<check::TempDir>();
         saveCheckpoint(original, dir->path);
         rewrite(dir->path, [](auto& t) {
@@ -399,8 +400,8 @@ void deepseekBadCheckpointsAreClearErrors() {
                 }
         });
         CHECK_THROWS_WITH(loadCheckpoint(dir->path),
-                          "FP8 weights are not loaded yet: tensor "
-                          "\"model.layers.1.self_attn.q_b_proj.weight\" is F8_E4M3");
+                          "tensor \"model.layers.1.self_attn.q_b_proj.weight\" is F8_E4M3 but "
+                          "config.json has no fp8 quantization_config");
     }
 }
 

@@ -2,7 +2,8 @@
 // vdpbf16ps on weights prepared at load) against oneDNN's BF16 matmul on the same shapes with
 // its weights prepared too (OnednnWeights), in one run, both called as the backend calls them for
 // routed experts: each product whole and single-threaded inside a pool task, the products spread
-// over the pool's threads.
+// over the pool's threads. The native kernels (matmulRows at the active ISA, on the plain
+// row-major weights) run beside them: what a product below the backend's threshold takes.
 //   bench_engine_gemm_shapes [--tokens N]... [--rounds N] [--threads T] [--shape RxC]...
 // A pass multiplies each of enough copies of the weights (experts) that they stream from memory,
 // as experts' weights do in prefill. Per (shape, tokens) each round times both, back to back, and
@@ -135,6 +136,16 @@ int main(int argc, char** argv) {
                         prepared[k].multiplySlice(0, x.data(), tokens, y[k].data(), shape.rows);
                     });
                 };
+                std::vector<float> xf(x.size());
+                for (std::size_t i = 0; i < x.size(); ++i)
+                    xf[i] = bf16ToFloat(x[i]);
+                const auto native = [&] {
+                    pool.parallelFor(static_cast<int64_t>(copies), [&](int64_t k) {
+                        const Matrix w{WeightType::BF16, shape.rows, shape.cols, plain[k].data()};
+                        matmulRows(w, 0, shape.rows, xf.data(), shape.cols, tokens, y[k].data(),
+                                   shape.rows);
+                    });
+                };
                 const auto time = [&](const auto& run) {
                     const int64_t reps = std::max<int64_t>(
                         1, (int64_t{1} << 32) /
@@ -148,21 +159,26 @@ int main(int argc, char** argv) {
                 };
                 ours();
                 theirs(); // warm: oneDNN compiles its product for this shape once
-                std::vector<double> ratios, oursSeconds, theirSeconds;
+                native();
+                std::vector<double> ratios, nativeRatios, oursSeconds, theirSeconds, nativeSeconds;
                 for (int round = 0; round < options.rounds; ++round) {
-                    const double a = time(ours), b = time(theirs);
+                    const double a = time(ours), b = time(theirs), c = time(native);
                     oursSeconds.push_back(a);
                     theirSeconds.push_back(b);
+                    nativeSeconds.push_back(c);
                     ratios.push_back(a / b);
+                    nativeRatios.push_back(a / c);
                 }
                 const double flops = 2.0 * static_cast<double>(tokens * shape.rows * shape.cols) *
                                      static_cast<double>(copies);
                 std::printf("RATIO gemm %-30s %5lldx%-5lld tokens %4lld: ours %7.1f GFLOP/s, "
-                            "oneDNN %7.1f GFLOP/s, ours/oneDNN time = %.2f\n",
+                            "oneDNN %7.1f, native %7.1f, ours/oneDNN time = %.2f, "
+                            "ours/native = %.2f\n",
                             shape.what, static_cast<long long>(shape.rows),
                             static_cast<long long>(shape.cols), static_cast<long long>(tokens),
                             flops / median(oursSeconds) / 1e9, flops / median(theirSeconds) / 1e9,
-                            median(ratios));
+                            flops / median(nativeSeconds) / 1e9, median(ratios),
+                            median(nativeRatios));
                 std::fflush(stdout);
             }
         }

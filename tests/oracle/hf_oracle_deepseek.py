@@ -4,7 +4,7 @@ re-implemented in PyTorch float64, and `crossroads-engine reference` compared ag
 
 For deepseek_v2 and deepseek_v3 this builds a tiny model with random weights from a fixed seed,
 writes it as a real checkpoint folder (config.json with the real field names + model.safetensors
-written by hand, F32 and BF16), runs
+written by hand, F32 and BF16, and for deepseek_v3 also FP8 as DeepSeek-V3 ships it), runs
     BINARY reference --model DIR --prompt-ids ... --logits-out FILE
 and compares every position's logits row with an independent float64 forward pass that follows
 deepseek-ai's modeling_deepseek.py (the code the DeepSeek-V2 and V3 checkpoints ship) and
@@ -41,6 +41,14 @@ transformers' modeling_deepseek_v3.py):
     else times routed_scaling_factor; V3: divided likewise, then always times the factor.
   * shared_experts: one MLP of moe_intermediate_size * n_shared_experts, ungated, added.
   * Decoder layer, final norm and lm_head as in the other families (tests/oracle/hf_oracle.py).
+  * FP8 (the fp8 cases): DeepSeek-V3's release format. Every projection (attention, experts,
+    shared experts, dense MLP) is F8_E4M3 (float8_e4m3fn: bias 7, no infinities, S.1111.111 NaN,
+    exponent 0 subnormal) with an F32 `<name>_scale_inv` of [ceil(rows/br), ceil(cols/bc)] for
+    quantization_config.weight_block_size [br, bc]; embed_tokens, lm_head, the router and the
+    norms are BF16, e_score_correction_bias F32. The oracle quantises its random weights per
+    block (scale = amax / 448) and dequantises as DeepSeek's weight_dequant does: the decoded
+    E4M3 value (decoded here from the bits with integer ops: torch 1.13 has no float8) times the
+    block's scale, the product in float32, then the float64 forward on those values.
 """
 
 import argparse
@@ -48,6 +56,7 @@ import json
 import math
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -55,8 +64,8 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree from the import below
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hf_oracle import (SKIP_CODE, map_weights, read_safetensors, top2_margin,  # noqa: E402
-                       write_safetensors)
+from hf_oracle import (SKIP_CODE, map_weights, read_safetensors, tensor_bytes,  # noqa: E402
+                       top2_margin, write_safetensors)
 
 # Tolerances on max |engine - oracle| over every logits row, relative to the case's logit scale.
 # The reference computes in double from the checkpoint's own values, as the oracle does in float64,
@@ -68,6 +77,14 @@ from hf_oracle import (SKIP_CODE, map_weights, read_safetensors, top2_margin,  #
 # selection, no routed_scaling_factor, V3 scaled as V2 is, k_nope/value split swapped).
 TOL_F32 = 1e-5
 TOL_BF16 = 1e-5
+# FP8: both sides compute from the same dequantised float32 weights (the FP8 value times its
+# scale rounds to float32 in weight_dequant and in the engine alike), so as tight as BF16; the
+# --break fp8-* mistakes move logits by far more (see the report).
+TOL_FP8 = 1e-5
+# weight_block_size of the fp8 cases: the release's 128 x 128 (one partial block per tensor at
+# these widths), and 16 x 24, which gives every tensor several blocks with partial edge blocks in
+# both directions (hidden 64 = 2 x 24 + 16).
+FP8_BLOCKS = {"fp8": [16, 24], "fp8-128": [128, 128]}
 
 PROMPT = [1, 5, 17, 42, 96, 3, 64, 28, 11, 80]
 SEEDS = {"deepseek_v2": 40, "deepseek_v3": 15}
@@ -247,6 +264,100 @@ def write_checkpoint(torch, folder, cfg, w, dtype):
             raise RuntimeError(f"safetensors writer did not round-trip {name}")
 
 
+def e4m3_decode(torch, codes, exponent_bias=7):
+    """float8_e4m3fn bytes (any integer tensor) -> float64, from the bits alone."""
+    b = codes.to(torch.int64)
+    exponent = (b >> 3) & 15
+    mantissa = (b & 7).to(torch.float64)
+    normal = (8.0 + mantissa) * torch.exp2((exponent - exponent_bias - 3).to(torch.float64))
+    subnormal = mantissa * 2.0 ** (1 - exponent_bias - 3)
+    value = torch.where(exponent == 0, subnormal, normal)
+    value = torch.where((b & 0x7F) == 0x7F, torch.full_like(value, float("nan")), value)
+    return torch.where((b & 0x80) != 0, -value, value)
+
+
+def e4m3_encode(torch, values):
+    """float64 tensor -> nearest float8_e4m3fn codes (uint8), saturating at 448."""
+    magnitudes = e4m3_decode(torch, torch.arange(0, 127))  # codes 0..0x7e, increasing
+    flat = values.reshape(-1)
+    a = flat.abs().clamp(max=448.0).contiguous()
+    upper = torch.searchsorted(magnitudes, a).clamp(max=126)
+    lower = (upper - 1).clamp(min=0)
+    pick = torch.where(a - magnitudes[lower] <= magnitudes[upper] - a, lower, upper)
+    codes = pick | ((flat < 0).to(torch.int64) << 7)
+    return codes.to(torch.uint8).reshape(values.shape)
+
+
+def quantise_fp8(torch, w, block):
+    """Blockwise as DeepSeek's act/weight quantisation: scale = amax / 448 per [br x bc] block.
+    Returns (codes uint8 [rows, cols], scale_inv float32 [ceil(rows/br), ceil(cols/bc)])."""
+    rows, cols = w.shape
+    br, bc = block
+    grid = (-(-rows // br), -(-cols // bc))
+    codes = torch.zeros(rows, cols, dtype=torch.uint8)
+    scale = torch.zeros(grid, dtype=torch.float32)
+    for i in range(grid[0]):
+        for j in range(grid[1]):
+            part = w[i * br:(i + 1) * br, j * bc:(j + 1) * bc].to(torch.float64)
+            s = float(torch.tensor(float(part.abs().max()) / 448.0, dtype=torch.float32))
+            s = s if s > 0 else 1.0
+            codes[i * br:(i + 1) * br, j * bc:(j + 1) * bc] = e4m3_encode(torch, part / s)
+            scale[i, j] = s
+    return codes, scale
+
+
+def dequantise_fp8(torch, codes, scale, block, breaks=()):
+    """DeepSeek's weight_dequant: y = x.float() * s, s expanded over each [br x bc] block; the
+    product in float32."""
+    rows, cols = codes.shape
+    br, bc = block
+    values = e4m3_decode(torch, codes, 8 if "fp8-fnuz" in breaks else 7).to(torch.float32)
+    if "fp8-scale-row-shift" in breaks:  # the next block row's scales (a wrong block index)
+        scale = torch.cat([scale[1:], scale[-1:]], 0)
+    expanded = scale.repeat_interleave(br, 0)[:rows].repeat_interleave(bc, 1)[:, :cols]
+    return values * expanded
+
+
+def write_fp8_checkpoint(torch, folder, cfg, w, block, breaks=()):
+    """DeepSeek-V3's release format (see the docstring). Replaces w's tensors, in place, with the
+    values the checkpoint holds: the dequantised projections, the BF16-rounded rest."""
+    os.makedirs(folder, exist_ok=True)
+    config = dict(cfg)
+    config["torch_dtype"] = "bfloat16"
+    config["quantization_config"] = {"activation_scheme": "dynamic", "fmt": "e4m3",
+                                     "quant_method": "fp8", "weight_block_size": list(block)}
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+    entries = []  # (name, dtype, shape, bytes)
+    for name, t in checkpoint_tensors(cfg, w):
+        if "_proj" in name:
+            codes, scale = quantise_fp8(torch, t, block)
+            if bool(((codes.to(torch.int64) & 0x7F) == 0x7F).any()):
+                raise RuntimeError(f"FP8 quantiser produced NaN codes in {name}")
+            entries.append((name, "F8_E4M3", list(t.shape), bytes(codes.reshape(-1).tolist())))
+            entries.append((name + "_scale_inv", "F32", list(scale.shape),
+                            tensor_bytes(torch, scale, "F32")))
+            t.copy_(dequantise_fp8(torch, codes, scale, block, breaks))
+        elif name.endswith("e_score_correction_bias"):
+            entries.append((name, "F32", list(t.shape), tensor_bytes(torch, t, "F32")))
+        else:
+            t.copy_(t.to(torch.bfloat16).to(torch.float32))
+            entries.append((name, "BF16", list(t.shape), tensor_bytes(torch, t, "BF16")))
+    header, offset = {}, 0
+    for name, dtype, shape, data in entries:
+        header[name] = {"dtype": dtype, "shape": shape,
+                        "data_offsets": [offset, offset + len(data)]}
+        offset += len(data)
+    header["__metadata__"] = {"format": "pt"}
+    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    text += b" " * ((-len(text)) % 8)
+    with open(os.path.join(folder, "model.safetensors"), "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        for _, _, _, data in entries:
+            f.write(data)
+
+
 def yarn_get_mscale(scale=1.0, mscale=1.0):
     if scale <= 1:
         return 1.0
@@ -413,8 +524,12 @@ class Oracle:
 
 
 def cases():
-    return [{"name": f"{family}/{dtype.lower()}", "family": family, "dtype": dtype}
-            for family in ("deepseek_v2", "deepseek_v3") for dtype in ("F32", "BF16")]
+    out = [{"name": f"{family}/{dtype.lower()}", "family": family, "dtype": dtype}
+           for family in ("deepseek_v2", "deepseek_v3") for dtype in ("F32", "BF16")]
+    # FP8 as DeepSeek-V3 ships it.
+    out += [{"name": f"deepseek_v3/{fp8}", "family": "deepseek_v3", "dtype": "FP8",
+             "block": block} for fp8, block in FP8_BLOCKS.items()]
+    return out
 
 
 def run_engine(binary, folder, logits_path, timeout):
@@ -437,7 +552,12 @@ def run_case(torch, case, configs, args, workdir):
     if dtype == "BF16":
         weights = map_weights(weights, lambda t: t.to(torch.bfloat16).to(torch.float32))
     folder = os.path.join(workdir, case["name"].replace("/", "-"))
-    write_checkpoint(torch, folder, cfg, weights, dtype)
+    if dtype == "FP8":
+        # Writes the FP8 checkpoint and leaves in `weights` the values it holds (dequantised as
+        # weight_dequant does; deliberately wrongly under --break fp8-*).
+        write_fp8_checkpoint(torch, folder, cfg, weights, case["block"], args.breaks)
+    else:
+        write_checkpoint(torch, folder, cfg, weights, dtype)
 
     started = time.monotonic()
     result, printed = run_engine(args.binary, folder, folder + ".logits.json", args.timeout)
@@ -462,7 +582,7 @@ def run_case(torch, case, configs, args, workdir):
     diff = (engine - expected).abs()
     max_diff = float(diff.max())
     rel = max_diff / scale
-    tolerance = TOL_F32 if dtype == "F32" else TOL_BF16
+    tolerance = {"F32": TOL_F32, "BF16": TOL_BF16, "FP8": TOL_FP8}[dtype]
     if rel > tolerance:
         row = int(diff.max(-1).values.argmax())
         problems.append(f"logits max abs diff {max_diff:.3e} ({rel:.2e} of scale {scale:.2f}) "
@@ -485,7 +605,10 @@ def run_case(torch, case, configs, args, workdir):
 
 
 BREAKS = ("no-interleave", "no-yarn", "no-cos-mscale", "no-softmax-mscale", "bias-in-weights",
-          "no-bias-in-selection", "no-routed-scale", "v3-scale-like-v2", "swap-nope-v")
+          "no-bias-in-selection", "no-routed-scale", "v3-scale-like-v2", "swap-nope-v",
+          # FP8 cases: decoding as e4m3fnuz (exponent bias 8), the scales of the wrong block row
+          # (fp8 only: at 128 x 128 every tensor of these tiny models has one block row).
+          "fp8-fnuz", "fp8-scale-row-shift")
 
 
 def main():

@@ -27,10 +27,13 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// Synthesising gigabytes of weights wants every core.
+// Synthesising gigabytes of weights wants every core. The backend is built directly (not through
+// makeBackend), so the model is checked here for what the CUDA backend runs (no DeepSeek yet).
 Model load(const std::string& spec) {
     ThreadPool pool(0);
-    return loadModel(spec, &pool);
+    Model model = loadModel(spec, &pool);
+    requireForwardSupport(model.config, ForwardBackend::Cuda);
+    return model;
 }
 
 double secondsSince(Clock::time_point start) {
