@@ -146,6 +146,11 @@ BenchResult runBench(Backend& backend, const BenchOptions& options) {
     result.truncated = config.truncated();
     result.threads = device.threads;
     result.kvBytesPerToken = backend.kvBytesPerToken();
+    result.kvBytesPerTokenAnalyticBf16 = kvBytesPerToken(config, 2.0);
+    ModelConfig full = config;
+    if (config.truncated())
+        full.numLayers = config.truncatedFromLayers;
+    result.kvBytesPerTokenFullModelBf16 = kvBytesPerToken(full, 2.0);
     result.specBandwidthGbPerS = options.specBandwidthGbPerS;
     result.specBf16Tflops = options.specBf16Tflops;
     result.specChipName = options.specChipName;
@@ -408,6 +413,8 @@ json benchResultToJson(const BenchResult& r) {
               {"bf16_tflops", optional(r.specBf16Tflops)},
               {"chip", text(r.specChipName)}}},
             {"kv_bytes_per_token", r.kvBytesPerToken},
+            {"kv_bytes_per_token_analytic_bf16", r.kvBytesPerTokenAnalyticBf16},
+            {"kv_bytes_per_token_full_model_bf16", r.kvBytesPerTokenFullModelBf16},
             {"peak_memory_bytes", r.peakMemoryBytes},
             {"peak_host_memory_bytes", r.peakHostMemoryBytes},
             {"time_to_first_token_ms", r.timeToFirstTokenMs},
@@ -459,9 +466,17 @@ std::string benchResultTable(const BenchResult& r) {
             << (r.specBf16Tflops ? std::to_string(std::lround(*r.specBf16Tflops)) : "?")
             << " BF16 TFLOP/s\n";
     }
-    std::snprintf(line, sizeof line, "time to first token: %.1f ms, KV bytes/token: %.0f\n",
-                  r.timeToFirstTokenMs, r.kvBytesPerToken);
+    std::snprintf(line, sizeof line,
+                  "time to first token: %.1f ms, KV bytes/token: %.0f stored (analytic: %.0f at "
+                  "BF16",
+                  r.timeToFirstTokenMs, r.kvBytesPerToken, r.kvBytesPerTokenAnalyticBf16);
     out << line;
+    if (r.truncated) {
+        std::snprintf(line, sizeof line, "; the whole model %.0f at BF16",
+                      r.kvBytesPerTokenFullModelBf16);
+        out << line;
+    }
+    out << ")\n";
     out << "| phase   | batch | tokens | context |            t/s | t/s/seq | TFLOP/s |   GB/s "
            "| of BW | of TFLOP/s | of spec BW | of spec TFLOP/s |\n";
     out << "|---------|------:|-------:|--------:|---------------:|--------:|--------:|-------:"

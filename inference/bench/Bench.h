@@ -113,7 +113,11 @@ struct BenchResult {
     std::optional<double> specBandwidthGbPerS;
     std::optional<double> specBf16Tflops;
     std::string specChipName;
-    double kvBytesPerToken = 0;
+    double kvBytesPerToken = 0; // what the backend's cache stores (Backend::kvBytesPerToken)
+    // The analytic figure (Cost.h kvBytesPerToken) beside it: at BF16 for the layers run, and at
+    // BF16 for the whole model a truncated preset comes from (DeepSeek-V3: 70,272 B).
+    double kvBytesPerTokenAnalyticBf16 = 0;
+    double kvBytesPerTokenFullModelBf16 = 0;
     double peakMemoryBytes = 0;     // device memory on a GPU, else the process's peak RSS
     double peakHostMemoryBytes = 0; // the process's peak RSS
     double timeToFirstTokenMs = 0;

@@ -238,6 +238,32 @@ void matmulRowsReference(const Matrix& w, int64_t rowBegin, int64_t rowEnd, cons
         }
 }
 
+void matmulRowsTransposed(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
+                          int64_t xStride, int64_t tokens, float* y, int64_t yStride) {
+    if (activeIsa() != Isa::Scalar)
+        return kernels::matmulRowsTransposedAvx2(w, rowBegin, rowEnd, x, xStride, tokens, y,
+                                                 yStride);
+    for (int64_t t = 0; t < tokens; ++t)
+        for (int64_t c = 0; c < w.cols; ++c) {
+            float sum = 0.0f;
+            for (int64_t r = rowBegin; r < rowEnd; ++r)
+                sum += w.at(r, c) * x[t * xStride + r - rowBegin];
+            y[t * yStride + c] = sum;
+        }
+}
+
+void matmulRowsTransposedReference(const Matrix& w, int64_t rowBegin, int64_t rowEnd,
+                                   const float* x, int64_t xStride, int64_t tokens, float* y,
+                                   int64_t yStride) {
+    for (int64_t t = 0; t < tokens; ++t)
+        for (int64_t c = 0; c < w.cols; ++c) {
+            double sum = 0.0;
+            for (int64_t r = rowBegin; r < rowEnd; ++r)
+                sum += referenceWeight(w, r, c) * x[t * xStride + r - rowBegin];
+            y[t * yStride + c] = static_cast<float>(sum);
+        }
+}
+
 float dotF32(const float* a, const float* b, int64_t n) {
     if (activeIsa() != Isa::Scalar)
         return dotAvx2(a, b, n);

@@ -29,6 +29,15 @@ void matmulRows(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* 
 // The plain reference: straightforward loops, double accumulation.
 void matmulRowsReference(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
                          int64_t xStride, int64_t tokens, float* y, int64_t yStride);
+// y[t * yStride + c] = sum_{r in [rowBegin, rowEnd)} W[r][c] x[t * xStride + r - rowBegin] for
+// every column c and tokens [0, tokens): the product with W's transpose, for few tokens (MLA's
+// absorbed decode, q_lat = W_UK^T q_nope), reading each row of W once. F32 accumulation; x is
+// never rounded (the reference does not round q_nope), on every ISA.
+void matmulRowsTransposed(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
+                          int64_t xStride, int64_t tokens, float* y, int64_t yStride);
+void matmulRowsTransposedReference(const Matrix& w, int64_t rowBegin, int64_t rowEnd,
+                                   const float* x, int64_t xStride, int64_t tokens, float* y,
+                                   int64_t yStride);
 // From how many tokens a product takes the AVX-512 families' packed GEMM instead of their
 // dot-product kernels. A tuning knob for benchmarks, which compare the two in one run.
 int64_t packedGemmMinTokens();

@@ -487,6 +487,48 @@ void matmulAvx2(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* 
         matmulAvx2Typed<WeightType::BF16>(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
 }
 
+// The product with W's transpose, row by row: 8 weights of a row widened at a time (FP8
+// through F16 with the block's scale, BF16 by a shift, F32 as they are), added scaled to each
+// token's output, which stays in L1 for the few tokens this serves (MLA's absorbed decode).
+CROSSROADS_AVX2 void matmulRowsTransposedAvx2(const Matrix& w, int64_t rowBegin, int64_t rowEnd,
+                                              const float* x, int64_t xStride, int64_t tokens,
+                                              float* y, int64_t yStride) {
+    const int64_t cols = w.cols;
+    for (int64_t t = 0; t < tokens; ++t)
+        std::fill(y + t * yStride, y + t * yStride + cols, 0.0f);
+    // FP8 blocks narrower than 8 columns, or not a multiple of 8, take the scalar loop.
+    const bool vector = w.type != WeightType::FP8E4M3 || w.blockCols % 8 == 0;
+    const int64_t vectorCols = vector ? cols & ~int64_t{7} : 0;
+    for (int64_t r = rowBegin; r < rowEnd; ++r) {
+        const std::byte* row = w.row(r);
+        const int64_t k = r - rowBegin;
+        for (int64_t c = 0; c < vectorCols; c += 8) {
+            __m256 wv;
+            if (w.type == WeightType::FP8E4M3)
+                wv = _mm256_mul_ps(
+                    _mm256_cvtph_ps(fp8ToHalves8(reinterpret_cast<const uint8_t*>(row) + c)),
+                    _mm256_set1_ps(w.scaleAt(r, c) * kFp8HalfScale));
+            else if (w.type == WeightType::BF16)
+                wv = _mm256_castsi256_ps(
+                    _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(
+                                          reinterpret_cast<const __m128i*>(row) + c / 8)),
+                                      16));
+            else
+                wv = _mm256_loadu_ps(reinterpret_cast<const float*>(row) + c);
+            for (int64_t t = 0; t < tokens; ++t) {
+                float* out = y + t * yStride + c;
+                _mm256_storeu_ps(out, _mm256_fmadd_ps(_mm256_set1_ps(x[t * xStride + k]), wv,
+                                                      _mm256_loadu_ps(out)));
+            }
+        }
+        for (int64_t c = vectorCols; c < cols; ++c) {
+            const float value = w.type == WeightType::FP8E4M3 ? w.at(r, c) : weightAt(w, row, c);
+            for (int64_t t = 0; t < tokens; ++t)
+                y[t * yStride + c] += x[t * xStride + k] * value;
+        }
+    }
+}
+
 CROSSROADS_AVX2 float dotAvx2(const float* a, const float* b, int64_t n) {
     __m256 acc0 = _mm256_setzero_ps();
     __m256 acc1 = _mm256_setzero_ps();

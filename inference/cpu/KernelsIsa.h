@@ -146,6 +146,9 @@ void attendPartScalar(const float* q, int64_t group, int64_t headDim, const floa
 void attendPartAvx2(const float* q, int64_t group, int64_t headDim, const float* keys,
                     const float* values, int64_t stride, int64_t begin, int64_t end, float scale,
                     float* scores, float* maxScore, float* sumExp, float* out);
+// matmulRowsTransposed (Kernels.h) with AVX2 (which every vector family has).
+void matmulRowsTransposedAvx2(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
+                              int64_t xStride, int64_t tokens, float* y, int64_t yStride);
 float dotAvx2(const float* a, const float* b, int64_t n);
 void axpyAvx2(float alpha, const float* x, float* y, int64_t n);
 

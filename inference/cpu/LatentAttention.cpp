@@ -175,8 +175,21 @@ void CpuBackend::latentAttentionLayer(std::size_t layerIndex, const std::vector<
     // A task per head widens its W_UK block to F32, transposed ([kvLoraRank x nope]), once for
     // all the tokens, and multiplies with the F32 kernels (packed from 20 tokens on): F32
     // weights never round their activations, as the reference's q_nope is not rounded.
+    // Decode (fewer than kAbsorbGemmTokens) reads W_UK in place instead, once, through the
+    // transposed product (Kernels.h): widening the block per step cost more than the rest of a
+    // DeepSeek-V3 decode step's attention.
     qLatent_.resize(static_cast<std::size_t>(tokens * heads * width));
+    constexpr int64_t kAbsorbGemmTokens = 8;
     pool_->parallelFor(heads, [&](int64_t h) {
+        if (tokens < kAbsorbGemmTokens) {
+            matmulRowsTransposed(mla.kvB, h * (nope + vDim), h * (nope + vDim) + nope,
+                                 &q_[static_cast<std::size_t>(h * qHead)], qWidth, tokens,
+                                 &qLatent_[static_cast<std::size_t>(h * width)], heads * width);
+            for (int64_t t = 0; t < tokens; ++t)
+                std::copy_n(&q_[static_cast<std::size_t>(t * qWidth + h * qHead + nope)], ropeDim,
+                            &qLatent_[static_cast<std::size_t>((t * heads + h) * width + rank)]);
+            return;
+        }
         thread_local std::vector<float> row, block;
         row.resize(static_cast<std::size_t>(rank));
         block.resize(static_cast<std::size_t>(rank * nope));
@@ -204,7 +217,16 @@ void CpuBackend::latentAttentionLayer(std::size_t layerIndex, const std::vector<
     // before kvB: it applies kvB to each latent).
     const int64_t vWidth = heads * vDim;
     attention_.resize(static_cast<std::size_t>(tokens * vWidth));
+    // Where kvB's products keep F32 activations (FP8 and F32 weights, BF16 off avx512-bf16),
+    // W_UV is multiplied in place, a view of its rows.
+    const bool inPlace = matmulActivationRounding(mla.kvB.type) == ActivationRounding::None;
     pool_->parallelFor(heads, [&](int64_t h) {
+        if (inPlace) {
+            matmulRows(mla.kvB.rowsView(h * (nope + vDim) + nope, vDim), 0, vDim,
+                       &outLatent_[static_cast<std::size_t>(h * width)], heads * width, tokens,
+                       &attention_[static_cast<std::size_t>(h * vDim)], vWidth);
+            return;
+        }
         thread_local std::vector<float> block;
         block.resize(static_cast<std::size_t>(vDim * rank));
         for (int64_t i = 0; i < vDim; ++i)

@@ -102,6 +102,10 @@ void benchRunsAndReports() {
     CHECK(json["phases"][1]["fraction_of_spec_bandwidth"].is_null());
     CHECK(json["phases"][1]["fraction_of_spec_tflops"].is_null());
     CHECK(benchResultTable(result).find("decode") != std::string::npos);
+    // The cache's bytes beside the analytic figure: the CPU's F32 cache is twice BF16's.
+    CHECK_NEAR(result.kvBytesPerToken, 2.0 * result.kvBytesPerTokenAnalyticBf16, 1e-9);
+    CHECK(json["kv_bytes_per_token_analytic_bf16"] == result.kvBytesPerTokenAnalyticBf16);
+    CHECK(benchResultTable(result).find("stored (analytic: ") != std::string::npos);
 
     options.batch = 0;
     CHECK_THROWS_WITH(runBench(backend, options), "batch >= 1");
@@ -178,6 +182,26 @@ void benchWithSpecAndContext() {
 }
 
 // llama-bench style lists for the sweep options.
+// A truncated DeepSeek model stores what MLA caches (the latent and the RoPE key, F32 on the
+// CPU) and reports the whole model's analytic figure beside it.
+void deepseekKvBytes() {
+    ModelConfig config = check::tinyDeepseek(ModelFamily::DeepseekV3);
+    truncateLayers(config, 2); // of 3
+    const Model model = synthesizeModel(config, WeightType::BF16);
+    CpuBackend backend(model, 2);
+    BenchOptions options;
+    options.promptTokens = 4;
+    options.genTokens = 2;
+    options.repetitions = 1;
+    options.bandwidthBytes = std::size_t{16} << 20;
+    const BenchResult result = runBench(backend, options);
+    const double width = static_cast<double>(model.config.mla.cachedWidth());
+    CHECK_NEAR(result.kvBytesPerToken, 2.0 * width * 4.0, 1e-9);
+    CHECK_NEAR(result.kvBytesPerTokenAnalyticBf16, 2.0 * width * 2.0, 1e-9);
+    CHECK_NEAR(result.kvBytesPerTokenFullModelBf16, 3.0 * width * 2.0, 1e-9);
+    CHECK(benchResultTable(result).find("the whole model") != std::string::npos);
+}
+
 void countLists() {
     CHECK(parseCountList("0,1024,4096", "--context") == (std::vector<int64_t>{0, 1024, 4096}));
     CHECK(parseCountList("7", "--context") == std::vector<int64_t>{7});
@@ -243,6 +267,7 @@ int main() {
         benchWithSpecAndContext();
         benchProgressAndCancel();
         countLists();
+        deepseekKvBytes();
     } catch (const std::exception& error) {
         check::fail(__FILE__, __LINE__, std::string("unexpected exception: ") + error.what());
     }
