@@ -104,6 +104,23 @@ int64_t defaultDecodePrefetchBytes() {
     return __builtin_cpu_is("intel") ? 1024 : 0;
 }
 
+bool defaultFp8Decode256() {
+    __builtin_cpu_init();
+    return !__builtin_cpu_is("intel");
+}
+
+namespace {
+std::atomic<bool> g_fp8Decode256{defaultFp8Decode256()};
+} // namespace
+
+bool fp8Decode256() {
+    return g_fp8Decode256.load(std::memory_order_relaxed);
+}
+
+void setFp8Decode256(bool on) {
+    g_fp8Decode256.store(on, std::memory_order_relaxed);
+}
+
 int64_t decodePrefetchBytes() {
     return g_decodePrefetchBytes.load(std::memory_order_relaxed);
 }

@@ -257,8 +257,10 @@ void fp8MatmulMatchesDequantised() {
     struct Shape {
         int64_t rows, cols, blockRows, blockCols;
     };
-    for (const int64_t prefetch : {int64_t{0}, int64_t{1024}}) {
+    for (const auto& [prefetch, decode256] : std::vector<std::pair<int64_t, bool>>{
+             {0, false}, {1024, false}, {0, true}, {1024, true}}) {
         setDecodePrefetchBytes(prefetch);
+        setFp8Decode256(decode256);
         for (const Shape shape : {Shape{300, 200, 128, 128}, Shape{130, 448, 128, 128},
                                   Shape{77, 300, 16, 48}, Shape{40, 100, 8, 7}}) {
             const Fp8TestMatrix storage(shape.rows, shape.cols, shape.blockRows, shape.blockCols,
@@ -311,9 +313,10 @@ void fp8MatmulMatchesDequantised() {
                         }
                     const std::string what =
                         std::string(isaName(isa)) + " prefetch " + std::to_string(prefetch) +
-                        " fp8 " + std::to_string(shape.rows) + "x" + std::to_string(shape.cols) +
-                        " view " + std::to_string(first) + " rows " + std::to_string(begin) + ".." +
-                        std::to_string(end) + " t" + std::to_string(tokens);
+                        (decode256 ? " decode256" : "") + " fp8 " + std::to_string(shape.rows) +
+                        "x" + std::to_string(shape.cols) + " view " + std::to_string(first) +
+                        " rows " + std::to_string(begin) + ".." + std::to_string(end) + " t" +
+                        std::to_string(tokens);
                     if (worst > 1e-5 || worstRef > 1e-6 || !untouched)
                         check::fail(__FILE__, __LINE__,
                                     what + ": relative error " + std::to_string(worst) +
@@ -324,6 +327,7 @@ void fp8MatmulMatchesDequantised() {
         }
     }
     setDecodePrefetchBytes(defaultDecodePrefetchBytes());
+    setFp8Decode256(defaultFp8Decode256());
 }
 
 // Matrix's FP8 bookkeeping: at() dequantises with the right block's scale, row views that start
