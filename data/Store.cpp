@@ -75,7 +75,9 @@ QVariant scalar(const QSqlDatabase& db, const QString& sql, std::string_view wha
 }
 
 // BEGIN IMMEDIATE takes the write lock up front, so two Crossroads processes opening a new store
-// at once serialise here instead of both migrating and one failing at COMMIT.
+// at once serialise here instead of both migrating and one failing at COMMIT. Opening (the
+// migration ladder, the editions' refresh) uses this one; the Store's writes use
+// Store::Transaction, which nests.
 class WriteTransaction {
 public:
     explicit WriteTransaction(const QSqlDatabase& db) : db_(db) {
@@ -979,6 +981,63 @@ QSqlDatabase Store::database() const {
     return QSqlDatabase::database(connection_, false);
 }
 
+// ---- transactions -----------------------------------------------------------------------------
+
+namespace {
+
+QString savepointName(int level) {
+    return QStringLiteral("crossroads_%1").arg(level);
+}
+
+} // namespace
+
+Store::Transaction::Transaction(Store& store) : store_(store), level_(store.transactionDepth_ + 1) {
+    const QSqlDatabase db = store_.database();
+    if (level_ == 1)
+        exec(db, QStringLiteral("BEGIN IMMEDIATE"), "cannot start a store transaction");
+    else
+        exec(db, QStringLiteral("SAVEPOINT %1").arg(savepointName(level_)),
+             "cannot start a nested store transaction");
+    store_.transactionDepth_ = level_;
+    open_ = true;
+}
+
+Store::Transaction::~Transaction() {
+    if (!open_)
+        return;
+    // Rolled back; errors go unreported (a destructor does not throw, and SQLite rolls an
+    // unfinished transaction back itself when the connection closes).
+    QSqlQuery q(store_.database());
+    if (level_ == 1) {
+        q.exec(QStringLiteral("ROLLBACK"));
+    } else {
+        // ROLLBACK TO keeps the savepoint open; RELEASE ends it, its writes undone.
+        q.exec(QStringLiteral("ROLLBACK TO SAVEPOINT %1").arg(savepointName(level_)));
+        q.exec(QStringLiteral("RELEASE SAVEPOINT %1").arg(savepointName(level_)));
+    }
+    finish();
+}
+
+void Store::Transaction::commit() {
+    if (!open_)
+        throw StoreError("internal error: a store transaction committed twice");
+    if (store_.transactionDepth_ != level_)
+        throw StoreError("internal error: a store transaction committed while one inside it "
+                         "is still open");
+    const QSqlDatabase db = store_.database();
+    if (level_ == 1)
+        exec(db, QStringLiteral("COMMIT"), "cannot commit to the store");
+    else
+        exec(db, QStringLiteral("RELEASE SAVEPOINT %1").arg(savepointName(level_)),
+             "cannot commit a nested store transaction");
+    finish();
+}
+
+void Store::Transaction::finish() {
+    open_ = false;
+    store_.transactionDepth_ = level_ - 1;
+}
+
 int Store::schemaVersion() const {
     return userVersion(database());
 }
@@ -1031,7 +1090,7 @@ ImportReport Store::upsertChips(const std::vector<ChipSpec>& chips, const std::s
     }
     const QSqlDatabase db = database();
     ImportReport report;
-    WriteTransaction transaction(db);
+    Transaction transaction(*this);
     const std::string at = nowUtc();
     std::vector<AuditEntry> entries;
     for (const ChipSpec& chip : chips) {
@@ -1050,7 +1109,7 @@ ImportReport Store::upsertChips(const std::vector<ChipSpec>& chips, const std::s
 
 bool Store::removeChip(const QString& name, const std::string& via) {
     const QSqlDatabase db = database();
-    WriteTransaction transaction(db);
+    Transaction transaction(*this);
     const auto before = chip(name);
     if (!before)
         return false;
@@ -1070,7 +1129,7 @@ ImportDiff Store::diffImport(const std::vector<ChipPatch>& rows) const {
 ImportDiff Store::importChips(const std::vector<ChipPatch>& rows, const std::string& via) {
     const auto aliases = bundledAliases();
     const QSqlDatabase db = database();
-    WriteTransaction transaction(db);
+    Transaction transaction(*this);
     // Planned under the write lock: what is applied is what was compared.
     ImportDiff diff = planImport(chips(), rows, aliases);
     const std::string at = nowUtc();
@@ -1094,7 +1153,7 @@ ChipSpec Store::editChip(const QString& name, const ChipPatch& edit, const std::
         if (!isChipFieldKey(field))
             throw StoreError("unknown chip field \"" + field + "\"");
     const QSqlDatabase db = database();
-    WriteTransaction transaction(db);
+    Transaction transaction(*this);
     const auto before = chip(name);
     if (!before)
         throw StoreError("no chip named \"" + str(name) + "\" in the store");
@@ -1294,7 +1353,7 @@ std::optional<Store::ScenarioRecord> Store::scenario(const QString& name) const 
 void Store::saveScenario(const analysis::Scenario& scenario, bool replace) {
     analysis::checkScenarioName(scenario.name);
     const QSqlDatabase db = database();
-    WriteTransaction transaction(db);
+    Transaction transaction(*this);
     const ResolvedScenarios all = resolveScenarios(db);
     for (const analysis::Edition& e : all.editions)
         if (sameName(e.id, scenario.name))
@@ -1386,6 +1445,45 @@ bool Store::removeScenario(const QString& name) {
     q.addBindValue(name);
     execPrepared(q, "cannot remove scenario \"" + str(name) + "\"");
     return q.numRowsAffected() > 0;
+}
+
+void Store::renameScenario(const QString& from, const analysis::Scenario& renamed) {
+    Transaction transaction(*this);
+    const auto old = scenario(from);
+    if (!old)
+        throw StoreError("no scenario named \"" + str(from) + "\" in the store");
+    const std::string& oldName = old->scenario.name;
+    if (sameName(oldName, renamed.name)) { // only its case changes
+        saveScenario(renamed, true);
+        transaction.commit();
+        return;
+    }
+    saveScenario(renamed, false);
+    const QSqlDatabase db = database();
+    for (const ScenarioRecord& r : scenarios()) {
+        if (!sameName(r.scenario.base, oldName))
+            continue;
+        if (r.problem.empty()) {
+            // Checked against the renamed base as any save is.
+            analysis::Scenario child = r.scenario;
+            child.base = renamed.name;
+            saveScenario(child, true);
+        } else {
+            // One that does not resolve (an unreadable definition, ...) keeps its definition as
+            // stored and moves by its base column, the truth for the base (resolveScenarios).
+            QSqlQuery q = prepare(db,
+                                  QStringLiteral("UPDATE scenarios SET base_edition = ?, "
+                                                 "updated_at = ? WHERE name = ?"),
+                                  "cannot move a scenario to the new name");
+            q.addBindValue(QString::fromStdString(renamed.name));
+            q.addBindValue(nowUtcWithMilliseconds());
+            q.addBindValue(QString::fromStdString(r.scenario.name));
+            execPrepared(q, "cannot move scenario \"" + r.scenario.name + "\" to \"" +
+                                renamed.name + "\"");
+        }
+    }
+    removeScenario(QString::fromStdString(oldName));
+    transaction.commit();
 }
 
 QString Store::defaultEditionId() const {

@@ -18,6 +18,8 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace crossroads::data {
@@ -76,6 +78,49 @@ public:
 
     // <AppDataLocation>/crossroads.sqlite
     static QString defaultPath();
+
+    // All or nothing over several writes. The writes made while a Transaction lives stay only
+    // if it is committed; otherwise (an exception, an early return) they are rolled back when
+    // it goes. Transactions nest, as SQLite savepoints: an inner one left uncommitted undoes
+    // only its own writes and the outer one carries on; an outer one left uncommitted undoes
+    // everything, committed inner ones included. Every write of the Store below runs in one
+    // (nested inside the caller's when one is open), so a write that throws undoes its own part
+    // only. The outermost one takes the write lock (BEGIN IMMEDIATE). Belongs to the Store's
+    // thread, as its connection does; destroyed innermost first (RAII).
+    class Transaction {
+    public:
+        explicit Transaction(Store& store);
+        ~Transaction();
+        Transaction(const Transaction&) = delete;
+        Transaction& operator=(const Transaction&) = delete;
+        // Throws StoreError when SQLite refuses (the writes are then rolled back when the
+        // Transaction goes) or when a Transaction opened inside this one is still open.
+        void commit();
+        // 1 for the outermost.
+        int level() const { return level_; }
+
+    private:
+        void finish();
+
+        Store& store_;
+        int level_ = 0;
+        bool open_ = false;
+    };
+    // Runs `writes()` in a Transaction: committed when it returns, rolled back when it throws
+    // (the exception goes on). Returns what `writes` returns.
+    template <typename F> decltype(auto) transaction(F&& writes) {
+        Transaction t(*this);
+        if constexpr (std::is_void_v<std::invoke_result_t<F&&>>) {
+            std::forward<F>(writes)();
+            t.commit();
+        } else {
+            std::invoke_result_t<F&&> result = std::forward<F>(writes)();
+            t.commit();
+            return result;
+        }
+    }
+    // Open Transactions of this Store (0: none).
+    int transactionDepth() const { return transactionDepth_; }
 
     // The dataset built into this Crossroads (what a new store is seeded with): the chips, and
     // the edition files' texts in file-name order. Throws StoreError if the bundle is broken.
@@ -167,6 +212,12 @@ public:
     // Case-insensitive; false when no scenario has that name. Scenarios extending it stay,
     // listed with their missing base.
     bool removeScenario(const QString& name);
+    // Renames the saved scenario `from` to `renamed.name`, saving `renamed` (its definition may
+    // change with it) in one transaction: the new name is saved (refused when taken, as
+    // saveScenario), the scenarios extending `from` move to it, and `from` goes. A failure at
+    // any step leaves the store as it was. `renamed.name` may be `from` in another case. Throws
+    // as saveScenario does, and StoreError when `from` is not a saved scenario.
+    void renameScenario(const QString& from, const analysis::Scenario& renamed);
 
 private:
     void open(const Options& options);
@@ -174,6 +225,7 @@ private:
 
     QString path_;
     QString connection_;
+    int transactionDepth_ = 0;
 };
 
 } // namespace crossroads::data

@@ -28,6 +28,7 @@
 #include <QAction>
 #include <QCloseEvent>
 #include <QComboBox>
+#include <QConcatenateTablesProxyModel>
 #include <QCoreApplication>
 #include <QDialog>
 #include <QDir>
@@ -49,6 +50,7 @@
 #include <QSignalBlocker>
 #include <QSize>
 #include <QSplitter>
+#include <QStandardItemModel>
 #include <QStatusBar>
 #include <QTableView>
 #include <QTextBrowser>
@@ -183,7 +185,11 @@ void MainWindow::buildToolBar() {
     bar->addWidget(editionLabel);
     editionCombo_ = new QComboBox(bar);
     editionCombo_->setObjectName(QStringLiteral("editionSelector"));
-    editionCombo_->setModel(editionModel_);
+    draftEntry_ = new QStandardItemModel(0, 1, this);
+    auto* choices = new QConcatenateTablesProxyModel(this);
+    choices->addSourceModel(editionModel_);
+    choices->addSourceModel(draftEntry_);
+    editionCombo_->setModel(choices);
     editionCombo_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
     editionCombo_->setMinimumContentsLength(36);
     editionCombo_->setToolTip(QStringLiteral("The edition of the rules the chips are classified "
@@ -623,6 +629,11 @@ bool MainWindow::selectChip(const QString& name) {
 }
 
 void MainWindow::applyEdition(int editionRow) {
+    if (editionRow >= 0 && editionRow == draftRow()) { // the draft chosen again
+        if (shownDraft_)
+            showScenarioDraft(analysis::Edition(*shownDraft_));
+        return;
+    }
     const auto* edition = editionModel_->editionAt(editionRow);
     if (!edition)
         return;
@@ -843,7 +854,9 @@ void MainWindow::buildScenarioMenus(QMenu* before) {
     connect(scenario, &QMenu::aboutToShow, this, [this, change, remove] {
         const auto* e = editionModel_->editionAt(editionCombo_->currentIndex());
         const bool isScenario = e && e->scenario;
-        change->setEnabled(isScenario);
+        // The draft's entry: Edit brings its editor back.
+        const bool isDraft = draftRow() >= 0 && editionCombo_->currentIndex() == draftRow();
+        change->setEnabled(isScenario || isDraft);
         remove->setEnabled(isScenario);
         const QString what = isScenario ? QStringLiteral(" %1").arg(toQString(e->id)) : QString();
         change->setText(QStringLiteral("&Edit scenario%1…").arg(what));
@@ -892,9 +905,12 @@ ScenarioEditor* MainWindow::openScenarioEditor(const QString& scenarioName) {
     undoGroup_->addStack(editor->draft()->undoStack());
     undoGroup_->setActiveStack(editor->draft()->undoStack());
     connect(editor, &ScenarioEditor::draftChanged, this, &MainWindow::showScenarioDraft);
-    connect(editor, &ScenarioEditor::saved, this, &MainWindow::reloadEditions);
+    connect(editor, &ScenarioEditor::saved, this, [this](const QString& name) {
+        leaveScenarioDraft(false);
+        reloadEditions(name); // selects the saved scenario
+    });
     connect(editor, &QDialog::rejected, this, [this] {
-        applyEdition(editionCombo_->currentIndex()); // the table leaves the draft
+        leaveScenarioDraft(true); // the table leaves the draft
     });
     editor->show();
     editor->raise();
@@ -950,7 +966,47 @@ void MainWindow::reloadEditions(const QString& select) {
         applyEdition(editionCombo_->currentIndex());
 }
 
+int MainWindow::draftRow() const {
+    return draftEntry_->rowCount() > 0 ? editionModel_->rowCount() : -1;
+}
+
+void MainWindow::leaveScenarioDraft(bool restore) {
+    const bool wasShown = editionCombo_->currentIndex() == draftRow() && draftRow() >= 0;
+    shownDraft_.reset();
+    {
+        // Leaving the selected draft row would select a neighbour and apply it: chosen below.
+        const QSignalBlocker block(editionCombo_);
+        draftEntry_->setRowCount(0);
+    }
+    if (!restore)
+        return;
+    if (wasShown &&
+        (setCurrentEdition(editionBeforeDraft_) || setCurrentEdition(defaultEditionId_)))
+        return;
+    applyEdition(editionCombo_->currentIndex()); // another edition was chosen meanwhile
+}
+
 void MainWindow::showScenarioDraft(const analysis::Edition& draft) {
+    shownDraft_ = draft;
+    // The selector says what the table shows: the draft's entry, added at the end and selected
+    // without applying anything (the table and the chart get the draft here).
+    {
+        const QSignalBlocker block(editionCombo_);
+        if (draftRow() < 0) {
+            const auto* before = editionModel_->editionAt(editionCombo_->currentIndex());
+            editionBeforeDraft_ = before ? toQString(before->id) : QString();
+            draftEntry_->appendRow(new QStandardItem());
+        }
+        QStandardItem* entry = draftEntry_->item(0);
+        const QString text = QStringLiteral("draft: %1 (extends %2)")
+                                 .arg(toQString(draft.id), toQString(draft.base));
+        entry->setText(text);
+        entry->setToolTip(QStringLiteral("The scenario editor's unsaved draft: the table and "
+                                         "the chart show it"));
+        entry->setData(toQString(draft.id), EditionListModel::EditionIdRole);
+        entry->setData(QStringLiteral("draft"), EditionListModel::StatusRole);
+        editionCombo_->setCurrentIndex(draftRow());
+    }
     const QString selected = selectedChipName();
     auto chips = analysis::chipsWithHypothetical(storedChips_, draft);
     // The chart follows the draft as the table does.

@@ -13,6 +13,7 @@
 #include <QString>
 #include <QStringList>
 #include <memory>
+#include <optional>
 #include <vector>
 
 class QAction;
@@ -22,6 +23,7 @@ class QLabel;
 class QLineEdit;
 class QMenu;
 class QSplitter;
+class QStandardItemModel;
 class QTableView;
 class QTextBrowser;
 class QUndoGroup;
@@ -114,8 +116,15 @@ private:
     // Re-reads the editions (and scenarios) from the store and selects `select` (or the
     // default edition when it is gone).
     void reloadEditions(const QString& select);
-    // The table under the editor's draft, its hypothetical chips included.
+    // The table under the editor's draft, its hypothetical chips included; the edition
+    // selector shows and selects the draft's entry ("draft: NAME (extends BASE)").
     void showScenarioDraft(const analysis::Edition& draft);
+    // The editor closed: its entry leaves the selector; when it was selected, the edition
+    // selected before the draft is again (or the default edition), unless `restore` is false
+    // (the caller selects).
+    void leaveScenarioDraft(bool restore);
+    // The selector's row of the draft's entry; -1 when it has none.
+    int draftRow() const;
     void applyEdition(int editionRow);
     void onFilterChanged();
     // Keeps the selected chip when it is still shown, else selects the first row, so the
@@ -145,6 +154,12 @@ private:
     ChipTableModel* chipModel_ = nullptr;
     ChipFilterProxyModel* proxyModel_ = nullptr;
     EditionListModel* editionModel_ = nullptr;
+    // The selector lists editionModel_'s rows, then (while the scenario editor's draft is
+    // shown) this model's one row, the draft: rows below editionModel_->rowCount() are
+    // editionModel_'s.
+    QStandardItemModel* draftEntry_ = nullptr;
+    std::optional<analysis::Edition> shownDraft_; // the editor's last draft
+    QString editionBeforeDraft_;                  // selected when the draft was first shown
 
     QComboBox* editionCombo_ = nullptr;
     QComboBox* destinationCombo_ = nullptr;

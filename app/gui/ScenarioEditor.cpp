@@ -325,17 +325,9 @@ bool ScenarioEditor::save() {
     try {
         data::Store store(storePath_);
         if (renamed) {
-            // The new name first (refused when taken: nothing changed then), the scenarios that
-            // extended the old name moved to it, then the old name goes. A failure half way
-            // leaves both names, never a scenario without its base.
-            store.saveScenario(scenario, false);
-            for (const data::Store::ScenarioRecord& r : store.scenarios())
-                if (editing.compare(toQString(r.scenario.base), Qt::CaseInsensitive) == 0) {
-                    analysis::Scenario child = r.scenario;
-                    child.base = scenario.name;
-                    store.saveScenario(child, true);
-                }
-            store.removeScenario(editing);
+            // One transaction: the new name (refused when taken), the scenarios extending the
+            // old name moved to it, the old name gone; a failure leaves the store as it was.
+            store.renameScenario(editing, scenario);
         } else {
             store.saveScenario(scenario, !editing.isEmpty());
         }

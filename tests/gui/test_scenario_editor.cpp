@@ -1,8 +1,9 @@
 // The scenario editor, offscreen: its models under QAbstractItemModelTester through every kind of
 // edit, undo and redo of each command (typing in one field is one step), refused edits that
-// say why, saving to the store, and the window's table following the draft as it is typed
-// (Edit > Undo included). CROSSROADS_SCREENSHOT_DIR=/dir saves pictures of the editor and the
-// window.
+// say why, saving to the store (a rename that fails half way saves nothing), the window's table
+// following the draft as it is typed (Edit > Undo included), and the edition selector showing
+// the draft's entry while the table shows the draft. CROSSROADS_SCREENSHOT_DIR=/dir saves
+// pictures of the editor and the window.
 #include "app/charts/ChartKind.h"
 #include "app/gui/ChartPanel.h"
 #include "app/gui/ChipEditorDialog.h"
@@ -22,6 +23,8 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QSqlError>
+#include <QSqlQuery>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
@@ -384,6 +387,23 @@ private Q_SLOTS:
         QCOMPARE(draft.name(), QStringLiteral("new-name"));
         QVERIFY(editor.saveButton()->isEnabled());
         QSignalSpy savedSpy(&editor, &gui::ScenarioEditor::saved);
+        // A failure half way (injected: the old name cannot go, after the new one is saved and
+        // the child moved) saves nothing: one transaction.
+        const auto sql = [&](const QString& text) {
+            QSqlQuery q(store_->database());
+            QVERIFY2(q.exec(text), qPrintable(q.lastError().text()));
+        };
+        sql(QStringLiteral("CREATE TRIGGER inject BEFORE DELETE ON scenarios WHEN OLD.name = "
+                           "'old-name' BEGIN SELECT RAISE(ABORT, 'injected failure'); END"));
+        QVERIFY(!editor.save());
+        QVERIFY2(editor.statusLabel()->text().contains(QStringLiteral("injected failure")),
+                 qPrintable(editor.statusLabel()->text()));
+        QCOMPARE(savedSpy.size(), 0);
+        QVERIFY(store_->scenario(QStringLiteral("old-name")));
+        QVERIFY(!store_->scenario(QStringLiteral("new-name")));
+        QCOMPARE(store_->scenario(QStringLiteral("child-of-old"))->scenario.base,
+                 std::string("old-name"));
+        sql(QStringLiteral("DROP TRIGGER inject"));
         QVERIFY2(editor.save(), qPrintable(editor.statusLabel()->text()));
         QCOMPARE(savedSpy.size(), 1);
         QCOMPARE(savedSpy.first().first().toString(), QStringLiteral("new-name"));
@@ -578,6 +598,83 @@ private Q_SLOTS:
         QVERIFY(!editor->saveButton()->isEnabled());
         editor->reject();
         QVERIFY(store_->removeChip(hypothetical));
+    }
+
+    void selectorShowsTheDraft() {
+        gui::MainWindow window(*store_);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QComboBox* selector = window.editionSelector();
+        const auto rowOf = [&](const char* id) {
+            return window.editionModel()->rowOfEdition(QString::fromLatin1(id));
+        };
+        QVERIFY(window.setCurrentEdition(QStringLiteral("2023-10")));
+        const int editions = window.editionModel()->rowCount();
+        QCOMPARE(selector->count(), editions);
+
+        gui::ScenarioEditor* editor = window.openScenarioEditor();
+        QVERIFY(editor);
+        editor->setConfirmDiscard(false);
+        // The draft's entry, after the editions, is selected: the selector says what the table
+        // shows, not the base.
+        QCOMPARE(selector->count(), editions + 1);
+        QCOMPARE(selector->currentIndex(), editions);
+        QCOMPARE(selector->currentText(),
+                 QStringLiteral("draft: unsaved scenario (extends 2023-10)"));
+        QVERIFY(window.chipModel()->edition()->scenario);
+        // It follows the draft as it is typed.
+        editor->draft()->startEditSession();
+        editor->nameField()->setText(QStringLiteral("what-if"));
+        editor->draft()->setName(QStringLiteral("what-if"));
+        QVERIFY(editor->draft()->criteria()->setData(
+            thresholdCell(*editor->draft(), a1Tpp(*editor->draft())), "2000"));
+        QCOMPARE(selector->currentIndex(), editions);
+        QCOMPARE(selector->currentText(), QStringLiteral("draft: what-if (extends 2023-10)"));
+        QCOMPARE(selector->currentData(gui::EditionListModel::EditionIdRole).toString(),
+                 QStringLiteral("what-if"));
+        QCOMPARE(window.currentEditionId(), QStringLiteral("what-if"));
+        // Another edition chosen: the table shows it, the draft's entry stays to go back to.
+        selector->setCurrentIndex(rowOf("2022-10"));
+        QCOMPARE(window.currentEditionId(), QStringLiteral("2022-10"));
+        QVERIFY(!window.chipModel()->edition()->scenario);
+        QCOMPARE(selector->count(), editions + 1);
+        selector->setCurrentIndex(editions);
+        QCOMPARE(window.currentEditionId(), QStringLiteral("what-if"));
+        QVERIFY(window.chipModel()->edition()->scenario);
+        QCOMPARE(window.chartPanel()->draftId(), QStringLiteral("what-if"));
+        // A change to the draft brings the table, and the selector, back to it.
+        selector->setCurrentIndex(rowOf("2022-10"));
+        QVERIFY(editor->draft()->criteria()->setData(
+            thresholdCell(*editor->draft(), a1Tpp(*editor->draft())), "2500"));
+        QCOMPARE(selector->currentIndex(), editions);
+        QCOMPARE(window.currentEditionId(), QStringLiteral("what-if"));
+        // Closed unsaved: the entry goes, the edition chosen before the draft is back.
+        editor->reject();
+        QTest::qWait(0);
+        QCOMPARE(selector->count(), editions);
+        QCOMPARE(selector->currentIndex(), rowOf("2023-10"));
+        QCOMPARE(window.currentEditionId(), QStringLiteral("2023-10"));
+        QVERIFY(!window.chipModel()->edition()->scenario);
+        QCOMPARE(window.chartPanel()->draftId(), QString());
+
+        // Saved: the entry goes and the saved scenario is selected in its place.
+        editor = window.openScenarioEditor();
+        QVERIFY(editor);
+        editor->setConfirmDiscard(false);
+        QCOMPARE(selector->currentIndex(), editions);
+        editor->draft()->startEditSession();
+        editor->nameField()->setText(QStringLiteral("what-if"));
+        editor->draft()->setName(QStringLiteral("what-if"));
+        QVERIFY(editor->save());
+        QTest::qWait(0);
+        QCOMPARE(window.editionModel()->rowCount(), editions + 1);
+        QCOMPARE(selector->count(), editions + 1); // the scenario, no draft
+        QCOMPARE(selector->currentIndex(), rowOf("what-if"));
+        QVERIFY2(
+            selector->currentText().startsWith(QStringLiteral("what-if (scenario of 2023-10)")),
+            qPrintable(selector->currentText()));
+        QCOMPARE(window.currentEditionId(), QStringLiteral("what-if"));
+        QVERIFY(window.deleteScenario(QStringLiteral("what-if"), false));
     }
 };
 
