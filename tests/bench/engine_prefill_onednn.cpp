@@ -2,11 +2,11 @@
 //   bench_engine_prefill_onednn [--model M]... [--prompt N] [--rounds N] [--threads T]
 // For each model the backend prefills the prompt once to learn its routing (how many tokens each
 // expert of each layer gets); the peer then runs exactly the products of that prefill through
-// oneDNN: q, k, v, o, the router, every routed expert's gate, up and down at its own token
-// count, shared experts and dense MLPs, the LM head row. The peer gets its best setup, untimed:
-// weights reordered into the layout its kernel asks for, every primitive created beforehand,
-// and two ways of threading, of which the faster counts (oneDNN's OpenMP threads inside each
-// product, or the products spread over the threads one per thread). Ours is timed whole:
+// oneDNN: q, k, v, o (MLA: qA, qB, kvA, kvB), the router, every routed expert's gate, up and down
+// at its own token count, shared experts and dense MLPs, the LM head row. The peer gets its best
+// setup, untimed: weights reordered into the layout its kernel asks for, every primitive created
+// beforehand, and two ways of threading, of which the faster counts (oneDNN's OpenMP threads inside
+// each product, or the products spread over the threads one per thread). Ours is timed whole:
 // attention, norms, routing, gathers and all, with the native kernels and with the backend's
 // oneDNN path. Each round times the peer and then ours (a shared machine drifts; both figures
 // of a round see the same machine) and the ratio printed is the median of the rounds' ratios:
@@ -222,8 +222,13 @@ int main(int argc, char** argv) {
             const auto tokens = static_cast<int64_t>(prompt.size());
             for (std::size_t l = 0; l < model.weights.layers.size(); ++l) {
                 const LayerWeights& layer = model.weights.layers[l];
-                for (const Matrix* m : {&layer.q, &layer.k, &layer.v, &layer.o})
-                    peer.add(*m, tokens);
+                // MLA (DeepSeek): q or qA and qB, kvA, and kvB once over the prompt's latents
+                // (the expansion a GEMM-based prefill does, as many FLOPs as the backend's two
+                // absorbed products with it); k and v are empty then.
+                for (const Matrix* m : {&layer.q, &layer.k, &layer.v, &layer.o, &layer.mla.qA,
+                                        &layer.mla.qB, &layer.mla.kvA, &layer.mla.kvB})
+                    if (!m->empty())
+                        peer.add(*m, tokens);
                 const auto addMlp = [&](const MlpWeights& mlp, int64_t count) {
                     for (const Matrix* m : {&mlp.gate, &mlp.up, &mlp.down})
                         peer.add(*m, count);
