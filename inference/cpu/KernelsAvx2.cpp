@@ -140,11 +140,9 @@ struct Fp8DecodeInput {
     float rescale = 1.0f;      // 2^(120 - s)
 };
 
-CROSSROADS_AVX2 Fp8DecodeInput prepareFp8Decode(const Matrix& w, const float* x) {
-    thread_local std::vector<float> buffer;
+// x reordered and scaled into xs (w.cols floats).
+CROSSROADS_AVX2 Fp8DecodeInput prepareFp8DecodeInto(const Matrix& w, const float* x, float* xs) {
     const int64_t cols = w.cols;
-    if (static_cast<int64_t>(buffer.size()) < cols)
-        buffer.resize(static_cast<size_t>(cols));
     uint32_t maxBits = 0;
     for (int64_t c = 0; c < cols; ++c) {
         uint32_t bits;
@@ -154,7 +152,6 @@ CROSSROADS_AVX2 Fp8DecodeInput prepareFp8Decode(const Matrix& w, const float* x)
     const int exponent = static_cast<int>(maxBits >> 23); // biased; 255 for inf and NaN
     const int s = std::clamp(250 - exponent, 0, 120);
     const float up = std::ldexp(1.0f, s);
-    float* xs = buffer.data();
     for (int64_t c0 = 0; c0 < cols; c0 += w.blockCols) {
         const int64_t c1 = std::min(cols, c0 + w.blockCols);
         const int64_t vectorEnd = c0 + ((c1 - c0) & ~int64_t{31});
@@ -164,6 +161,13 @@ CROSSROADS_AVX2 Fp8DecodeInput prepareFp8Decode(const Matrix& w, const float* x)
                     xs[c + 8 * k + j] = x[c + 4 * j + k] * up;
     }
     return {x, xs, std::ldexp(1.0f, 120 - s)};
+}
+
+CROSSROADS_AVX2 Fp8DecodeInput prepareFp8Decode(const Matrix& w, const float* x) {
+    thread_local std::vector<float> buffer;
+    if (static_cast<int64_t>(buffer.size()) < w.cols)
+        buffer.resize(static_cast<size_t>(w.cols));
+    return prepareFp8DecodeInto(w, x, buffer.data());
 }
 
 // The F32 in the high half of each 32-bit lane of v (the shifted bytes above), rest cleared.
@@ -240,6 +244,90 @@ CROSSROADS_AVX2 void decodeFp8RowsAvx2(const Matrix& w, int64_t rowBegin, int64_
         decodeFp8Avx2<kDecodeStreams, Prefetch>(w, rowBegin + k, run, in, y);
     for (int64_t r = tail; r < rowEnd; ++r)
         decodeFp8Avx2<1, Prefetch>(w, r, 1, in, y);
+}
+
+// A few tokens (2 to kFp8DotMaxTokens - 1: batched decode, small experts in prefill) against
+// FP8 rows: each row's weights are built into F32 once, as the decode kernel builds them, and
+// multiplied with T <= 4 tokens' reordered inputs; the packed GEMM would widen and transpose a
+// whole panel for each call, more work than two or three tokens' products.
+template <int T>
+CROSSROADS_AVX2 void fewTokensFp8Avx2(const Matrix& w, int64_t r, const Fp8DecodeInput* in,
+                                      float* y, int64_t yStride) {
+    const __m256i magnitude = _mm256_set1_epi32(static_cast<int>(0x87f00000u));
+    const __m256i lowHalfUp =
+        _mm256_setr_epi8(-128, -128, 0, 1, -128, -128, 4, 5, -128, -128, 8, 9, -128, -128, 12, 13,
+                         -128, -128, 0, 1, -128, -128, 4, 5, -128, -128, 8, 9, -128, -128, 12, 13);
+    const auto* row = reinterpret_cast<const uint8_t*>(w.row(r));
+    const float* scales = w.scaleRow(r);
+    __m256 acc[T];
+    float tails[T];
+    for (int t = 0; t < T; ++t) {
+        acc[t] = _mm256_setzero_ps();
+        tails[t] = 0.0f;
+    }
+    const int64_t cols = w.cols;
+    const int64_t blocks = w.scaleCols();
+    for (int64_t b = 0; b < blocks; ++b) {
+        const int64_t c0 = b * w.blockCols;
+        const int64_t c1 = std::min(cols, c0 + w.blockCols);
+        const int64_t vectorEnd = c0 + ((c1 - c0) & ~int64_t{31});
+        __m256 part[T];
+        for (int t = 0; t < T; ++t)
+            part[t] = _mm256_setzero_ps();
+        for (int64_t c = c0; c < vectorEnd; c += 32) {
+            const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + c));
+            const __m256i odd = _mm256_srai_epi16(bytes, 4);
+            const __m256i even = _mm256_srai_epi16(_mm256_slli_epi16(bytes, 8), 4);
+            const __m256 w3 = fp8Magnitude(odd, magnitude);
+            const __m256 w1 = fp8Magnitude(_mm256_shuffle_epi8(odd, lowHalfUp), magnitude);
+            const __m256 w2 = fp8Magnitude(even, magnitude);
+            const __m256 w0 = fp8Magnitude(_mm256_slli_epi32(even, 16), magnitude);
+            for (int t = 0; t < T; ++t) {
+                const float* xs = in[t].xs + c;
+                part[t] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(xs), part[t]);
+                part[t] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(xs + 8), part[t]);
+                part[t] = _mm256_fmadd_ps(w2, _mm256_loadu_ps(xs + 16), part[t]);
+                part[t] = _mm256_fmadd_ps(w3, _mm256_loadu_ps(xs + 24), part[t]);
+            }
+        }
+        for (int t = 0; t < T; ++t) {
+            acc[t] = _mm256_fmadd_ps(part[t], _mm256_set1_ps(scales[b]), acc[t]);
+            if (vectorEnd < c1)
+                tails[t] += fp8PartialDot(row, in[t].x, vectorEnd, c1) * scales[b];
+        }
+    }
+    for (int t = 0; t < T; ++t)
+        y[t * yStride + r] = horizontalSum(acc[t]) * in[t].rescale + tails[t];
+}
+
+CROSSROADS_AVX2 void fewTokensFp8RowsAvx2(const Matrix& w, int64_t rowBegin, int64_t rowEnd,
+                                          const float* x, int64_t xStride, int64_t tokens, float* y,
+                                          int64_t yStride) {
+    thread_local std::vector<float> buffer;
+    buffer.resize(static_cast<std::size_t>(tokens * w.cols));
+    std::vector<Fp8DecodeInput> in(static_cast<std::size_t>(tokens));
+    for (int64_t t = 0; t < tokens; ++t)
+        in[static_cast<std::size_t>(t)] =
+            prepareFp8DecodeInto(w, x + t * xStride, buffer.data() + t * w.cols);
+    for (int64_t t0 = 0; t0 < tokens; t0 += 4) {
+        const Fp8DecodeInput* group = in.data() + t0;
+        float* out = y + t0 * yStride;
+        for (int64_t r = rowBegin; r < rowEnd; ++r)
+            switch (std::min<int64_t>(4, tokens - t0)) {
+            case 1:
+                fewTokensFp8Avx2<1>(w, r, group, out, yStride);
+                break;
+            case 2:
+                fewTokensFp8Avx2<2>(w, r, group, out, yStride);
+                break;
+            case 3:
+                fewTokensFp8Avx2<3>(w, r, group, out, yStride);
+                break;
+            default:
+                fewTokensFp8Avx2<4>(w, r, group, out, yStride);
+                break;
+            }
+    }
 }
 
 template <WeightType Type>
@@ -462,6 +550,8 @@ void matmulAvx2(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* 
     if (w.type == WeightType::FP8E4M3) {
         if (tokens == 1)
             matvecAvx2<WeightType::FP8E4M3>(w, rowBegin, rowEnd, x, y);
+        else if (tokens < kFp8DotMaxTokens)
+            fewTokensFp8RowsAvx2(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
         else
             gemmPackedAvx2<WeightType::FP8E4M3>(w, rowBegin, rowEnd, x, xStride, tokens, y,
                                                 yStride);

@@ -426,8 +426,8 @@ void matmulAvx512(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float
     // FP8 (the AVX-512-BF16 family comes here too: FP8 products keep F32 activations): decode
     // for one token, the packed GEMM for more (as on AVX2).
     if (w.type == WeightType::FP8E4M3) {
-        if (tokens == 1 && fp8Decode256())
-            matmulAvx2(w, rowBegin, rowEnd, x, xStride, 1, y, yStride);
+        if ((tokens == 1 && fp8Decode256()) || (tokens > 1 && tokens < kFp8DotMaxTokens))
+            matmulAvx2(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
         else if (tokens == 1)
             matvecFp8Avx512(w, rowBegin, rowEnd, x, y);
         else

@@ -33,6 +33,10 @@ inline void prefetchAhead(const void* line, int64_t distance) {
         _mm_prefetch(static_cast<const char*>(line) + distance, _MM_HINT_T0);
 }
 
+// FP8 products of fewer tokens than this (more than one) build each row's weights once for
+// all of them (fewTokensFp8Avx2) instead of packing panels for the GEMM, on every vector ISA.
+constexpr int64_t kFp8DotMaxTokens = 8;
+
 // Rows in blocks that stay in L2 while every token pair streams past them.
 constexpr int64_t kRowBlock = 16;
 

@@ -268,7 +268,7 @@ void fp8MatmulMatchesDequantised() {
             const Matrix whole = storage.matrix();
             CHECK(whole.bytes() == static_cast<std::size_t>(shape.rows * shape.cols));
             CHECK(whole.scaleBytes() == storage.scales.size() * sizeof(float));
-            for (const int64_t tokens : {1, 3, 8, 25, 64}) {
+            for (const int64_t tokens : {1, 2, 3, 5, 7, 8, 25, 64}) {
                 const int64_t xStride = shape.cols + 5;
                 std::vector<float> x(static_cast<std::size_t>(tokens * xStride));
                 for (auto& value : x)
