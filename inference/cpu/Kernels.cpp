@@ -105,8 +105,7 @@ int64_t defaultDecodePrefetchBytes() {
 }
 
 bool defaultFp8Decode256() {
-    __builtin_cpu_init();
-    return !__builtin_cpu_is("intel");
+    return false;
 }
 
 namespace {

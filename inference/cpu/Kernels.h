@@ -69,13 +69,12 @@ void gemmPairPanels(const uint16_t* panels, int64_t rows, int64_t cols, int64_t 
                     int64_t stripEnd, const uint16_t* x, int64_t xStride, int64_t tokens, float* y,
                     int64_t yStride);
 
-// Whether the AVX-512 families decode FP8 (one token) with the AVX2 kernel, whose F32s are built
-// by integer shifts and masks at 256 bits, instead of their own, which widens through F16
-// (vcvtph2ps) at 512. The default is the CPU's (defaultFp8Decode256): on AMD's Zen 4, which runs
-// 512-bit operations at the 256-bit rate, the AVX2 kernel read 54-67% of the bandwidth where the
-// AVX-512 one read 50-53% (bench_engine_decode_bandwidth --fp8 --isa avx2 --isa avx512-bf16); on
-// Intel, with two 512-bit FMA ports, the AVX-512 kernel stays (not measured against the other
-// there yet). A knob for tests and benchmarks, which run both.
+// Whether the AVX-512 families decode FP8 (one token) with the AVX2 kernel instead of their
+// own; both build the F32s by integer shifts and masks (KernelsAvx2.cpp), at 256 and 512 bits.
+// Default off (defaultFp8Decode256): on the 2-core EPYC (Zen 4) the 512-bit kernel read 57-64% of
+// the bandwidth and the 256-bit one 56-68% on DeepSeek-V3's shapes, in one run
+// (bench_engine_decode_bandwidth --fp8 --isa avx512-bf16 runs both), against 50-53% through F16
+// before. A knob for tests and benchmarks, which run both.
 bool fp8Decode256();
 void setFp8Decode256(bool on);
 bool defaultFp8Decode256();

@@ -55,7 +55,8 @@ inline float weightAt(const Matrix& w, const std::byte* row, int64_t c) {
 // widening outran an F32 rebuild by shifts and a multiply by 2^120 (11.0 against 9.8 GB/s of
 // weights per core from L2), but vcvtph2ps throughput bounds it there: the AVX2 decode kernel
 // (decodeFp8Avx2) builds the F32s by integer shifts and masks instead, with no multiply (its
-// comment); the AVX2 panel packing and the AVX-512 kernels still go through F16.
+// comment), and so does the AVX-512 one (decodeFp8Avx512); the panel packing of the GEMMs
+// still goes through F16.
 constexpr float kFp8HalfScale = 256.0f;
 
 // Sum of W[r][c] x[c] over c in [c0, c1), scaled by the block's scale: the scalar tails.

@@ -151,32 +151,43 @@ void benchFp8(const Options& options) {
                 });
         };
         for (const Isa isa : options.isas)
-            for (const int64_t prefetch : options.prefetches) {
-                setActiveIsa(isa);
-                setDecodePrefetchBytes(prefetch);
-                for (int warm = 0; warm < 3; ++warm)
-                    step();
-                std::vector<double> ratios, reads, decodes;
-                for (int s = 0; s < options.steps; ++s) {
-                    const double read = probe.passGbPerS();
-                    const auto start = Clock::now();
-                    step();
-                    const double elapsed =
-                        std::chrono::duration<double>(Clock::now() - start).count();
-                    reads.push_back(read);
-                    decodes.push_back(stepBytes / elapsed / 1e9);
-                    ratios.push_back(decodes.back() / read);
+            for (const int64_t prefetch : options.prefetches)
+                for (const bool decode256 : {true, false}) {
+                    // The AVX-512 families run both their own FP8 kernel and the AVX2 one
+                    // (setFp8Decode256), in turn; the others have one.
+                    const bool avx512 = isa == Isa::Avx512 || isa == Isa::Avx512Bf16;
+                    if (!avx512 && !decode256)
+                        continue;
+                    setActiveIsa(isa);
+                    setDecodePrefetchBytes(prefetch);
+                    setFp8Decode256(decode256);
+                    for (int warm = 0; warm < 3; ++warm)
+                        step();
+                    std::vector<double> ratios, reads, decodes;
+                    for (int s = 0; s < options.steps; ++s) {
+                        const double read = probe.passGbPerS();
+                        const auto start = Clock::now();
+                        step();
+                        const double elapsed =
+                            std::chrono::duration<double>(Clock::now() - start).count();
+                        reads.push_back(read);
+                        decodes.push_back(stepBytes / elapsed / 1e9);
+                        ratios.push_back(decodes.back() / read);
+                    }
+                    std::printf("RATIO fp8 %-28s %-11s %s prefetch %4lld matvec/read = %5.1f%% "
+                                "(median of %d pairs; quartiles %.1f%%..%.1f%%; matvec %.2f GB/s, "
+                                "read %.2f GB/s medians; %.0f MB/step)\n",
+                                shape.name, std::string(isaName(isa)).c_str(),
+                                !avx512     ? "   "
+                                : decode256 ? "256"
+                                            : "512",
+                                static_cast<long long>(prefetch), 100.0 * quantile(ratios, 0.5),
+                                options.steps, 100.0 * quantile(ratios, 0.25),
+                                100.0 * quantile(ratios, 0.75), quantile(decodes, 0.5),
+                                quantile(reads, 0.5), stepBytes / 1e6);
+                    std::fflush(stdout);
                 }
-                std::printf("RATIO fp8 %-28s %-11s prefetch %4lld matvec/read = %5.1f%% (median "
-                            "of %d pairs; quartiles %.1f%%..%.1f%%; matvec %.2f GB/s, read %.2f "
-                            "GB/s medians; %.0f MB/step)\n",
-                            shape.name, std::string(isaName(isa)).c_str(),
-                            static_cast<long long>(prefetch), 100.0 * quantile(ratios, 0.5),
-                            options.steps, 100.0 * quantile(ratios, 0.25),
-                            100.0 * quantile(ratios, 0.75), quantile(decodes, 0.5),
-                            quantile(reads, 0.5), stepBytes / 1e6);
-                std::fflush(stdout);
-            }
+        setFp8Decode256(defaultFp8Decode256());
     }
 }
 
