@@ -910,11 +910,30 @@ void CpuBackend::mlpLayer(std::size_t layerIndex, int64_t tokens) {
             gateRows += 2 * jobs[j].weights->gate.rows;
             downRows += hidden;
         }
+    // Pair-panel jobs split into row ranges of whole strips, about eight tasks a thread over the
+    // layer in proportion to each job's tokens (its work): an expert with many tokens does not
+    // hold one thread while the others wait (Mixtral's eight experts on two threads). Gate and up
+    // split where each is whole strips (a task then multiplies the same rows of both).
+    int64_t pairTokens = 0;
+    for (std::size_t j = 0; j < jobs.size(); ++j)
+        if (paths[j] == Path::Pair)
+            pairTokens += static_cast<int64_t>(jobs[j].rows.size());
+    const auto pairChunkRows = [&](int64_t count, int64_t rows) {
+        const int64_t strips = (rows + kPairPanelRows - 1) / kPairPanelRows;
+        const int64_t pieces = std::clamp<int64_t>((8 * pool_->size() * count + pairTokens - 1) /
+                                                       std::max<int64_t>(1, pairTokens),
+                                                   1, strips);
+        return (strips + pieces - 1) / pieces * kPairPanelRows;
+    };
     std::vector<RowTask> tasks;
     for (std::size_t j = 0; j < jobs.size(); ++j) {
         const auto count = static_cast<int64_t>(jobs[j].rows.size());
         const Matrix& gate = jobs[j].weights->gate;
-        if (paths[j] == Path::Fused || paths[j] == Path::Pair) {
+        if (paths[j] == Path::Pair && gate.rows % kPairPanelRows == 0) {
+            const int64_t chunk = pairChunkRows(count, gate.rows);
+            for (int64_t r = 0; r < gate.rows; r += chunk)
+                tasks.push_back({j, r, std::min(gate.rows, r + chunk), 0});
+        } else if (paths[j] == Path::Fused || paths[j] == Path::Pair) {
             tasks.push_back({j, 0, gate.rows, 0});
         } else if (paths[j] == Path::Onednn) {
             const OnednnWeights* prepared = onednnFor(gate, count);
@@ -942,6 +961,26 @@ void CpuBackend::mlpLayer(std::size_t layerIndex, int64_t tokens) {
         };
         if (path == Path::Fused) {
             onednnGateUpFor(*job.weights, count)->multiplySlice(0, rounded, count, swiglu);
+            return;
+        }
+        if (path == Path::Pair && inter % kPairPanelRows == 0) {
+            // This task's rows of gate, then the same rows of up (the stacked panels' second
+            // half), then SwiGLU on them.
+            const PairPanels* panels = pairGateUpFor(*job.weights, count);
+            const int64_t s0 = task.rowBegin / kPairPanelRows;
+            const int64_t s1 = (task.rowEnd + kPairPanelRows - 1) / kPairPanelRows;
+            const uint16_t* upPanels =
+                panels->data +
+                (inter / kPairPanelRows) * pairPanelElements(kPairPanelRows, panels->cols);
+            float* gate = gateData + job.actOffset;
+            float* up = upData + job.actOffset;
+            gemmPairPanels(panels->data, inter, panels->cols, s0, s1, rounded, hidden, count, gate,
+                           inter);
+            gemmPairPanels(upPanels, inter, panels->cols, s0, s1, rounded, hidden, count, up,
+                           inter);
+            for (int64_t t = 0; t < count; ++t)
+                for (int64_t r = task.rowBegin; r < task.rowEnd; ++r)
+                    act[t * inter + r] = floatToBf16(silu(gate[t * inter + r]) * up[t * inter + r]);
             return;
         }
         if (path == Path::Pair) {
@@ -979,7 +1018,9 @@ void CpuBackend::mlpLayer(std::size_t layerIndex, int64_t tokens) {
     for (std::size_t j = 0; j < jobs.size(); ++j) {
         const auto count = static_cast<int64_t>(jobs[j].rows.size());
         if (paths[j] == Path::Pair) {
-            tasks.push_back({j, 0, hidden, 0});
+            const int64_t chunk = pairChunkRows(count, hidden);
+            for (int64_t r = 0; r < hidden; r += chunk)
+                tasks.push_back({j, r, std::min(hidden, r + chunk), 0});
             continue;
         }
         if (paths[j] != Path::Native) {
@@ -1000,8 +1041,8 @@ void CpuBackend::mlpLayer(std::size_t layerIndex, int64_t tokens) {
         float* out = downData + job.firstRow * hidden;
         if (paths[task.job] == Path::Pair) {
             const PairPanels* panels = pairDownFor(*job.weights);
-            gemmPairPanels(panels->data, panels->rows, panels->cols, 0,
-                           (panels->rows + kPairPanelRows - 1) / kPairPanelRows,
+            gemmPairPanels(panels->data, panels->rows, panels->cols, task.rowBegin / kPairPanelRows,
+                           (task.rowEnd + kPairPanelRows - 1) / kPairPanelRows,
                            actBf16 + job.actOffset, inter, count, out, hidden);
         } else if (task.slice >= 0)
             onednnFor(job.weights->down, count)

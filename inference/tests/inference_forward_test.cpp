@@ -261,6 +261,34 @@ void longPromptMatchesReference(ModelFamily family, Isa isa) {
     errors.check(what, __FILE__, __LINE__);
 }
 
+// Pair panels with experts of whole strips (kPairPanelRows): the gate and up products and the
+// down split into row ranges over the threads (CpuBackend::mlpLayer), held to the reference on a
+// 61-token prompt; hidden and intermediate widths of two and three strips.
+void pairPanelSplitsMatchReference(Isa isa) {
+    ModelConfig config = check::tinyConfig(ModelFamily::Mixtral);
+    config.hiddenSize = 2 * kPairPanelRows;
+    config.expertIntermediateSize = 3 * kPairPanelRows;
+    const Model model = synthesizeModel(config, WeightType::BF16, 55);
+    const int64_t vocab = model.config.vocabSize;
+    const std::string what = label(ModelFamily::Mixtral, WeightType::BF16, isa) + " split panels";
+    std::vector<int32_t> prompt;
+    for (int32_t i = 0; i < 61; ++i)
+        prompt.push_back(static_cast<int32_t>((i * 29 + 5) % vocab));
+    for (const int threads : {2, 3}) {
+        CpuBackend backend(model, threads, g_options);
+        CHECK(backend.prefillKernel().find("pair panels") != std::string::npos);
+        const SequenceId sequence = backend.newSequence();
+        const auto all = backend.prefill(sequence, prompt, true);
+        RoutingLog log;
+        log.appendRows(backend.lastRouting(), prompt.size());
+        const Reference reference = matchedReference(model, prompt, log, what);
+        RowErrors errors(reference);
+        for (std::size_t t = 0; t < prompt.size(); ++t)
+            errors.add(all.data() + t * vocab, reference.logits[t]);
+        errors.check(what, __FILE__, __LINE__);
+    }
+}
+
 // Decode after a context long enough that attention splits each row's context into parts
 // (CpuBackend: from 256 positions a part, when there are fewer (token, KV head) pairs than
 // threads), combined from their maxima and sums; then batched with a short sequence.
@@ -628,6 +656,8 @@ int main(int argc, char** argv) {
             for (const auto family : {ModelFamily::DeepseekV2, ModelFamily::DeepseekV3})
                 for (const auto type : {WeightType::F32, WeightType::BF16, WeightType::FP8E4M3})
                     deepseekMatchesReference(family, type, isa);
+            if (g_variant == "+pair panels")
+                pairPanelSplitsMatchReference(isa);
         }
         setActiveIsa(original);
         if (what.empty() || what == "common") {
