@@ -2,6 +2,7 @@
 
 #include "inference/base/Host.h"
 #include "inference/base/LargeBuffer.h"
+#include "inference/cpu/AttentionSteps.h"
 #include "inference/cpu/Bandwidth.h"
 #include "inference/cpu/ComputePeak.h"
 #include "inference/cpu/Kernels.h"
@@ -685,18 +686,8 @@ void CpuBackend::prefillAttention(std::size_t layerIndex, const std::vector<Row>
         matmulRows(Matrix{WeightType::F32, span, headDim, k}, 0, span, qs.data(), headDim, queries,
                    scores.data(), span);
         inverse.resize(static_cast<std::size_t>(queries));
-        for (int64_t r = 0; r < queries; ++r) {
-            float* row = &scores[static_cast<std::size_t>(r * span)];
-            const int64_t visible = first + t0 + r / group + 1;
-            float best = -INFINITY;
-            for (int64_t j = 0; j < visible; ++j)
-                best = std::max(best, row[j] *= scale);
-            float total = 0.0f;
-            for (int64_t j = 0; j < visible; ++j)
-                total += row[j] = std::exp(row[j] - best);
-            std::fill(row + visible, row + span, 0.0f);
-            inverse[static_cast<std::size_t>(r)] = 1.0f / total;
-        }
+        causalSoftmaxRows(scores.data(), queries, span, first + t0 + 1, group, scale,
+                          inverse.data());
         // out^T [headDim x queries] = P V as W = P (rows: queries) against x = V^T rows.
         outT.resize(static_cast<std::size_t>(headDim * queries));
         matmulRows(Matrix{WeightType::F32, queries, span, scores.data()}, 0, queries, vt, context,
@@ -769,27 +760,12 @@ void CpuBackend::decodeAttention(std::size_t layerIndex, const std::vector<Row>&
             const int64_t t = unit / config.numKvHeads;
             const int64_t kvHead = unit % config.numKvHeads;
             for (int64_t g = 0; g < group; ++g) {
-                float best = -INFINITY;
-                for (int64_t part = 0; part < parts; ++part)
-                    best = std::max(
-                        best,
-                        partMax_[static_cast<std::size_t>((unit * parts + part) * group + g)]);
-                float* out = &attention_[static_cast<std::size_t>(t * qDim +
-                                                                  (kvHead * group + g) * headDim)];
-                std::fill(out, out + headDim, 0.0f);
-                float total = 0.0f;
-                for (int64_t part = 0; part < parts; ++part) {
-                    const auto index = static_cast<std::size_t>((unit * parts + part) * group + g);
-                    if (partSum_[index] == 0.0f)
-                        continue; // an empty part (a context shorter than the parts)
-                    const float weight = std::exp(partMax_[index] - best);
-                    total += weight * partSum_[index];
-                    axpyF32(weight, &partOut_[index * static_cast<std::size_t>(headDim)], out,
-                            headDim);
-                }
-                const float inverse = 1.0f / total;
-                for (int64_t d = 0; d < headDim; ++d)
-                    out[d] *= inverse;
+                const auto firstPart = static_cast<std::size_t>(unit * parts * group + g);
+                mergeAttentionParts(&partMax_[firstPart], &partSum_[firstPart],
+                                    &partOut_[firstPart * static_cast<std::size_t>(headDim)], parts,
+                                    group, headDim,
+                                    &attention_[static_cast<std::size_t>(
+                                        t * qDim + (kvHead * group + g) * headDim)]);
             }
         });
 }

@@ -143,14 +143,7 @@ struct Fp8DecodeInput {
 // x reordered and scaled into xs (w.cols floats).
 CROSSROADS_AVX2 Fp8DecodeInput prepareFp8DecodeInto(const Matrix& w, const float* x, float* xs) {
     const int64_t cols = w.cols;
-    uint32_t maxBits = 0;
-    for (int64_t c = 0; c < cols; ++c) {
-        uint32_t bits;
-        std::memcpy(&bits, x + c, sizeof bits);
-        maxBits = std::max(maxBits, bits & 0x7fffffffu);
-    }
-    const int exponent = static_cast<int>(maxBits >> 23); // biased; 255 for inf and NaN
-    const int s = std::clamp(250 - exponent, 0, 120);
+    const int s = fp8InputShift(x, cols);
     const float up = std::ldexp(1.0f, s);
     for (int64_t c0 = 0; c0 < cols; c0 += w.blockCols) {
         const int64_t c1 = std::min(cols, c0 + w.blockCols);

@@ -155,14 +155,7 @@ CROSSROADS_AVX512 Fp8Input512 prepareFp8Input512(const Matrix& w, const float* x
     const int64_t cols = w.cols;
     if (static_cast<int64_t>(buffer.size()) < cols)
         buffer.resize(static_cast<std::size_t>(cols));
-    uint32_t maxBits = 0;
-    for (int64_t c = 0; c < cols; ++c) {
-        uint32_t bits;
-        std::memcpy(&bits, x + c, sizeof bits);
-        maxBits = std::max(maxBits, bits & 0x7fffffffu);
-    }
-    const int exponent = static_cast<int>(maxBits >> 23); // biased; 255 for inf and NaN
-    const int shift = std::clamp(250 - exponent, 0, 120);
+    const int shift = fp8InputShift(x, cols);
     const float up = std::ldexp(1.0f, shift);
     float* xs = buffer.data();
     for (int64_t c0 = 0; c0 < cols; c0 += w.blockCols) {

@@ -6,7 +6,9 @@
 #include "inference/cpu/Kernels.h"
 #include "inference/cpu/Simd.h"
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 
 namespace crossroads::inference::kernels {
 
@@ -58,6 +60,19 @@ inline float weightAt(const Matrix& w, const std::byte* row, int64_t c) {
 // comment), and so does the AVX-512 one (decodeFp8Avx512); the panel packing of the GEMMs
 // still goes through F16.
 constexpr float kFp8HalfScale = 256.0f;
+
+// The integer-built FP8 kernels (decodeFp8Avx2, decodeFp8Avx512) multiply E4M3 x 2^-120 with x
+// x 2^s: the largest s <= 120 for which no |x| 2^s overflows (s = 0 for inf or NaN in x).
+inline int fp8InputShift(const float* x, int64_t n) {
+    uint32_t maxBits = 0;
+    for (int64_t c = 0; c < n; ++c) {
+        uint32_t bits;
+        std::memcpy(&bits, x + c, sizeof bits);
+        maxBits = std::max(maxBits, bits & 0x7fffffffu);
+    }
+    const int exponent = static_cast<int>(maxBits >> 23); // biased; 255 for inf and NaN
+    return std::clamp(250 - exponent, 0, 120);
+}
 
 // Sum of W[r][c] x[c] over c in [c0, c1), scaled by the block's scale: the scalar tails.
 inline float fp8PartialDot(const uint8_t* row, const float* x, int64_t c0, int64_t c1) {

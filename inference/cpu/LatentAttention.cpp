@@ -30,6 +30,7 @@
 // read kvB with F32 activations (q_nope, out_lat), which the reference never rounds.
 #include "inference/cpu/CpuBackend.h"
 
+#include "inference/cpu/AttentionSteps.h"
 #include "inference/cpu/Kernels.h"
 #include "inference/model/ReferenceForward.h"
 
@@ -294,24 +295,11 @@ void CpuBackend::latentDecodeAttention(std::size_t layerIndex, const std::vector
         pool_->parallelFor(tokens * heads, [&](int64_t unit) {
             const int64_t t = unit / heads;
             const int64_t g = unit % heads;
-            float best = -INFINITY;
-            for (int64_t part = 0; part < parts; ++part)
-                best = std::max(best,
-                                partMax_[static_cast<std::size_t>((t * parts + part) * heads + g)]);
-            float* out = &outLatent_[static_cast<std::size_t>((t * heads + g) * width)];
-            std::fill(out, out + width, 0.0f);
-            float total = 0.0f;
-            for (int64_t part = 0; part < parts; ++part) {
-                const auto index = static_cast<std::size_t>((t * parts + part) * heads + g);
-                if (partSum_[index] == 0.0f)
-                    continue; // an empty part (a context shorter than the parts)
-                const float weight = std::exp(partMax_[index] - best);
-                total += weight * partSum_[index];
-                axpyF32(weight, &partOut_[index * static_cast<std::size_t>(width)], out, width);
-            }
-            const float inverse = 1.0f / total;
-            for (int64_t d = 0; d < width; ++d)
-                out[d] *= inverse;
+            const auto first = static_cast<std::size_t>(t * parts * heads + g);
+            mergeAttentionParts(&partMax_[first], &partSum_[first],
+                                &partOut_[first * static_cast<std::size_t>(width)], parts, heads,
+                                width,
+                                &outLatent_[static_cast<std::size_t>((t * heads + g) * width)]);
         });
 }
 
@@ -355,18 +343,8 @@ void CpuBackend::latentPrefillAttention(std::size_t layerIndex, const std::vecto
         matmulRows(Matrix{WeightType::F32, span, width, cache}, 0, span, qs, width, queries,
                    scores.data(), span);
         inverse.resize(static_cast<std::size_t>(queries));
-        for (int64_t r = 0; r < queries; ++r) {
-            float* row = &scores[static_cast<std::size_t>(r * span)];
-            const int64_t visible = first + t0 + r / heads + 1;
-            float best = -INFINITY;
-            for (int64_t j = 0; j < visible; ++j)
-                best = std::max(best, row[j] *= latentScale_);
-            float total = 0.0f;
-            for (int64_t j = 0; j < visible; ++j)
-                total += row[j] = std::exp(row[j] - best);
-            std::fill(row + visible, row + span, 0.0f);
-            inverse[static_cast<std::size_t>(r)] = 1.0f / total;
-        }
+        causalSoftmaxRows(scores.data(), queries, span, first + t0 + 1, heads, latentScale_,
+                          inverse.data());
         // out_lat^T [kvLoraRank x queries] = P C_lat as W = P (rows: queries) against the
         // transposed latents' rows.
         outT.resize(static_cast<std::size_t>(rank * queries));
