@@ -72,10 +72,6 @@ void rmsNormRow(const float* x, const std::vector<float>& w, double eps, int64_t
         out[i] = x[i] * scale * w[static_cast<std::size_t>(i)];
 }
 
-float silu(float x) {
-    return x / (1.0f + std::exp(-x));
-}
-
 // An expert (or the shared expert, or a dense MLP) and the token rows routed to it.
 struct ExpertJob {
     const MlpWeights* weights;
@@ -929,14 +925,13 @@ void CpuBackend::mlpLayer(std::size_t layerIndex, int64_t tokens) {
         const Path path = paths[task.job];
         const uint16_t* rounded = gatheredBf16 + job.firstRow * hidden;
         uint16_t* act = actBf16 + job.actOffset;
-        const auto swiglu = [&](const float* gu) {
+        const auto gateUpToAct = [&](const float* gu) {
             for (int64_t t = 0; t < count; ++t)
-                for (int64_t r = 0; r < inter; ++r)
-                    act[t * inter + r] =
-                        floatToBf16(silu(gu[t * 2 * inter + r]) * gu[t * 2 * inter + inter + r]);
+                swigluToBf16(gu + t * 2 * inter, gu + t * 2 * inter + inter, inter,
+                             act + t * inter);
         };
         if (path == Path::Fused) {
-            onednnGateUpFor(*job.weights, count)->multiplySlice(0, rounded, count, swiglu);
+            onednnGateUpFor(*job.weights, count)->multiplySlice(0, rounded, count, gateUpToAct);
             return;
         }
         if (path == Path::Pair && inter % kPairPanelRows == 0) {
@@ -955,8 +950,8 @@ void CpuBackend::mlpLayer(std::size_t layerIndex, int64_t tokens) {
             gemmPairPanels(upPanels, inter, panels->cols, s0, s1, rounded, hidden, count, up,
                            inter);
             for (int64_t t = 0; t < count; ++t)
-                for (int64_t r = task.rowBegin; r < task.rowEnd; ++r)
-                    act[t * inter + r] = floatToBf16(silu(gate[t * inter + r]) * up[t * inter + r]);
+                swigluToBf16(gate + t * inter + task.rowBegin, up + t * inter + task.rowBegin,
+                             task.rowEnd - task.rowBegin, act + t * inter + task.rowBegin);
             return;
         }
         if (path == Path::Pair) {
@@ -966,7 +961,7 @@ void CpuBackend::mlpLayer(std::size_t layerIndex, int64_t tokens) {
             gemmPairPanels(panels->data, panels->rows, panels->cols, 0,
                            (panels->rows + kPairPanelRows - 1) / kPairPanelRows, rounded, hidden,
                            count, gu.data(), panels->rows);
-            swiglu(gu.data());
+            gateUpToAct(gu.data());
             return;
         }
         float* gate = gateData + job.actOffset;
@@ -981,13 +976,13 @@ void CpuBackend::mlpLayer(std::size_t layerIndex, int64_t tokens) {
                        inter);
             matmulRows(job.weights->up, task.rowBegin, task.rowEnd, x, hidden, count, up, inter);
         }
-        for (int64_t t = 0; t < count; ++t)
-            for (int64_t r = task.rowBegin; r < task.rowEnd; ++r) {
-                const float value = silu(gate[t * inter + r]) * up[t * inter + r];
-                gate[t * inter + r] = value;
-                if (path == Path::Onednn)
-                    actBf16[job.actOffset + t * inter + r] = floatToBf16(value);
-            }
+        for (int64_t t = 0; t < count; ++t) {
+            float* g = gate + t * inter + task.rowBegin;
+            const int64_t n = task.rowEnd - task.rowBegin;
+            swiglu(g, up + t * inter + task.rowBegin, n, g);
+            if (path == Path::Onednn)
+                roundToBf16(g, n, actBf16 + job.actOffset + t * inter + task.rowBegin);
+        }
     });
 
     tasks.clear();

@@ -280,6 +280,29 @@ void matmulRowsTransposedReference(const Matrix& w, int64_t rowBegin, int64_t ro
         }
 }
 
+void swiglu(const float* gate, const float* up, int64_t n, float* out) {
+    if (activeIsa() != Isa::Scalar)
+        return kernels::swigluAvx2(gate, up, n, out);
+    for (int64_t i = 0; i < n; ++i)
+        out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+}
+
+void swigluToBf16(const float* gate, const float* up, int64_t n, uint16_t* out) {
+    float values[256];
+    for (int64_t i0 = 0; i0 < n; i0 += 256) {
+        const int64_t count = std::min<int64_t>(256, n - i0);
+        swiglu(gate + i0, up + i0, count, values);
+        roundToBf16(values, count, out + i0);
+    }
+}
+
+void swigluReference(const float* gate, const float* up, int64_t n, float* out) {
+    for (int64_t i = 0; i < n; ++i) {
+        const double g = gate[i];
+        out[i] = static_cast<float>(g / (1.0 + std::exp(-g)) * up[i]);
+    }
+}
+
 float dotF32(const float* a, const float* b, int64_t n) {
     if (activeIsa() != Isa::Scalar)
         return dotAvx2(a, b, n);

@@ -102,6 +102,14 @@ void attendPartReference(const float* q, int64_t group, int64_t headDim, const f
                          const float* values, int64_t stride, int64_t begin, int64_t end,
                          float scale, float* maxScore, float* sumExp, float* out);
 
+// SwiGLU's elementwise step: out[i] = silu(gate[i]) up[i], silu(g) = g / (1 + e^-g); out may be
+// gate. The BF16 form rounds each result (floatToBf16), the input of a down projection that
+// computes in BF16. Vectorised (AVX2's exp) on every vector ISA.
+void swiglu(const float* gate, const float* up, int64_t n, float* out);
+void swigluToBf16(const float* gate, const float* up, int64_t n, uint16_t* out);
+// The plain reference, in double.
+void swigluReference(const float* gate, const float* up, int64_t n, float* out);
+
 // Attention helpers over F32 vectors.
 float dotF32(const float* a, const float* b, int64_t n);
 double dotF32Reference(const float* a, const float* b, int64_t n);

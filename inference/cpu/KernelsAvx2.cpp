@@ -689,6 +689,18 @@ CROSSROADS_AVX2 inline __m128 dot4Avx2(const float* q, const float* k0, const fl
 
 } // namespace
 
+CROSSROADS_AVX2 void swigluAvx2(const float* gate, const float* up, int64_t n, float* out) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 g = _mm256_loadu_ps(gate + i);
+        const __m256 e = expAvx2(_mm256_sub_ps(_mm256_setzero_ps(), g));
+        const __m256 silu = _mm256_div_ps(g, _mm256_add_ps(_mm256_set1_ps(1.0f), e));
+        _mm256_storeu_ps(out + i, _mm256_mul_ps(silu, _mm256_loadu_ps(up + i)));
+    }
+    for (; i < n; ++i)
+        out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+}
+
 CROSSROADS_AVX2 void attendPartAvx2(const float* q, int64_t group, int64_t headDim,
                                     const float* keys, const float* values, int64_t stride,
                                     int64_t begin, int64_t end, float scale, float* scores,

@@ -169,6 +169,7 @@ void attendPartAvx2(const float* q, int64_t group, int64_t headDim, const float*
 // matmulRowsTransposed (Kernels.h) with AVX2 (which every vector family has).
 void matmulRowsTransposedAvx2(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
                               int64_t xStride, int64_t tokens, float* y, int64_t yStride);
+void swigluAvx2(const float* gate, const float* up, int64_t n, float* out);
 float dotAvx2(const float* a, const float* b, int64_t n);
 void axpyAvx2(float alpha, const float* x, float* y, int64_t n);
 
