@@ -85,6 +85,8 @@ benchRunsFromRecords(const std::vector<data::Store::BenchmarkRecord>& records) {
         run.backend = r.backend;
         run.model = r.model;
         run.dtype = r.dtype;
+        run.id = r.id;
+        run.result_json = r.result_json;
         // The first decode phase is the one at the shortest context (a sweep adds longer ones).
         for (const nlohmann::json& phase : result["phases"]) {
             if (!phase.is_object())

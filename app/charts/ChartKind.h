@@ -38,7 +38,7 @@ QString chartKindTitle(ChartKind kind); // "TPP and performance density", ...
 // Whether the kind is drawn under one edition (--edition matters).
 bool chartKindUsesEdition(ChartKind kind);
 
-// One saved `crossroads bench` result, as the history chart needs it.
+// One saved `crossroads bench` result, as the history and capability charts need it.
 struct BenchRun {
     QDateTime at; // UTC
     QString device, backend, model, dtype;
@@ -46,6 +46,11 @@ struct BenchRun {
     std::optional<double> decode_tokens_per_s;
     std::optional<double> decode_fraction_of_measured_bandwidth;
     std::optional<double> decode_achieved_gb_per_s;
+    // The store's row and its JSON: the capability chart calibrates with them
+    // (analysis::readBenchFigures, benchChip, calibrate), as `crossroads capability` does.
+    // Initialised here so that brace lists of the figures alone stay warning-free.
+    long long id = 0;
+    std::string result_json = {};
 };
 // Results whose JSON lacks the phases are skipped (they cannot be charted), never guessed.
 std::vector<BenchRun>

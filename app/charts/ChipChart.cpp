@@ -1,5 +1,6 @@
 #include "app/charts/ChipChart.h"
 
+#include "analysis/Capability.h"
 #include "analysis/Classifier.h"
 #include "analysis/Precedents.h"
 #include "analysis/Projection.h"
@@ -149,6 +150,7 @@ void ChipChart::reset() {
     plotLayout()->clear();
     plotted_.clear();
     reservedTexts_.clear();
+    reservedLines_.clear();
     legends_.clear();
     classGraphs_.clear();
     classCounts_.clear();
@@ -1007,7 +1009,10 @@ void ChipChart::buildCapability(const ChartInputs& inputs) {
     x->setRange(logRange(xs, 1.6));
     x->setLabel(QStringLiteral("TPP (bit length × TOPS, dense)"));
 
-    // The local device: what its measured decode bandwidth would give on DeepSeek-V3.
+    // The local measurement, as `crossroads capability` reads it (analysis/Capability.h): a run
+    // whose device is a chip of the store calibrates that chip's projection (the median fraction
+    // of roofline its decode achieved); a run on a device that is no chip (a CPU) is drawn as
+    // what its decode bandwidth would give on DeepSeek-V3.
     analysis::ChipRoof unit;
     unit.name = "1 GB/s";
     unit.memory_bandwidth_gb_per_s = 1;
@@ -1017,10 +1022,41 @@ void ChipChart::buildCapability(const ChartInputs& inputs) {
     fp8.dtype = analysis::WeightDtype::Fp8;
     const double tokensPerGbPerS = analysis::project(deepseekV3, unit, fp8).decode_tokens_per_s;
     std::map<QString, std::pair<double, double>> local; // device -> (GB/s, equivalent tokens/s)
-    for (const BenchRun& r : inputs.bench_runs)
-        if (r.decode_achieved_gb_per_s && (inputs.device.isEmpty() || r.device == inputs.device))
+    std::vector<analysis::BenchRun> matchedRuns;        // newest first, as the store has them
+    int localRuns = 0;
+    for (auto it = inputs.bench_runs.rbegin(); it != inputs.bench_runs.rend(); ++it) {
+        const BenchRun& r = *it;
+        if (!inputs.device.isEmpty() && r.device != inputs.device)
+            continue;
+        ++localRuns;
+        const analysis::BenchFigures figures = analysis::readBenchFigures(r.result_json);
+        if (figures.readable && analysis::benchChip(r.backend.toStdString(), r.device.toStdString(),
+                                                    figures, inputs.chips))
+            matchedRuns.push_back({r.id, r.at.toString(Qt::ISODate).toStdString(),
+                                   r.device.toStdString(), r.backend.toStdString(),
+                                   r.model.toStdString(), r.dtype.toStdString(), r.result_json});
+        else if (r.decode_achieved_gb_per_s && !local.count(r.device))
             local[r.device] = {*r.decode_achieved_gb_per_s,
                                *r.decode_achieved_gb_per_s * tokensPerGbPerS};
+    }
+    struct Measured {
+        const Point* point;
+        const analysis::CapabilityRow* row;
+    };
+    const analysis::CapabilityReport calibration =
+        analysis::capabilityTable(inputs.chips, edition, nullptr, matchedRuns);
+    std::vector<Measured> measured;
+    for (const analysis::CapabilityRow& row : calibration.results) {
+        if (!row.calibrated_deepseek_v3_decode_tokens_per_s || row.measured.empty())
+            continue;
+        const auto point = std::find_if(points.begin(), points.end(), [&](const Point& p) {
+            return p.c->chip->name == row.index.chip;
+        });
+        if (point != points.end()) {
+            measured.push_back({&*point, &row});
+            ys.push_back(*row.calibrated_deepseek_v3_decode_tokens_per_s);
+        }
+    }
     for (const auto& [device, v] : local)
         ys.push_back(v.second);
     y->setRange(0, *std::max_element(ys.begin(), ys.end()) * 1.15);
@@ -1042,6 +1078,58 @@ void ChipChart::buildCapability(const ChartInputs& inputs) {
     }
 
     QCPLegend* legendBox = addLegend(rect, Qt::AlignTop | Qt::AlignLeft);
+    // Measured against projected: a hollow diamond at the calibrated decode, a dashed line up to
+    // the chip's projection, one legend entry per chip measured. Their legend sits top right, in
+    // the band the y range leaves above the highest chip, so the class legend keeps its width
+    // and the TPP lines' labels stay clear.
+    const QColor measuredColor = theme_.highlight;
+    QCPLegend* measuredLegend =
+        measured.empty() ? nullptr : addLegend(rect, Qt::AlignTop | Qt::AlignRight);
+    QStringList calibrationNotes;
+    for (const Measured& m : measured) {
+        const analysis::Calibration& newest = m.row->measured.front();
+        const double tpp = *m.point->c->result.tppValue();
+        const double calibrated = *m.row->calibrated_deepseek_v3_decode_tokens_per_s;
+        const double fraction = *m.row->calibration_fraction;
+        reservedLines_.push_back(
+            addLine(rect, tpp, m.point->decode, tpp, calibrated, measuredColor, Qt::DashLine));
+        auto* g = new QCPGraph(x, y);
+        g->setLineStyle(QCPGraph::lsNone);
+        g->setScatterStyle(
+            QCPScatterStyle(QCPScatterStyle::ssDiamond, QPen(measuredColor, 2), Qt::NoBrush, 12));
+        g->addData(tpp, calibrated);
+        const QString device = q(newest.device);
+        const QString date = q(newest.created_at).left(10);
+        g->setName(QStringLiteral("measured on %1 (%2)").arg(device, date));
+        g->addToLegend(measuredLegend);
+        // Named: chips of one TPP (H100 and H200) share the dashed line's column.
+        reservedTexts_.push_back(addText(
+            rect, tpp * 1.05, calibrated,
+            QStringLiteral("%1 calibrated: %2 tokens/s (%3% of roofline)")
+                .arg(q(m.row->index.chip), fig(std::round(calibrated * 10) / 10))
+                .arg(std::round(fraction * 1000) / 10),
+            measuredColor.darker(theme_.dark ? 90 : 115), Qt::AlignLeft | Qt::AlignVCenter, -1));
+        QStringList models;
+        for (const analysis::Calibration& c : m.row->measured)
+            if (!models.contains(q(c.model)))
+                models << q(c.model);
+        calibrationNotes << QStringLiteral(
+                                "Measured on %1 (%2, %3 %4): the decode phase achieved %5 GB/s of "
+                                "the %6's datasheet %7 GB/s, %8% of roofline%9; calibrated "
+                                "DeepSeek-V3 decode = projected %10 × %11 = %12 tokens/s.")
+                                .arg(device, date, models.join(QStringLiteral(", ")),
+                                     q(newest.dtype), fig(std::round(newest.achieved_gb_per_s)),
+                                     q(m.row->index.chip), fig(newest.datasheet_bandwidth_gb_per_s))
+                                .arg(std::round(newest.fraction_of_roofline * 1000) / 10)
+                                .arg(
+                                    m.row->measured.size() == 1
+                                        ? QString()
+                                        : QStringLiteral(" (the fraction is the median of %1 runs)")
+                                              .arg(m.row->measured.size()))
+                                .arg(fig(std::round(m.point->decode * 10) / 10),
+                                     q(analysis::formatFigure(std::round(fraction * 1000) / 1000)),
+                                     fig(std::round(calibrated * 10) / 10));
+    }
     for (const Point& pt : points) {
         Plotted p;
         p.name = q(pt.c->chip->name);
@@ -1060,10 +1148,20 @@ void ChipChart::buildCapability(const ChartInputs& inputs) {
                             "active weights (8 of 256 experts per layer) + KV reads; compute "
                             "roof from the chip's FP8 (else BF16) rate. crossroads project "
                             "gives the figures and other batches.");
+    notes << calibrationNotes;
     if (!local.empty())
         notes << QStringLiteral("The local line converts the decode bandwidth measured by "
-                                "crossroads bench into DeepSeek-V3 tokens/s at the same bytes "
-                                "per step.");
+                                "crossroads bench on a device that is no chip of the store into "
+                                "DeepSeek-V3 tokens/s at the same bytes per step.");
+    if (localRuns == 0)
+        notes << (inputs.device.isEmpty()
+                      ? QStringLiteral("No local measurement in the store (crossroads bench "
+                                       "saves one).")
+                      : QStringLiteral("No local measurement of %1 in the store.")
+                            .arg(inputs.device));
+    else if (measured.empty() && local.empty())
+        notes << QStringLiteral("No local measurement to draw: the store's benchmark results "
+                                "lack a decode phase with its achieved GB/s.");
     if (!withoutBandwidth.isEmpty())
         notes << QStringLiteral("No memory bandwidth or rate known, not plotted: %1.")
                      .arg(withoutBandwidth.join(QStringLiteral(", ")));
@@ -1108,6 +1206,13 @@ void ChipChart::layoutChipLabels() {
     for (QCPLegend* legendBox : legends_)
         if (legendBox->visible())
             reserved.push_back(QRectF(legendBox->outerRect()));
+    for (QCPItemLine* line : reservedLines_) {
+        const QPointF end = line->end->pixelPosition();
+        reserved.push_back(
+            QRectF(line->start->pixelPosition(), end).normalized().adjusted(-2, -2, 2, 2));
+        const double r = 2 * kMarkerRadiusPixels - 1;
+        reserved.push_back(QRectF(end.x() - r, end.y() - r, 2 * r, 2 * r));
+    }
     const std::vector<LabelPlacement> placed =
         placeLabels(requests, bounds, kMarkerRadiusPixels, reserved);
     for (size_t k = 0; k < placed.size(); ++k) {

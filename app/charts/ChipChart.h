@@ -105,6 +105,9 @@ private:
     QString title_, subtitle_, footnote_;
     std::vector<Plotted> plotted_;
     std::vector<QCPItemText*> reservedTexts_; // zone and line labels the chip labels avoid
+    // Lines from a chip to a marker of its own (the calibrated decode at the line's end) that the
+    // chip labels avoid, with that marker.
+    std::vector<QCPItemLine*> reservedLines_;
     std::vector<QCPLegend*> legends_;
     struct ClassGraph {
         int rank;

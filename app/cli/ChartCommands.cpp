@@ -61,7 +61,8 @@ int chartCommand(const QStringList& arguments, const QString& storePath) {
                                    QStringLiteral("NAME"));
     const QCommandLineOption device(
         QStringLiteral("device"),
-        QStringLiteral("bench-history: only this device's results (default: every device)."),
+        QStringLiteral("bench-history, capability: only this device's results (default: "
+                       "every device)."),
         QStringLiteral("NAME"));
     const QCommandLineOption nonDatacenter(
         QStringLiteral("non-datacenter"),

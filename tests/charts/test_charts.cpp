@@ -1,3 +1,4 @@
+#include "analysis/Capability.h"
 #include "analysis/Classifier.h"
 #include "app/charts/ChartExport.h"
 #include "app/charts/ChartKind.h"
@@ -41,6 +42,18 @@ charts::ChartInputs bundledInputs(const char* editionId) {
     return in;
 }
 
+// The graphs of a chart drawn in one of its legends, by name.
+QStringList legendNames(const QCustomPlot& chart) {
+    QStringList names;
+    for (int i = 0; i < chart.graphCount(); ++i)
+        for (QCPAxisRect* rect : chart.axisRects())
+            for (int e = 0; e < rect->insetLayout()->elementCount(); ++e)
+                if (auto* l = qobject_cast<QCPLegend*>(rect->insetLayout()->elementAt(e));
+                    l && l->hasItemWithPlottable(chart.graph(i)))
+                    names << chart.graph(i)->name();
+    return names;
+}
+
 int overlappingPairs(const std::vector<QRectF>& rects) {
     int n = 0;
     for (size_t i = 0; i < rects.size(); ++i)
@@ -69,6 +82,8 @@ private Q_SLOTS:
     void tppPdPlotsEveryChipWithARate();
     void chipLabelsDoNotCollideOnTheChart();
     void capabilityShowsTheHeadline();
+    void capabilityOverlaysTheLocalMeasurement();
+    void capabilityWithoutResultsSaysSo();
     void the2022EditionIsDrawnOnItsIoPlane();
     void hitTestingAndSelection();
     void badExportsAreRefused();
@@ -316,6 +331,78 @@ void ChartsTest::capabilityShowsTheHeadline() {
                  chart.chartSubtitle().contains(QStringLiteral("H100 SXM5 80GB")),
              qPrintable(chart.chartSubtitle()));
     QVERIFY(chart.toolTipFor(QStringLiteral("H20 (China)")).contains(QStringLiteral("DeepSeek")));
+}
+
+void ChartsTest::capabilityOverlaysTheLocalMeasurement() {
+    // Through the store, as the window, the CLI and the report read it: a CUDA run on an H200
+    // whose decode achieved 60% of the datasheet bandwidth, and a CPU run (no chip of the store).
+    QTemporaryDir dir;
+    data::Store store(dir.filePath(QStringLiteral("store.sqlite")));
+    const analysis::ChipSpec h200 = *store.chip(QStringLiteral("H200 SXM 141GB"));
+    const double datasheet = *h200.memory_bandwidth_gb_per_s;
+    const std::string gpu = R"({"model": "preset:deepseek-v3?layers=2", "backend": "cuda",
+      "device": "NVIDIA H200", "dtype": "fp8", "phases": [{"phase": "prefill",
+      "tokens_per_s": 900.0}, {"phase": "decode", "tokens_per_s": 50.0, "achieved_gb_per_s": )" +
+                            std::to_string(0.6 * datasheet) + "}]}";
+    store.saveBenchmarkResult(QStringLiteral("NVIDIA H200"), QStringLiteral("cuda"),
+                              QStringLiteral("preset:deepseek-v3?layers=2"), QStringLiteral("fp8"),
+                              gpu);
+    store.saveBenchmarkResult(QStringLiteral("AMD EPYC 9B14"), QStringLiteral("cpu"),
+                              QStringLiteral("preset:olmoe-1b-7b?layers=1"), QStringLiteral("bf16"),
+                              R"({"phases": [{"phase": "decode", "tokens_per_s": 20.0,
+                                  "achieved_gb_per_s": 30.0}]})");
+    const QString today = QDateTime::currentDateTimeUtc().date().toString(Qt::ISODate);
+    charts::ChipChart chart;
+    chart.setViewport(QRect(0, 0, 1600, 1000));
+    chart.showChart(ChartKind::Capability, charts::chartInputsFromStore(store, "2026-01"));
+    chart.toPixmap(1600, 1000);
+
+    // The overlay: a hollow diamond at the calibrated decode of the H200, with its legend entry.
+    const QString entry = QStringLiteral("measured on NVIDIA H200 (%1)").arg(today);
+    QVERIFY2(legendNames(chart).contains(entry), qPrintable(legendNames(chart).join(" | ")));
+    const auto editions = store.editions();
+    const analysis::Edition& e = edition(editions, "2026-01");
+    const analysis::CapabilityIndex index = analysis::capabilityIndex(h200, h200, e.bit_lengths);
+    QCPGraph* overlay = nullptr;
+    for (int i = 0; i < chart.graphCount(); ++i)
+        if (chart.graph(i)->name() == entry)
+            overlay = chart.graph(i);
+    QVERIFY(overlay);
+    QCOMPARE(overlay->scatterStyle().shape(), QCPScatterStyle::ssDiamond);
+    QCOMPARE(overlay->scatterStyle().brush().style(), Qt::NoBrush);
+    QCOMPARE(overlay->dataCount(), 1);
+    QCOMPARE(overlay->data()->at(0)->key, *analysis::classify(h200, e).tppValue());
+    QVERIFY(qAbs(overlay->data()->at(0)->value / *index.deepseek_v3_decode_tokens_per_s - 0.6) <
+            1e-9);
+    // The note says how: model, phase, fraction; the CPU run stays the local line.
+    const QString note = chart.footnote();
+    for (const char* words :
+         {"Measured on NVIDIA H200", "preset:deepseek-v3?layers=2 fp8", "the decode phase achieved",
+          "60% of roofline", "calibrated DeepSeek-V3 decode = projected", "no chip of the store"})
+        QVERIFY2(note.contains(QLatin1String(words)), qPrintable(note));
+    QVERIFY(!note.contains(QStringLiteral("No local measurement")));
+    // The headline stays: the H20 and the H100 among the chips, every chip labelled, none
+    // colliding.
+    QVERIFY(chart.plottedChips().contains(QStringLiteral("H20 (China)")));
+    QVERIFY(chart.plottedChips().contains(QStringLiteral("H100 SXM5 80GB")));
+    const auto rects = chart.chipLabelRects();
+    QCOMPARE(int(rects.size()), int(chart.plottedChips().size()));
+    QCOMPARE(overlappingPairs(rects), 0);
+}
+
+void ChartsTest::capabilityWithoutResultsSaysSo() {
+    charts::ChipChart chart;
+    chart.setViewport(QRect(0, 0, 1600, 1000));
+    chart.showChart(ChartKind::Capability, bundledInputs("2026-01"));
+    QVERIFY2(chart.footnote().contains(QStringLiteral("No local measurement in the store")),
+             qPrintable(chart.footnote()));
+    for (const QString& name : legendNames(chart))
+        QVERIFY2(!name.startsWith(QStringLiteral("measured on")), qPrintable(name));
+    QVERIFY(!chart.footnote().contains(QStringLiteral("Measured on")));
+    chart.toPixmap(1600, 1000);
+    const auto rects = chart.chipLabelRects();
+    QCOMPARE(int(rects.size()), int(chart.plottedChips().size()));
+    QCOMPARE(overlappingPairs(rects), 0);
 }
 
 void ChartsTest::the2022EditionIsDrawnOnItsIoPlane() {

@@ -1,6 +1,7 @@
 // `crossroads chart`, `compare` and `report` as tools see them: each chart format at the requested
 // size, without a display; compare's JSON contract (DESIGN.md); a report file; one-line errors
 // with the DESIGN.md exit codes (2 usage, 1 runtime) for bad requests.
+#include "data/Store.h"
 #include "tests/common/CliProcess.h"
 
 #include <nlohmann/json.hpp>
@@ -8,6 +9,7 @@
 #include <QFile>
 #include <QImage>
 #include <QProcessEnvironment>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -27,7 +29,59 @@ class TestCliChart : public QObject {
                                                   arguments, env);
     }
 
+    // The words an SVG chart writes, tags as spaces: a phrase wrapped over two lines still reads.
+    static QString svgWords(const QString& path) {
+        QFile f(path);
+        if (!f.open(QIODevice::ReadOnly))
+            return QString();
+        QString text = QString::fromUtf8(f.readAll());
+        text.replace(QRegularExpression(QStringLiteral("<[^>]*>")), QStringLiteral(" "));
+        return text.simplified();
+    }
+
 private Q_SLOTS:
+    void capabilityOverlaysTheStoredMeasurement() {
+        // A CUDA run on an H200 saved as `crossroads bench` saves it: the capability chart
+        // overlays it (legend and note); a store without results says it has none.
+        const QString measured = dir_.filePath(QStringLiteral("measured.sqlite"));
+        {
+            crossroads::data::Store store(measured);
+            store.saveBenchmarkResult(QStringLiteral("NVIDIA H200"), QStringLiteral("cuda"),
+                                      QStringLiteral("preset:deepseek-v3?layers=2"),
+                                      QStringLiteral("fp8"),
+                                      R"({"model": "preset:deepseek-v3?layers=2", "backend": "cuda",
+                    "device": "NVIDIA H200", "dtype": "fp8",
+                    "spec": {"bandwidth_gb_per_s": 4800.0, "chip": "H200 SXM 141GB"},
+                    "phases": [{"phase": "decode", "tokens_per_s": 50.0,
+                                "achieved_gb_per_s": 3120.0}]})");
+        }
+        const QString svg = dir_.filePath(QStringLiteral("capability.svg"));
+        const QString png = dir_.filePath(QStringLiteral("capability.png"));
+        for (const QString& out : {svg, png}) {
+            const Run r = crossroads::testing::runCrossroads(
+                measured, {QStringLiteral("chart"), QStringLiteral("--kind"),
+                           QStringLiteral("capability"), QStringLiteral("--edition"),
+                           QStringLiteral("2026-01"), QStringLiteral("--out"), out});
+            QVERIFY2(r.code == 0, r.err.constData());
+        }
+        QCOMPARE(QImage(png).size(), QSize(1600, 1000));
+        const QString words = svgWords(svg);
+        for (const char* phrase :
+             {"measured on NVIDIA H200 (", "H200 SXM 141GB calibrated:", "(65% of roofline)",
+              "calibrated DeepSeek-V3 decode = projected", "the decode phase achieved 3,120 GB/s",
+              "H20 (China)", "H100 SXM5 80GB"})
+            QVERIFY2(words.contains(QLatin1String(phrase)), phrase);
+        QVERIFY(!words.contains(QLatin1String("No local measurement")));
+
+        const QString none = dir_.filePath(QStringLiteral("capability-none.svg"));
+        const Run r = crossroads({QStringLiteral("chart"), QStringLiteral("--kind"),
+                                  QStringLiteral("capability"), QStringLiteral("--out"), none});
+        QVERIFY2(r.code == 0, r.err.constData());
+        const QString bare = svgWords(none);
+        QVERIFY(bare.contains(QLatin1String("No local measurement in the store")));
+        QVERIFY(!bare.contains(QLatin1String("measured on")));
+    }
+
     void pngAtTheRequestedSizeWithoutADisplay() {
         const QString out = dir_.filePath(QStringLiteral("tpp.png"));
         const Run r = crossroads(
