@@ -145,7 +145,9 @@ ChipSpec applyPatch(const ChipSpec& stored, const ChipPatch& patch) {
         copyChipField(out, patch.values, key);
     }
     out.sources = mergeSources(stored.sources, changed, patch.sources, false, cleared);
-    out.alternatives = mergeAlternatives(stored.alternatives, patch.values.alternatives);
+    out.alternatives = patch.replaces_alternatives
+                           ? patch.values.alternatives
+                           : mergeAlternatives(stored.alternatives, patch.values.alternatives);
     return out;
 }
 

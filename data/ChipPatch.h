@@ -40,6 +40,9 @@ struct ChipPatch {
     std::vector<analysis::Source> sources;
     std::string origin; // where the row came from, for messages: "line 7", "chip 3"
     NameMatching matching = NameMatching::Exact;
+    // The editor: values.alternatives replace the stored ones (so one can be removed) instead of
+    // merging with them (mergeAlternatives, as an import does).
+    bool replaces_alternatives = false;
 
     bool gives(std::string_view key) const { return fields.count(std::string(key)) > 0; }
 };
@@ -48,7 +51,7 @@ struct ChipPatch {
 ChipPatch wholeChipPatch(const analysis::ChipSpec& chip, std::string origin = {});
 
 // The store's chip with `patch` applied: the fields it gives replaced (null clears), the others
-// kept, the stored name kept, the sources merged.
+// kept, the stored name kept, the sources merged, the alternatives merged (or replaced).
 analysis::ChipSpec applyPatch(const analysis::ChipSpec& stored, const ChipPatch& patch);
 
 // Sources after changing `changedFields` with `incoming` sources: a stored source for a changed

@@ -160,7 +160,9 @@ public:
     // The editor: applies `edit` (ChipPatch; fieldEditPatch reads one field from its text) to
     // the chip named `name`, validated as an import is (a negative, NaN or zero figure is
     // refused naming the field). `edit.sources` are the per-figure sources of the new values
-    // (a stored source of a changed field goes: it backed the old value). Recorded in the audit
+    // (a stored source of a changed field goes: it backed the old value); with
+    // `edit.replaces_alternatives`, `edit.values.alternatives` become the chip's (each one added
+    // or removed is an audit entry "alternatives"). Recorded in the audit
     // trail with `via`. Returns the chip as stored. Throws StoreError.
     analysis::ChipSpec editChip(const QString& name, const ChipPatch& edit,
                                 const std::string& via = "editor");

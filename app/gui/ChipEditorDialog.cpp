@@ -5,14 +5,22 @@
 #include "data/ChipPatch.h"
 #include "data/Store.h"
 
+#include <QApplication>
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QGridLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QTableWidget>
 #include <QVBoxLayout>
+
+#include <array>
+#include <charconv>
 
 namespace crossroads::gui {
 
@@ -24,6 +32,15 @@ QString labelOf(const std::string& key) {
     if (key == "notes")
         return QStringLiteral("Notes");
     return figureLabel(key);
+}
+
+// The shortest text that reads back as `value` (as chipFieldText writes a figure), so an
+// untouched alternative reads back unchanged.
+QString exactText(double value) {
+    std::array<char, 32> buffer{};
+    const auto [end, ec] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
+    return ec == std::errc() ? QString::fromLatin1(buffer.data(), end - buffer.data())
+                             : QString::number(value, 'g', 17);
 }
 
 } // namespace
@@ -100,6 +117,58 @@ ChipEditorDialog::ChipEditorDialog(const QString& storePath, analysis::ChipSpec 
     scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     layout->addWidget(scroll, 1);
 
+    // Other sources' values of the figures: what source sensitivity reclassifies with.
+    auto* altBox = new QGroupBox(QStringLiteral("Alternative values from other sources"), this);
+    auto* altLayout = new QVBoxLayout(altBox);
+    alternatives_ = new QTableWidget(0, 3, altBox);
+    alternatives_->setObjectName(QStringLiteral("alternatives"));
+    alternatives_->setHorizontalHeaderLabels(
+        {QStringLiteral("Field"), QStringLiteral("Value"), QStringLiteral("Citation (source)")});
+    alternatives_->horizontalHeader()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
+    alternatives_->horizontalHeader()->setSectionResizeMode(2, QHeaderView::Stretch);
+    alternatives_->setColumnWidth(1, 110);
+    alternatives_->verticalHeader()->hide();
+    alternatives_->setSelectionBehavior(QAbstractItemView::SelectRows);
+    alternatives_->setSelectionMode(QAbstractItemView::SingleSelection);
+    alternatives_->setMinimumHeight(110);
+    alternatives_->setMaximumHeight(150);
+    altLayout->addWidget(alternatives_);
+    alternativesProblem_ = new QLabel(altBox);
+    alternativesProblem_->setObjectName(QStringLiteral("alternativesProblem"));
+    alternativesProblem_->setWordWrap(true);
+    QPalette ap = alternativesProblem_->palette();
+    ap.setColor(QPalette::WindowText, refused);
+    alternativesProblem_->setPalette(ap);
+    alternativesProblem_->hide();
+    altLayout->addWidget(alternativesProblem_);
+    auto* altButtons = new QHBoxLayout;
+    auto* add = new QPushButton(QStringLiteral("&Add alternative"), altBox);
+    add->setObjectName(QStringLiteral("addAlternative"));
+    connect(add, &QPushButton::clicked, this, [this] {
+        alternatives_->setCurrentCell(addAlternative(), 1);
+        alternatives_->cellWidget(alternatives_->currentRow(), 1)->setFocus();
+    });
+    // A cell's editor taking focus makes its row the current one, which Remove removes.
+    connect(qApp, &QApplication::focusChanged, this, [this](QWidget*, QWidget* now) {
+        if (now && now->parentWidget() == alternatives_->viewport())
+            if (const QModelIndex at = alternatives_->indexAt(now->geometry().center());
+                at.isValid())
+                alternatives_->setCurrentIndex(at);
+    });
+    auto* remove = new QPushButton(QStringLiteral("&Remove alternative"), altBox);
+    remove->setObjectName(QStringLiteral("removeAlternative"));
+    connect(remove, &QPushButton::clicked, this,
+            [this] { removeAlternative(alternatives_->currentRow()); });
+    altButtons->addWidget(add);
+    altButtons->addWidget(remove);
+    altButtons->addStretch(1);
+    altLayout->addLayout(altButtons);
+    layout->addWidget(altBox);
+    for (const analysis::FigureAlternative& a : chip_.alternatives) {
+        const int r = addAlternative(a.field, exactText(a.value), toQString(a.citation));
+        alternatives_->cellWidget(r, 0)->setProperty("confidence", toQString(a.confidence));
+    }
+
     changes_ = new QLabel(this);
     changes_->setObjectName(QStringLiteral("editorChanges"));
     layout->addWidget(changes_);
@@ -118,8 +187,8 @@ ChipEditorDialog::ChipEditorDialog(const QString& storePath, analysis::ChipSpec 
     connect(save_, &QPushButton::clicked, this, [this] { save(); });
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     layout->addWidget(buttons);
-    resize(820, 720);
-    updateSave();
+    resize(820, 860);
+    revalidateAlternatives();
 }
 
 QWidget* ChipEditorDialog::fieldEditor(const std::string& key) const {
@@ -193,19 +262,130 @@ void ChipEditorDialog::updateSave() {
     int refused = 0;
     for (const auto& [key, field] : fields_)
         refused += field.problem->isHidden() ? 0 : 1;
+    const bool altRefused = !alternativesError().isEmpty();
+    if (altRefused && refused == 0) {
+        save_->setEnabled(false);
+        changes_->setText(QStringLiteral("An alternative value is refused: correct it to save."));
+        return;
+    }
     const auto changed = changedFields();
-    save_->setEnabled(refused == 0 && !changed.empty());
+    const bool altChanged = alternativesChanged();
+    save_->setEnabled(refused == 0 && !altRefused && (!changed.empty() || altChanged));
     if (refused > 0)
         changes_->setText(QStringLiteral("%1 field%2 refused: correct %3 to save.")
                               .arg(refused)
                               .arg(refused == 1 ? QString() : QStringLiteral("s"),
                                    refused == 1 ? QStringLiteral("it") : QStringLiteral("them")));
     else if (changed.empty())
-        changes_->setText(QStringLiteral("No changes."));
+        changes_->setText(altChanged ? QStringLiteral("Alternative values changed.")
+                                     : QStringLiteral("No changes."));
     else
-        changes_->setText(QStringLiteral("%1 figure%2 changed.")
-                              .arg(changed.size())
-                              .arg(changed.size() == 1 ? QString() : QStringLiteral("s")));
+        changes_->setText(
+            QStringLiteral("%1 figure%2 changed%3.")
+                .arg(changed.size())
+                .arg(changed.size() == 1 ? QString() : QStringLiteral("s"),
+                     altChanged ? QStringLiteral("; alternative values changed") : QString()));
+}
+
+int ChipEditorDialog::addAlternative(const std::string& field, const QString& value,
+                                     const QString& citation) {
+    const int row = alternatives_->rowCount();
+    alternatives_->insertRow(row);
+    auto* combo = new QComboBox(alternatives_);
+    for (const std::string& key : data::chipFieldKeys())
+        if (analysis::isAlternativeField(key))
+            combo->addItem(QStringLiteral("%1 (%2)").arg(labelOf(key), toQString(key)),
+                           toQString(key));
+    if (!field.empty())
+        combo->setCurrentIndex(std::max(0, combo->findData(toQString(field))));
+    auto* valueEdit = new QLineEdit(value, alternatives_);
+    valueEdit->setPlaceholderText(QStringLiteral("value"));
+    auto* citationEdit = new QLineEdit(citation, alternatives_);
+    citationEdit->setPlaceholderText(QStringLiteral("who gives this value, e.g. Epoch AI, 2025"));
+    citationEdit->setCursorPosition(0); // a long stored citation shows its start
+    citationEdit->setToolTip(citation);
+    alternatives_->setCellWidget(row, 0, combo);
+    alternatives_->setCellWidget(row, 1, valueEdit);
+    alternatives_->setCellWidget(row, 2, citationEdit);
+    connect(combo, &QComboBox::currentIndexChanged, this, [this] { revalidateAlternatives(); });
+    connect(valueEdit, &QLineEdit::textChanged, this, [this] { revalidateAlternatives(); });
+    connect(citationEdit, &QLineEdit::textChanged, this, [this] { revalidateAlternatives(); });
+    revalidateAlternatives();
+    return row;
+}
+
+void ChipEditorDialog::removeAlternative(int row) {
+    if (row < 0 || row >= alternatives_->rowCount())
+        return;
+    alternatives_->removeRow(row);
+    revalidateAlternatives();
+}
+
+std::optional<analysis::FigureAlternative> ChipEditorDialog::alternativeAt(int row,
+                                                                           QString* problem) const {
+    const auto* combo = qobject_cast<QComboBox*>(alternatives_->cellWidget(row, 0));
+    const auto* valueEdit = qobject_cast<QLineEdit*>(alternatives_->cellWidget(row, 1));
+    const auto* citationEdit = qobject_cast<QLineEdit*>(alternatives_->cellWidget(row, 2));
+    if (!combo || !valueEdit || !citationEdit)
+        return std::nullopt;
+    analysis::FigureAlternative a;
+    a.field = combo->currentData().toString().toStdString();
+    a.citation = citationEdit->text().trimmed().toStdString();
+    a.confidence = combo->property("confidence").toString().toStdString();
+    const QString where =
+        QStringLiteral("alternative %1 (%2)").arg(row + 1).arg(toQString(a.field));
+    QString why;
+    try {
+        // Read as the figure itself is: a negative, NaN or zero value is refused naming the field.
+        const data::ChipPatch one =
+            data::fieldEditPatch(chip_.name, a.field, valueEdit->text().trimmed().toStdString());
+        const auto text = data::chipFieldText(one.values, a.field);
+        if (!text)
+            why = QStringLiteral("%1 needs a value").arg(toQString(a.field));
+        else
+            a.value = std::stod(*text);
+    } catch (const std::exception& e) {
+        why = QString::fromUtf8(e.what());
+    }
+    if (why.isEmpty() && a.citation.empty())
+        why = QStringLiteral("say which source gives this value (a citation)");
+    if (!why.isEmpty()) {
+        if (problem)
+            *problem = QStringLiteral("%1: %2").arg(where, why);
+        return std::nullopt;
+    }
+    return a;
+}
+
+std::vector<analysis::FigureAlternative> ChipEditorDialog::alternatives() const {
+    std::vector<analysis::FigureAlternative> out;
+    for (int r = 0; r < alternatives_->rowCount(); ++r)
+        if (auto a = alternativeAt(r, nullptr))
+            out.push_back(std::move(*a));
+    return out;
+}
+
+QString ChipEditorDialog::alternativesError() const {
+    for (int r = 0; r < alternatives_->rowCount(); ++r) {
+        QString problem;
+        if (!alternativeAt(r, &problem))
+            return problem;
+    }
+    return {};
+}
+
+bool ChipEditorDialog::alternativesChanged() const {
+    return alternativesError().isEmpty() && alternatives() != chip_.alternatives;
+}
+
+void ChipEditorDialog::revalidateAlternatives() {
+    if (!save_) // still being built
+        return;
+    const QString problem = alternativesError();
+    alternativesProblem_->setText(problem);
+    alternativesProblem_->setVisible(!problem.isEmpty());
+    error_->hide();
+    updateSave();
 }
 
 bool ChipEditorDialog::save() {
@@ -215,6 +395,11 @@ bool ChipEditorDialog::save() {
             error_->show();
             return false;
         }
+    if (const QString problem = alternativesError(); !problem.isEmpty()) {
+        error_->setText(QStringLiteral("Not saved: %1").arg(problem));
+        error_->show();
+        return false;
+    }
     // One patch with every changed field, each read as an import reads its cell.
     data::ChipPatch edit;
     edit.values.name = chip_.name;
@@ -230,7 +415,11 @@ bool ChipEditorDialog::save() {
             if (!source.isEmpty())
                 edit.sources.push_back({key, source.toStdString(), ""});
         }
-        if (edit.fields.empty()) {
+        if (alternativesChanged()) {
+            edit.values.alternatives = alternatives();
+            edit.replaces_alternatives = true;
+        }
+        if (edit.fields.empty() && !edit.replaces_alternatives) {
             error_->setText(QStringLiteral("Nothing to save: no field changed."));
             error_->show();
             return false;

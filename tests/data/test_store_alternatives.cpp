@@ -4,6 +4,7 @@
 // Part X2", and the H20 and Gaudi 3 edited by an import, 12 audit entries) migrates to 3 keeping
 // all of it, with the bundled alternatives added to the chips it still holds as bundled.
 #include "data/ChipFiles.h"
+#include "data/ChipPatch.h"
 #include "data/Store.h"
 
 #include <nlohmann/json.hpp>
@@ -136,6 +137,27 @@ private slots:
         Raw raw(store.path());
         QCOMPARE(raw.scalar(QStringLiteral("SELECT count(*) FROM chip_alternatives")).toInt(),
                  4); // the other three chips' (H100, MI325X, Gaudi3 x 2)
+    }
+
+    // A patch merges its alternatives with the stored ones (an import) unless it replaces them
+    // (the chip editor), which is how one is removed.
+    void patchMergesOrReplacesAlternatives() {
+        QTemporaryDir dir;
+        Store store(dir.filePath(QStringLiteral("s.sqlite")));
+        const ChipSpec h800 = *store.chip(QStringLiteral("H800 SXM5 (China)"));
+        QCOMPARE(h800.alternatives.size(), size_t(1));
+        ChipPatch patch;
+        patch.values.name = h800.name;
+        patch.values.alternatives = {{"fp8", 1900, "hypothetical sheet", "low"}};
+        QCOMPARE(applyPatch(h800, patch).alternatives.size(), size_t(2)); // merged
+        patch.replaces_alternatives = true;
+        const ChipSpec replaced = applyPatch(h800, patch);
+        QCOMPARE(replaced.alternatives.size(), size_t(1));
+        QCOMPARE(replaced.alternatives[0].field, std::string("fp8"));
+        patch.values.alternatives.clear();
+        QVERIFY(applyPatch(h800, patch).alternatives.empty()); // every one removed
+        // The figures the patch does not give stay as stored.
+        QCOMPARE(applyPatch(h800, patch).io_bidirectional_gb_per_s, h800.io_bidirectional_gb_per_s);
     }
 
     // An import adds a row's alternatives to the stored ones (no duplicates), and says so.

@@ -2,9 +2,12 @@
 // (tests/data) and a Crossroads CSV figure by figure, grouped by chip (added, changed, cleared,
 // unchanged) before anything changes, applies all or nothing, and refuses a bad file in one
 // message; the chip editor refuses a negative, NaN or zero figure naming the field and saves
-// nothing then, and saves a good edit with its source; the history dialog then lists the
-// change, filters by chip and exports. In the window, the menus open them and the table follows.
-// CROSSROADS_SCREENSHOT_DIR=/dir saves pictures of the dialogs.
+// nothing then, and saves a good edit with its source; its alternative values table adds and
+// removes other sources' values (stored, audited, seen by source sensitivity) and refuses a bad
+// one naming the field; the history dialog then lists the change, filters by chip and exports. In
+// the window, the menus open them and the table follows. CROSSROADS_SCREENSHOT_DIR=/dir saves
+// pictures of the dialogs.
+#include "analysis/SourceSensitivity.h"
 #include "app/gui/ChipEditorDialog.h"
 #include "app/gui/HistoryDialog.h"
 #include "app/gui/ImportDialog.h"
@@ -27,6 +30,7 @@
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTreeView>
@@ -302,6 +306,115 @@ private Q_SLOTS:
                 QString::fromStdString(records[1].fields.at(2)));
         history.show();
         screenshot(history, "history-dialog.png");
+    }
+
+    // The alternative values table: pre-filled from the store (the seed's H800 I/O 300 GB/s
+    // beside 400), a row added and saved is stored with the rest of the edit and audited, and
+    // source sensitivity then finds the class depends on the source (2022-10: I/O >= 600 GB/s
+    // with TPP >= 4,800 is 3A090.a; 400 and 300 are both outside); a row removed goes again.
+    void editorEditsAlternativeValues() {
+        const char* name = "H800 SXM5 (China)";
+        const analysis::ChipSpec before = stored(name);
+        QCOMPARE(before.alternatives.size(), size_t(1));
+        std::optional<analysis::Edition> edition;
+        for (const analysis::Edition& e : data::Store(db_).editions())
+            if (e.id == "2022-10")
+                edition = e;
+        QVERIFY(edition);
+        const auto sensitive = [&](const analysis::ChipSpec& c) {
+            return analysis::sourceSensitivity(c, *edition, analysis::classify(c, *edition))
+                .sensitive();
+        };
+        QVERIFY(!sensitive(before));
+        {
+            gui::ChipEditorDialog editor(db_, before);
+            QCOMPARE(editor.alternativesTable()->rowCount(), 1);
+            QCOMPARE(editor.alternatives(), before.alternatives);
+            QVERIFY(!editor.alternativesChanged());
+            QVERIFY(!editor.saveButton()->isEnabled());
+            const int row =
+                editor.addAlternative("io_bidirectional_gb_per_s", QStringLiteral("900"),
+                                      QStringLiteral("hypothetical source, 900 GB/s"));
+            QCOMPARE(row, 1);
+            QCOMPARE(editor.alternativesError(), QString());
+            QVERIFY(editor.alternativesChanged());
+            QVERIFY(editor.saveButton()->isEnabled());
+            editor.show();
+            screenshot(editor, "chip-editor-alternatives.png");
+            QVERIFY2(editor.save(), qPrintable(editor.error()));
+        }
+        const analysis::ChipSpec added = stored(name);
+        QCOMPARE(added.alternatives.size(), size_t(2));
+        QCOMPARE(added.alternatives[0], before.alternatives[0]); // its confidence kept
+        QCOMPARE(added.alternatives[1].field, std::string("io_bidirectional_gb_per_s"));
+        QCOMPARE(added.alternatives[1].value, 900.0);
+        QCOMPARE(added.io_bidirectional_gb_per_s, before.io_bidirectional_gb_per_s);
+        QVERIFY(sensitive(added));
+        const auto history = [&] {
+            std::vector<data::AuditEntry> out;
+            for (const data::AuditEntry& e : data::Store(db_).history(QLatin1String(name)))
+                if (e.field == "alternatives" && e.via == "editor")
+                    out.push_back(e);
+            return out;
+        };
+        QCOMPARE(history().size(), size_t(1));
+        QVERIFY(history()[0].new_value->find("900") != std::string::npos);
+
+        {
+            gui::ChipEditorDialog editor(db_, added);
+            QCOMPARE(editor.alternativesTable()->rowCount(), 2);
+            editor.alternativesTable()->setCurrentCell(1, 0);
+            editor.findChild<QPushButton*>(QStringLiteral("removeAlternative"))->click();
+            QCOMPARE(editor.alternativesTable()->rowCount(), 1);
+            QVERIFY(editor.alternativesChanged());
+            QVERIFY2(editor.save(), qPrintable(editor.error()));
+        }
+        const analysis::ChipSpec removed = stored(name);
+        QCOMPARE(removed.alternatives, before.alternatives);
+        QVERIFY(!sensitive(removed));
+        QCOMPARE(history().size(), size_t(2));
+        QVERIFY(!history()[1].new_value);
+        QVERIFY(history()[1].old_value->find("900") != std::string::npos);
+    }
+
+    void editorRefusesBadAlternativesNamingTheField_data() {
+        QTest::addColumn<QString>("field");
+        QTest::addColumn<QString>("text");
+        QTest::newRow("negative") << "io_bidirectional_gb_per_s"
+                                  << "-300";
+        QTest::newRow("NaN") << "bf16"
+                             << "NaN";
+        QTest::newRow("zero area") << "applicable_die_area_mm2"
+                                   << "0";
+        QTest::newRow("empty") << "tdp_w"
+                               << "";
+    }
+    void editorRefusesBadAlternativesNamingTheField() {
+        QFETCH(QString, field);
+        QFETCH(QString, text);
+        const analysis::ChipSpec before = stored("H800 SXM5 (China)");
+        gui::ChipEditorDialog editor(db_, before);
+        const int row =
+            editor.addAlternative(field.toStdString(), text, QStringLiteral("a source"));
+        const QString problem = editor.alternativesError();
+        QVERIFY2(problem.contains(field), qPrintable(problem));
+        QVERIFY(!editor.saveButton()->isEnabled());
+        QVERIFY(!editor.save());
+        QVERIFY2(editor.error().contains(field), qPrintable(editor.error()));
+        QCOMPARE(stored("H800 SXM5 (China)"), before); // nothing saved
+        if (text == QLatin1String("-300")) {
+            editor.show();
+            screenshot(editor, "chip-editor-alternative-refused.png");
+        }
+        // Corrected, it is accepted (and a citation is needed).
+        auto* value = qobject_cast<QLineEdit*>(editor.alternativesTable()->cellWidget(row, 1));
+        QVERIFY(value);
+        value->setText(QStringLiteral("350"));
+        QCOMPARE(editor.alternativesError(), QString());
+        QVERIFY(editor.saveButton()->isEnabled());
+        qobject_cast<QLineEdit*>(editor.alternativesTable()->cellWidget(row, 2))->clear();
+        QVERIFY(editor.alternativesError().contains(QLatin1String("citation")));
+        QVERIFY(!editor.saveButton()->isEnabled());
     }
 
     void windowOpensThemAndFollows() {
