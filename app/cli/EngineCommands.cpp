@@ -34,7 +34,7 @@ BackendKind backendKind(const QCommandLineParser& parser, const QCommandLineOpti
 
 const QCommandLineOption kModel(QStringLiteral("model"),
                                 QStringLiteral("A checkpoint folder (config.json + safetensors) or "
-                                               "preset:NAME[?layers=N]."),
+                                               "preset:NAME[?layers=N][&dtype=bf16|f32|fp8]."),
                                 QStringLiteral("M"));
 const QCommandLineOption
     kBackend(QStringLiteral("backend"),

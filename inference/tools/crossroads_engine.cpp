@@ -26,16 +26,18 @@ struct UsageError : std::runtime_error {
 };
 
 constexpr const char* kUsage =
-    "usage: crossroads-engine run --model DIR|preset:NAME[?layers=N] --prompt-ids 1,2,3\n"
+    "usage: crossroads-engine run --model DIR|preset:NAME[?layers=N][&dtype=D] --prompt-ids 1,2,3\n"
     "                             --max-new-tokens N [--backend auto|cpu|cuda]\n"
     "                             [--logits-out FILE] [--threads T]\n"
     "       crossroads-engine bench --model M [--backend auto|cpu|cuda] [--prompt N]\n"
     "                             [--gen N] [--batch B] [--context N[,N...]]\n"
     "                             [--repetitions R] [--threads T] [--bandwidth-mib M]\n"
     "                             [--json]\n"
-    "       crossroads-engine reference --model DIR|preset:NAME[?layers=N] --prompt-ids 1,2,3\n"
-    "                             [--logits-out FILE]\n"
-    "       crossroads-engine presets\n";
+    "       crossroads-engine reference --model DIR|preset:NAME[?layers=N][&dtype=D]\n"
+    "                             --prompt-ids 1,2,3 [--logits-out FILE]\n"
+    "       crossroads-engine presets\n"
+    "D (synthetic weights of a preset): bf16, f32 or fp8; default the preset's own (fp8 for\n"
+    "DeepSeek-V3, whose checkpoint is FP8; bf16 otherwise)\n";
 
 // --name value pairs; flags listed in `flags` take no value.
 std::map<std::string, std::string> parseOptions(int argc, char** argv, int first,
