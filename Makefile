@@ -88,7 +88,13 @@ fuzz-data: deps
 # PACKAGE_CMAKE_ARGS adds options (e.g. -DCMAKE_CXX_COMPILER_LAUNCHER=ccache); those below win.
 PACKAGE_DIR        ?= build-deb
 PACKAGE_CMAKE_ARGS ?=
-package: deps
+# dpkg-shlibdeps (dpkg-dev) finds the .deb's Depends; the install test runs the window under
+# xvfb-run and screenshots it (xvfb, xauth, imagemagick): installed like the others when missing.
+PACKAGE_DEBIAN_PACKAGES := dpkg-dev
+PACKAGE_TEST_DEBIAN_PACKAGES := xvfb xauth imagemagick
+package:
+	@$(MAKE) --no-print-directory deps \
+	  DEBIAN_PACKAGES="$(DEBIAN_PACKAGES) $(PACKAGE_DEBIAN_PACKAGES)"
 	@command -v dpkg-shlibdeps >/dev/null || \
 	  { echo "make package: dpkg-shlibdeps is missing (Debian: dpkg-dev)"; exit 1; }
 	cmake -S . -B $(PACKAGE_DIR) $(PACKAGE_CMAKE_ARGS) -DCMAKE_BUILD_TYPE=Release \
@@ -100,6 +106,7 @@ package: deps
 # `crossroads` (classify, in a clean HOME and folder; the window under xvfb-run for a few seconds,
 # with a screenshot), then removes the package. Needs root or sudo; never part of `make test`.
 package-test: package
+	@$(MAKE) --no-print-directory deps DEBIAN_PACKAGES="$(PACKAGE_TEST_DEBIAN_PACKAGES)"
 	packaging/test-package.sh $$(ls -t $(PACKAGE_DIR)/crossroads_*.deb | head -n 1)
 
 clean:
