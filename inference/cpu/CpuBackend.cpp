@@ -191,9 +191,7 @@ void CpuBackend::prepareOnednn(PrefillGemm prefill) {
         panels.cols = stacked.front()->cols;
         panels.storage =
             allocateLargeBuffer(pairPanelElements(panels.rows, panels.cols) * sizeof(uint16_t));
-        auto* data = reinterpret_cast<uint16_t*>(panels.storage.get());
-        packPairPanels(stacked, data);
-        panels.data = data;
+        packPairPanels(stacked, reinterpret_cast<uint16_t*>(panels.storage.get()));
     });
     for (std::size_t i = 0; i < pairPieces.size(); ++i)
         (pairPieces[i].size() == 2 ? pairGateUp_ : pairDown_)
@@ -941,12 +939,12 @@ void CpuBackend::mlpLayer(std::size_t layerIndex, int64_t tokens) {
             const int64_t s0 = task.rowBegin / kPairPanelRows;
             const int64_t s1 = (task.rowEnd + kPairPanelRows - 1) / kPairPanelRows;
             const uint16_t* upPanels =
-                panels->data +
+                panels->data() +
                 (inter / kPairPanelRows) * pairPanelElements(kPairPanelRows, panels->cols);
             float* gate = gateData + job.actOffset;
             float* up = upData + job.actOffset;
-            gemmPairPanels(panels->data, inter, panels->cols, s0, s1, rounded, hidden, count, gate,
-                           inter);
+            gemmPairPanels(panels->data(), inter, panels->cols, s0, s1, rounded, hidden, count,
+                           gate, inter);
             gemmPairPanels(upPanels, inter, panels->cols, s0, s1, rounded, hidden, count, up,
                            inter);
             for (int64_t t = 0; t < count; ++t)
@@ -958,7 +956,7 @@ void CpuBackend::mlpLayer(std::size_t layerIndex, int64_t tokens) {
             const PairPanels* panels = pairGateUpFor(*job.weights, count);
             thread_local std::vector<float> gu;
             gu.resize(static_cast<std::size_t>(count * panels->rows));
-            gemmPairPanels(panels->data, panels->rows, panels->cols, 0,
+            gemmPairPanels(panels->data(), panels->rows, panels->cols, 0,
                            (panels->rows + kPairPanelRows - 1) / kPairPanelRows, rounded, hidden,
                            count, gu.data(), panels->rows);
             gateUpToAct(gu.data());
@@ -1012,7 +1010,8 @@ void CpuBackend::mlpLayer(std::size_t layerIndex, int64_t tokens) {
         float* out = downData + job.firstRow * hidden;
         if (paths[task.job] == Path::Pair) {
             const PairPanels* panels = pairDownFor(*job.weights);
-            gemmPairPanels(panels->data, panels->rows, panels->cols, task.rowBegin / kPairPanelRows,
+            gemmPairPanels(panels->data(), panels->rows, panels->cols,
+                           task.rowBegin / kPairPanelRows,
                            (task.rowEnd + kPairPanelRows - 1) / kPairPanelRows,
                            actBf16 + job.actOffset, inter, count, out, hidden);
         } else if (task.slice >= 0)

@@ -116,8 +116,8 @@ private:
     // A routed expert's gate and up stacked, and its down, on pair panels (Kernels.h).
     struct PairPanels {
         std::shared_ptr<std::byte[]> storage;
-        const uint16_t* data = nullptr;
         int64_t rows = 0, cols = 0;
+        const uint16_t* data() const { return reinterpret_cast<const uint16_t*>(storage.get()); }
     };
     // The expert's pair panels when its `tokens` rows take them, else null.
     const PairPanels* pairGateUpFor(const MlpWeights& mlp, int64_t tokens) const;

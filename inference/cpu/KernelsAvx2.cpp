@@ -168,6 +168,25 @@ CROSSROADS_AVX2 inline __m256 fp8Magnitude(__m256i v, __m256i magnitude) {
     return _mm256_castsi256_ps(_mm256_and_si256(v, magnitude));
 }
 
+// 32 FP8 weights (bytes) as four vectors of F32s x 2^-120, by the shifts and masks above:
+// vector k holds the weights 4j + k (j < 8).
+struct Fp8Weights32 {
+    __m256 w0, w1, w2, w3;
+};
+
+CROSSROADS_AVX2 inline Fp8Weights32 fp8Weights32(const uint8_t* bytes) {
+    const __m256i magnitude = _mm256_set1_epi32(static_cast<int>(0x87f00000u));
+    const __m256i lowHalfUp =
+        _mm256_setr_epi8(-128, -128, 0, 1, -128, -128, 4, 5, -128, -128, 8, 9, -128, -128, 12, 13,
+                         -128, -128, 0, 1, -128, -128, 4, 5, -128, -128, 8, 9, -128, -128, 12, 13);
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bytes));
+    const __m256i odd = _mm256_srai_epi16(v, 4);                        // bytes 3 and 1
+    const __m256i even = _mm256_srai_epi16(_mm256_slli_epi16(v, 8), 4); // 2, 0
+    return {fp8Magnitude(_mm256_slli_epi32(even, 16), magnitude),
+            fp8Magnitude(_mm256_shuffle_epi8(odd, lowHalfUp), magnitude),
+            fp8Magnitude(even, magnitude), fp8Magnitude(odd, magnitude)};
+}
+
 // One token against FP8 rows r0, r0 + rowStride, ...: per block of columns a partial sum per
 // row, scaled once when the block ends.
 // Prefetch: whether decodePrefetchBytes() is set (its test and branch per row cost ~2-3% of the
@@ -176,10 +195,6 @@ template <int R, bool Prefetch>
 CROSSROADS_AVX2 void decodeFp8Avx2(const Matrix& w, int64_t r0, int64_t rowStride,
                                    const Fp8DecodeInput& in, float* y) {
     const int64_t prefetch = decodePrefetchBytes();
-    const __m256i magnitude = _mm256_set1_epi32(static_cast<int>(0x87f00000u));
-    const __m256i lowHalfUp =
-        _mm256_setr_epi8(-128, -128, 0, 1, -128, -128, 4, 5, -128, -128, 8, 9, -128, -128, 12, 13,
-                         -128, -128, 0, 1, -128, -128, 4, 5, -128, -128, 8, 9, -128, -128, 12, 13);
     __m256 acc[R];
     float tails[R];
     const uint8_t* rows[R];
@@ -207,16 +222,11 @@ CROSSROADS_AVX2 void decodeFp8Avx2(const Matrix& w, int64_t r0, int64_t rowStrid
             for (int i = 0; i < R; ++i) {
                 if (Prefetch && (c & 63) == 0)
                     prefetchAhead(rows[i] + c, prefetch);
-                const __m256i bytes =
-                    _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[i] + c));
-                const __m256i odd = _mm256_srai_epi16(bytes, 4); // bytes 3 and 1
-                const __m256i even = _mm256_srai_epi16(_mm256_slli_epi16(bytes, 8), 4); // 2, 0
-                part[i] = _mm256_fmadd_ps(fp8Magnitude(odd, magnitude), x3, part[i]);
-                part[i] = _mm256_fmadd_ps(
-                    fp8Magnitude(_mm256_shuffle_epi8(odd, lowHalfUp), magnitude), x1, part[i]);
-                part[i] = _mm256_fmadd_ps(fp8Magnitude(even, magnitude), x2, part[i]);
-                part[i] = _mm256_fmadd_ps(fp8Magnitude(_mm256_slli_epi32(even, 16), magnitude), x0,
-                                          part[i]);
+                const Fp8Weights32 f = fp8Weights32(rows[i] + c);
+                part[i] = _mm256_fmadd_ps(f.w3, x3, part[i]);
+                part[i] = _mm256_fmadd_ps(f.w1, x1, part[i]);
+                part[i] = _mm256_fmadd_ps(f.w2, x2, part[i]);
+                part[i] = _mm256_fmadd_ps(f.w0, x0, part[i]);
             }
         }
         for (int i = 0; i < R; ++i) {
@@ -246,10 +256,6 @@ CROSSROADS_AVX2 void decodeFp8RowsAvx2(const Matrix& w, int64_t rowBegin, int64_
 template <int T>
 CROSSROADS_AVX2 void fewTokensFp8Avx2(const Matrix& w, int64_t r, const Fp8DecodeInput* in,
                                       float* y, int64_t yStride) {
-    const __m256i magnitude = _mm256_set1_epi32(static_cast<int>(0x87f00000u));
-    const __m256i lowHalfUp =
-        _mm256_setr_epi8(-128, -128, 0, 1, -128, -128, 4, 5, -128, -128, 8, 9, -128, -128, 12, 13,
-                         -128, -128, 0, 1, -128, -128, 4, 5, -128, -128, 8, 9, -128, -128, 12, 13);
     const auto* row = reinterpret_cast<const uint8_t*>(w.row(r));
     const float* scales = w.scaleRow(r);
     __m256 acc[T];
@@ -268,13 +274,7 @@ CROSSROADS_AVX2 void fewTokensFp8Avx2(const Matrix& w, int64_t r, const Fp8Decod
         for (int t = 0; t < T; ++t)
             part[t] = _mm256_setzero_ps();
         for (int64_t c = c0; c < vectorEnd; c += 32) {
-            const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + c));
-            const __m256i odd = _mm256_srai_epi16(bytes, 4);
-            const __m256i even = _mm256_srai_epi16(_mm256_slli_epi16(bytes, 8), 4);
-            const __m256 w3 = fp8Magnitude(odd, magnitude);
-            const __m256 w1 = fp8Magnitude(_mm256_shuffle_epi8(odd, lowHalfUp), magnitude);
-            const __m256 w2 = fp8Magnitude(even, magnitude);
-            const __m256 w0 = fp8Magnitude(_mm256_slli_epi32(even, 16), magnitude);
+            const auto [w0, w1, w2, w3] = fp8Weights32(row + c);
             for (int t = 0; t < T; ++t) {
                 const float* xs = in[t].xs + c;
                 part[t] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(xs), part[t]);
