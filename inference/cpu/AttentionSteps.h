@@ -20,12 +20,7 @@ inline void causalSoftmaxRows(float* scores, int64_t rows, int64_t span, int64_t
     for (int64_t r = 0; r < rows; ++r) {
         float* row = scores + r * span;
         const int64_t visible = firstVisible + r / group;
-        float best = -INFINITY;
-        for (int64_t j = 0; j < visible; ++j)
-            best = std::max(best, row[j] *= scale);
-        float total = 0.0f;
-        for (int64_t j = 0; j < visible; ++j)
-            total += row[j] = std::exp(row[j] - best);
+        const float total = softmaxExpRow(row, visible, scale);
         std::fill(row + visible, row + span, 0.0f);
         inverse[r] = 1.0f / total;
     }

@@ -303,6 +303,31 @@ void swigluReference(const float* gate, const float* up, int64_t n, float* out) 
     }
 }
 
+float softmaxExpRow(float* row, int64_t n, float scale) {
+    if (activeIsa() != Isa::Scalar)
+        return kernels::softmaxExpRowAvx2(row, n, scale);
+    float best = -INFINITY;
+    for (int64_t j = 0; j < n; ++j)
+        best = std::max(best, row[j] *= scale);
+    float total = 0.0f;
+    for (int64_t j = 0; j < n; ++j)
+        total += row[j] = std::exp(row[j] - best);
+    return total;
+}
+
+double softmaxExpRowReference(float* row, int64_t n, float scale) {
+    double best = -INFINITY;
+    for (int64_t j = 0; j < n; ++j)
+        best = std::max(best, static_cast<double>(scale) * row[j]);
+    double total = 0.0;
+    for (int64_t j = 0; j < n; ++j) {
+        const double e = std::exp(static_cast<double>(scale) * row[j] - best);
+        row[j] = static_cast<float>(e);
+        total += e;
+    }
+    return total;
+}
+
 float dotF32(const float* a, const float* b, int64_t n) {
     if (activeIsa() != Isa::Scalar)
         return dotAvx2(a, b, n);

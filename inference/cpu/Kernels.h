@@ -110,6 +110,14 @@ void swigluToBf16(const float* gate, const float* up, int64_t n, uint16_t* out);
 // The plain reference, in double.
 void swigluReference(const float* gate, const float* up, int64_t n, float* out);
 
+// A softmax row's exponentials, in place: with m = max_{j<n} scale row[j],
+// row[j] = e^(scale row[j] - m); returns their sum (the caller divides by it once, later, as
+// prefill attention does after its product with the values). Vectorised (AVX2's exp) on every
+// vector ISA; n >= 1.
+float softmaxExpRow(float* row, int64_t n, float scale);
+// The plain reference: std::exp in double, the sum too.
+double softmaxExpRowReference(float* row, int64_t n, float scale);
+
 // Attention helpers over F32 vectors.
 float dotF32(const float* a, const float* b, int64_t n);
 double dotF32Reference(const float* a, const float* b, int64_t n);

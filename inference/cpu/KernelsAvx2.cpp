@@ -701,6 +701,37 @@ CROSSROADS_AVX2 void swigluAvx2(const float* gate, const float* up, int64_t n, f
         out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
 }
 
+CROSSROADS_AVX2 float softmaxExpRowAvx2(float* row, int64_t n, float scale) {
+    const __m256 s = _mm256_set1_ps(scale);
+    __m256 best8 = _mm256_set1_ps(-INFINITY);
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        const __m256 x = _mm256_mul_ps(_mm256_loadu_ps(row + j), s);
+        _mm256_storeu_ps(row + j, x);
+        best8 = _mm256_max_ps(best8, x);
+    }
+    alignas(32) float lanes[8];
+    _mm256_store_ps(lanes, best8);
+    float best = *std::max_element(lanes, lanes + 8);
+    for (int64_t k = j; k < n; ++k)
+        best = std::max(best, row[k] *= scale);
+    const __m256 m = _mm256_set1_ps(best);
+    __m256 sum8 = _mm256_setzero_ps();
+    j = 0;
+    for (; j + 8 <= n; j += 8) {
+        const __m256 e = expAvx2(_mm256_sub_ps(_mm256_loadu_ps(row + j), m));
+        _mm256_storeu_ps(row + j, e);
+        sum8 = _mm256_add_ps(sum8, e);
+    }
+    _mm256_store_ps(lanes, sum8);
+    float total = 0.0f;
+    for (const float lane : lanes)
+        total += lane;
+    for (; j < n; ++j)
+        total += row[j] = std::exp(row[j] - best);
+    return total;
+}
+
 CROSSROADS_AVX2 void attendPartAvx2(const float* q, int64_t group, int64_t headDim,
                                     const float* keys, const float* values, int64_t stride,
                                     int64_t begin, int64_t end, float scale, float* scores,

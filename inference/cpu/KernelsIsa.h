@@ -170,6 +170,7 @@ void attendPartAvx2(const float* q, int64_t group, int64_t headDim, const float*
 void matmulRowsTransposedAvx2(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
                               int64_t xStride, int64_t tokens, float* y, int64_t yStride);
 void swigluAvx2(const float* gate, const float* up, int64_t n, float* out);
+float softmaxExpRowAvx2(float* row, int64_t n, float scale);
 float dotAvx2(const float* a, const float* b, int64_t n);
 void axpyAvx2(float alpha, const float* x, float* y, int64_t n);
 

@@ -108,8 +108,8 @@ void matmulMatchesReference() {
 }
 
 // SwiGLU's elementwise step holds to its double reference (F32 within 5e-6 relative: the vector
-// exp is good to about 2e-6 where e^-g is large; BF16 within one BF16 ulp of the reference), tails, in place, and extremes where e^-g overflows or
-// vanishes, on the ISA the caller made active.
+// exp is good to about 2e-6 where e^-g is large; BF16 within one BF16 ulp of the reference), tails,
+// in place, and extremes where e^-g overflows or vanishes, on the ISA the caller made active.
 void swigluMatchesReference() {
     std::mt19937 random(23);
     std::uniform_real_distribution<float> uniform(-12.0f, 12.0f);
@@ -142,6 +142,41 @@ void swigluMatchesReference() {
         std::vector<float> inPlace = gate;
         swiglu(inPlace.data(), up.data(), n, inPlace.data());
         CHECK(inPlace == got);
+    }
+}
+
+// A softmax row's exponentials and their sum hold to the double reference (within 5e-6 relative
+// each, 1e-5 the sum; weights under ~1e-37, which the vector exp flushes to zero, within 1e-37),
+// over tails, a row of one, and a row whose maximum leaves the rest below the F32 range, on the
+// ISA the caller made active.
+void softmaxExpRowMatchesReference() {
+    std::mt19937 random(29);
+    std::uniform_real_distribution<float> uniform(-40.0f, 40.0f);
+    for (const int64_t n : {1, 7, 8, 37, 300, 1000}) {
+        for (const bool extreme : {false, true}) {
+            std::vector<float> row(static_cast<std::size_t>(n));
+            for (float& x : row)
+                x = uniform(random);
+            if (extreme)
+                row[static_cast<std::size_t>(n / 2)] = 3000.0f;
+            std::vector<float> got = row, expected = row;
+            const float scale = 0.0883883f; // 1/sqrt(128)
+            const double sum = softmaxExpRow(got.data(), n, scale);
+            const double expectedSum = softmaxExpRowReference(expected.data(), n, scale);
+            double worst = 0.0;
+            for (std::size_t j = 0; j < row.size(); ++j) {
+                const double e = expected[j];
+                const double error = std::fabs(got[j] - e);
+                if (error > 5e-6 * e + 1e-37)
+                    worst = std::max(worst, error / std::max(e, 1e-37));
+            }
+            if (worst > 0.0 || std::fabs(sum - expectedSum) > 1e-5 * expectedSum)
+                check::fail(__FILE__, __LINE__,
+                            std::string(isaName(activeIsa())) + " softmaxExpRow n" +
+                                std::to_string(n) + (extreme ? " extreme" : "") +
+                                ": relative error " + std::to_string(worst) + ", sum " +
+                                std::to_string(sum) + " against " + std::to_string(expectedSum));
+        }
     }
 }
 
@@ -656,6 +691,7 @@ int main(int argc, char** argv) {
             attentionMatchesReference();
             transposedMatchesReference();
             swigluMatchesReference();
+            softmaxExpRowMatchesReference();
             if (isa == Isa::Avx512Bf16)
                 pairPanelsMatchReference();
         }
