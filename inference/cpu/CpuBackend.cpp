@@ -627,10 +627,12 @@ bool CpuBackend::isPrefillOfOneSequence(const std::vector<Row>& rows) const {
     return true;
 }
 
-// Prefill attention as two products per (KV head, block of query tokens) on the packed GEMM
-// (Kernels.h): scores = Q K^T over the keys the block can see, a causal softmax per row, then
-// P V. A dot product per (token, position) instead ran at a tenth of the FMA rate: 105 s for
-// an 8192-token prompt of two Qwen3 layers on the 2-core EPYC.
+// Prefill attention as two products per (KV head, block of query tokens): scores = Q K^T over
+// the keys the block can see, a causal softmax per row, then P V. On oneDNN's sgemm where the
+// build has it (CpuBackendOptions::onednnAttention), which reads K and V in place in the cache's
+// rows; else on the packed GEMM (Kernels.h), for which each head's keys and transposed values are
+// gathered first. A dot product per (token, position) instead ran at a tenth of the FMA rate: 105 s
+// for an 8192-token prompt of two Qwen3 layers on the 2-core EPYC.
 void CpuBackend::prefillAttention(std::size_t layerIndex, const std::vector<Row>& rows) {
     const ModelConfig& config = model_.config;
     const int64_t tokens = static_cast<int64_t>(rows.size());
@@ -645,19 +647,23 @@ void CpuBackend::prefillAttention(std::size_t layerIndex, const std::vector<Row>
     const float* keys = sequence.keys[layerIndex].data();
     const float* values = sequence.values[layerIndex].data();
     const auto scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(headDim)));
+    const bool sgemm = attentionOnSgemm();
 
-    // Per KV head: its keys [context x headDim] and its values transposed [headDim x context].
+    // Packed GEMM: per KV head, its keys [context x headDim] and values transposed [headDim x
+    // context].
     const auto perHead = static_cast<std::size_t>(2 * context * headDim);
-    kvScratch_.resize(static_cast<std::size_t>(kvHeads) * perHead);
-    pool_->parallelFor(kvHeads, [&](int64_t h) {
-        float* k = &kvScratch_[static_cast<std::size_t>(h) * perHead];
-        float* vt = k + context * headDim;
-        for (int64_t j = 0; j < context; ++j) {
-            std::copy_n(keys + j * kvDim + h * headDim, headDim, k + j * headDim);
-            for (int64_t d = 0; d < headDim; ++d)
-                vt[d * context + j] = values[j * kvDim + h * headDim + d];
-        }
-    });
+    if (!sgemm) {
+        kvScratch_.resize(static_cast<std::size_t>(kvHeads) * perHead);
+        pool_->parallelFor(kvHeads, [&](int64_t h) {
+            float* k = &kvScratch_[static_cast<std::size_t>(h) * perHead];
+            float* vt = k + context * headDim;
+            for (int64_t j = 0; j < context; ++j) {
+                std::copy_n(keys + j * kvDim + h * headDim, headDim, k + j * headDim);
+                for (int64_t d = 0; d < headDim; ++d)
+                    vt[d * context + j] = values[j * kvDim + h * headDim + d];
+            }
+        });
+    }
 
     constexpr int64_t kQueryBlock = 32;
     const int64_t blocks = (tokens + kQueryBlock - 1) / kQueryBlock;
@@ -669,31 +675,49 @@ void CpuBackend::prefillAttention(std::size_t layerIndex, const std::vector<Row>
         const int64_t n = std::min(tokens, t0 + kQueryBlock) - t0;
         const int64_t span = first + t0 + n; // keys the block's last token sees
         const int64_t queries = n * group;   // rows (token, head of the group)
-        const float* k = &kvScratch_[static_cast<std::size_t>(h) * perHead];
-        const float* vt = k + context * headDim;
-        thread_local std::vector<float> qs, scores, outT, inverse;
+        thread_local std::vector<float> qs, scores, out, inverse;
         qs.resize(static_cast<std::size_t>(queries * headDim));
         for (int64_t i = 0; i < n; ++i)
             std::copy_n(&q_[static_cast<std::size_t>((t0 + i) * qDim + h * group * headDim)],
                         group * headDim, &qs[static_cast<std::size_t>(i * group * headDim)]);
         scores.resize(static_cast<std::size_t>(queries * span));
-        matmulRows(Matrix{WeightType::F32, span, headDim, k}, 0, span, qs.data(), headDim, queries,
-                   scores.data(), span);
         inverse.resize(static_cast<std::size_t>(queries));
-        causalSoftmaxRows(scores.data(), queries, span, first + t0 + 1, group, scale,
-                          inverse.data());
-        // out^T [headDim x queries] = P V as W = P (rows: queries) against x = V^T rows.
-        outT.resize(static_cast<std::size_t>(headDim * queries));
-        matmulRows(Matrix{WeightType::F32, queries, span, scores.data()}, 0, queries, vt, context,
-                   headDim, outT.data(), queries);
+        out.resize(static_cast<std::size_t>(headDim * queries));
+        // out [queries x headDim] (sgemm), or out^T [headDim x queries] (packed GEMM).
+        int64_t rowStride = headDim, dStride = 1;
+        if (sgemm) {
+            onednnSgemm(true, queries, span, headDim, qs.data(), headDim, keys + h * headDim, kvDim,
+                        scores.data(), span);
+            causalSoftmaxRows(scores.data(), queries, span, first + t0 + 1, group, scale,
+                              inverse.data());
+            onednnSgemm(false, queries, headDim, span, scores.data(), span, values + h * headDim,
+                        kvDim, out.data(), headDim);
+        } else {
+            const float* k = &kvScratch_[static_cast<std::size_t>(h) * perHead];
+            const float* vt = k + context * headDim;
+            matmulRows(Matrix{WeightType::F32, span, headDim, k}, 0, span, qs.data(), headDim,
+                       queries, scores.data(), span);
+            causalSoftmaxRows(scores.data(), queries, span, first + t0 + 1, group, scale,
+                              inverse.data());
+            // out^T = P V as W = P (rows: queries) against x = V^T rows.
+            matmulRows(Matrix{WeightType::F32, queries, span, scores.data()}, 0, queries, vt,
+                       context, headDim, out.data(), queries);
+            rowStride = 1;
+            dStride = queries;
+        }
         for (int64_t r = 0; r < queries; ++r) {
-            float* out = &attention_[static_cast<std::size_t>((t0 + r / group) * qDim +
-                                                              (h * group + r % group) * headDim)];
+            float* to = &attention_[static_cast<std::size_t>((t0 + r / group) * qDim +
+                                                             (h * group + r % group) * headDim)];
             const float factor = inverse[static_cast<std::size_t>(r)];
             for (int64_t d = 0; d < headDim; ++d)
-                out[d] = outT[static_cast<std::size_t>(d * queries + r)] * factor;
+                to[d] = out[static_cast<std::size_t>(r * rowStride + d * dStride)] * factor;
         }
     });
+}
+
+bool CpuBackend::attentionOnSgemm() const {
+    return options_.onednnAttention && options_.prefill != PrefillGemm::Native &&
+           onednnSgemmAvailable();
 }
 
 // Attention a row at a time (decode, or a few tokens).

@@ -21,7 +21,8 @@ namespace crossroads::inference {
 
 // How the CPU backend multiplies in prefill (OnednnGemm.h). Auto: oneDNN where this build has
 // it, the active ISA computes in BF16 (AVX-512-BF16) and the prepared copy of the weights fits
-// in half the memory available; else the native kernels.
+// in half the memory available; else the native kernels. Native: our kernels only, no oneDNN
+// (prefill attention included, see onednnAttention).
 enum class PrefillGemm { Auto, Native, Onednn };
 
 struct CpuBackendOptions {
@@ -37,6 +38,10 @@ struct CpuBackendOptions {
     // token, 0.84-1.21: decode keeps the native stream). False: oneDNN for them too.
     bool expertPairPanels = true;
     int64_t pairMinTokens = 2;
+    // Prefill attention's products (scores = Q K^T, then P V; MLA's over the latent cache) on
+    // oneDNN's sgemm where the build has oneDNN and prefill is not Native (our kernels only);
+    // otherwise the packed F32 GEMM (Kernels.h) on gathered copies of the keys and values.
+    bool onednnAttention = true;
 };
 
 // One sequence's KV cache (F32): per layer, [positions x kv width] for keys and for values; for
@@ -96,6 +101,7 @@ private:
     std::vector<float> forward(const std::vector<Row>& rows, const std::vector<int64_t>& logitRows);
     void attentionLayer(std::size_t layerIndex, const std::vector<Row>& rows);
     bool isPrefillOfOneSequence(const std::vector<Row>& rows) const;
+    bool attentionOnSgemm() const; // options_.onednnAttention, and the build has oneDNN
     void prefillAttention(std::size_t layerIndex, const std::vector<Row>& rows);
     void decodeAttention(std::size_t layerIndex, const std::vector<Row>& rows);
     // DeepSeek's multi-head latent attention (LatentAttention.cpp).

@@ -32,6 +32,7 @@
 
 #include "inference/cpu/AttentionSteps.h"
 #include "inference/cpu/Kernels.h"
+#include "inference/cpu/OnednnGemm.h"
 #include "inference/model/ReferenceForward.h"
 
 #include <algorithm>
@@ -304,8 +305,10 @@ void CpuBackend::latentDecodeAttention(std::size_t layerIndex, const std::vector
 }
 
 // Prefill of one sequence: per block of query tokens, scores = Q_lat C^T over the cached rows the
-// block sees and out_lat^T = C_lat^T P^T as two packed products (Kernels.h), as prefillAttention
-// does for a KV head, with all heads of a token as the block's query rows.
+// block sees and out_lat = P C_lat, as prefillAttention does for a KV head, with all heads of a
+// token as the block's query rows: on oneDNN's sgemm, which reads the cache in place, where the
+// build has it, else as two packed products (Kernels.h), the second against the latents
+// transposed.
 void CpuBackend::latentPrefillAttention(std::size_t layerIndex, const std::vector<Row>& rows) {
     const ModelConfig& config = model_.config;
     const int64_t tokens = static_cast<int64_t>(rows.size());
@@ -315,18 +318,22 @@ void CpuBackend::latentPrefillAttention(std::size_t layerIndex, const std::vecto
     const int64_t first = rows.front().position;
     const int64_t context = first + tokens;
     const float* cache = rows.front().sequence->latent[layerIndex].data();
+    const bool sgemm = attentionOnSgemm();
 
-    // The latents transposed, [kvLoraRank x context]: the x rows of the P V product.
-    kvScratch_.resize(static_cast<std::size_t>(rank * context));
-    float* latentT = kvScratch_.data();
-    constexpr int64_t kColumns = 16;
-    pool_->parallelFor((rank + kColumns - 1) / kColumns, [&](int64_t chunk) {
-        const int64_t d0 = chunk * kColumns;
-        const int64_t d1 = std::min(rank, d0 + kColumns);
-        for (int64_t j = 0; j < context; ++j)
-            for (int64_t d = d0; d < d1; ++d)
-                latentT[d * context + j] = cache[j * width + d];
-    });
+    // Packed GEMM: the latents transposed, [kvLoraRank x context], the x rows of the P V product.
+    float* latentT = nullptr;
+    if (!sgemm) {
+        kvScratch_.resize(static_cast<std::size_t>(rank * context));
+        latentT = kvScratch_.data();
+        constexpr int64_t kColumns = 16;
+        pool_->parallelFor((rank + kColumns - 1) / kColumns, [&](int64_t chunk) {
+            const int64_t d0 = chunk * kColumns;
+            const int64_t d1 = std::min(rank, d0 + kColumns);
+            for (int64_t j = 0; j < context; ++j)
+                for (int64_t d = d0; d < d1; ++d)
+                    latentT[d * context + j] = cache[j * width + d];
+        });
+    }
 
     constexpr int64_t kQueryBlock = 16;
     const int64_t blocks = (tokens + kQueryBlock - 1) / kQueryBlock;
@@ -338,11 +345,26 @@ void CpuBackend::latentPrefillAttention(std::size_t layerIndex, const std::vecto
         const int64_t span = first + t0 + n; // positions the block's last token sees
         const int64_t queries = n * heads;   // rows (token, head)
         const float* qs = &qLatent_[static_cast<std::size_t>(t0 * heads * width)];
+        float* outs = &outLatent_[static_cast<std::size_t>(t0 * heads * width)];
         thread_local std::vector<float> scores, outT, inverse;
         scores.resize(static_cast<std::size_t>(queries * span));
+        inverse.resize(static_cast<std::size_t>(queries));
+        if (sgemm) {
+            onednnSgemm(true, queries, span, width, qs, width, cache, width, scores.data(), span);
+            causalSoftmaxRows(scores.data(), queries, span, first + t0 + 1, heads, latentScale_,
+                              inverse.data());
+            // out_lat rows (their first kvLoraRank floats) = P C_lat.
+            onednnSgemm(false, queries, rank, span, scores.data(), span, cache, width, outs, width);
+            for (int64_t r = 0; r < queries; ++r) {
+                float* out = outs + r * width;
+                const float factor = inverse[static_cast<std::size_t>(r)];
+                for (int64_t d = 0; d < rank; ++d)
+                    out[d] *= factor;
+            }
+            return;
+        }
         matmulRows(Matrix{WeightType::F32, span, width, cache}, 0, span, qs, width, queries,
                    scores.data(), span);
-        inverse.resize(static_cast<std::size_t>(queries));
         causalSoftmaxRows(scores.data(), queries, span, first + t0 + 1, heads, latentScale_,
                           inverse.data());
         // out_lat^T [kvLoraRank x queries] = P C_lat as W = P (rows: queries) against the
@@ -351,7 +373,7 @@ void CpuBackend::latentPrefillAttention(std::size_t layerIndex, const std::vecto
         matmulRows(Matrix{WeightType::F32, queries, span, scores.data()}, 0, queries, latentT,
                    context, rank, outT.data(), queries);
         for (int64_t r = 0; r < queries; ++r) {
-            float* out = &outLatent_[static_cast<std::size_t>((t0 * heads + r) * width)];
+            float* out = outs + r * width;
             const float factor = inverse[static_cast<std::size_t>(r)];
             for (int64_t d = 0; d < rank; ++d)
                 out[d] = outT[static_cast<std::size_t>(d * queries + r)] * factor;

@@ -129,6 +129,21 @@ bool onednnUsesAmx() {
     return onednnKernelName().find("amx") != std::string::npos;
 }
 
+bool onednnSgemmAvailable() {
+    return true;
+}
+
+void onednnSgemm(bool transposeB, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+                 const float* b, int64_t ldb, float* c, int64_t ldc) {
+    singleThreaded();
+    const dnnl_status_t status =
+        dnnl_sgemm('N', transposeB ? 'T' : 'N', m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+    if (status != dnnl_success)
+        throw EngineError("oneDNN sgemm of " + std::to_string(m) + "x" + std::to_string(k) +
+                          " by " + std::to_string(k) + "x" + std::to_string(n) +
+                          " failed (status " + std::to_string(static_cast<int>(status)) + ")");
+}
+
 double onednnBf16GemmTflops(int threads, int64_t n, int repetitions) {
     std::string why;
     if (!onednnAvailable(&why))
@@ -289,6 +304,15 @@ bool limitOnednnToAvx512Bf16() {
 }
 
 void setOnednnThreads(int) {}
+
+bool onednnSgemmAvailable() {
+    return false;
+}
+
+void onednnSgemm(bool, int64_t, int64_t, int64_t, const float*, int64_t, const float*, int64_t,
+                 float*, int64_t) {
+    throw EngineError("oneDNN sgemm: this build has no oneDNN");
+}
 
 double onednnBf16GemmTflops(int, int64_t, int) {
     std::string why;

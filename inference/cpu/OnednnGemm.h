@@ -42,6 +42,16 @@ void setOnednnThreads(int threads);
 // Throws EngineError when oneDNN is unavailable.
 double onednnBf16GemmTflops(int threads, int64_t n = 2048, int repetitions = 3);
 
+// Whether this build has oneDNN: its F32 GEMM (onednnSgemm) runs on every x86 CPU it supports,
+// AVX2 included, unlike its BF16 matmul (onednnAvailable).
+bool onednnSgemmAvailable();
+// C [m x n] = A [m x k] op(B), F32, row-major with the leading dimensions given: op(B) = B [k x n]
+// or, transposed, B^T of B [n x k]. oneDNN's sgemm, single-threaded on the calling thread (see
+// the header's first lines). Prefill attention's two products run on it straight from the KV
+// cache's rows (CpuBackend.cpp). Throws EngineError when the build lacks oneDNN.
+void onednnSgemm(bool transposeB, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+                 const float* b, int64_t ldb, float* c, int64_t ldc);
+
 class OnednnWeights {
 public:
     // A BF16 matrix in slices of sliceRows rows (the last one shorter); throws EngineError for

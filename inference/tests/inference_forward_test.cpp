@@ -17,7 +17,8 @@ using check::kTokens;
 using check::rowError;
 
 // How the backends of the ISA passes multiply in prefill: the default, or oneDNN for every
-// product (the onednn and amx parts, which run on the avx512-bf16 kernels otherwise).
+// product (the onednn and amx parts, which run on the avx512-bf16 kernels otherwise), or
+// prefill attention on the packed GEMM instead of oneDNN's sgemm (packed-attention).
 CpuBackendOptions g_options;
 std::string g_variant;
 
@@ -641,6 +642,16 @@ int main(int argc, char** argv) {
             g_options.expertPairPanels = true;
             g_variant = "+pair panels";
             isas.push_back(Isa::Avx512Bf16);
+        } else if (what == "packed-attention") {
+            // Prefill attention on the packed F32 GEMM, as a build without oneDNN has it, on
+            // every ISA this CPU has (the other parts take oneDNN's sgemm where the build has it).
+            if (!onednnSgemmAvailable())
+                return check::skip("this build has no oneDNN: every part runs prefill attention "
+                                   "on the packed GEMM");
+            g_options.onednnAttention = false;
+            g_variant = "+packed attention";
+            if (const auto stop = check::isasFromArgument("", isas))
+                return *stop;
         } else if (const auto stop = check::isasFromArgument(what, isas)) {
             return *stop;
         }
