@@ -29,8 +29,9 @@ struct DeviceInfo {
     std::string isa;           // CPU: "avx2", "avx512-bf16", ...; GPU: "sm_90"
     int threads = 0;           // CPU threads used; 0 on GPU
     std::string prefillKernel; // CPU: what prefill multiplies with ("oneDNN brg:..." or "native")
-    std::optional<int64_t> decodePrefetchBytes; // CPU: the decode kernels' prefetch distance
-    double memoryBytes = 0;                     // device memory (GPU) or 0
+    // CPU: the prefetch distance of the decode kernels of the model's weight type (Kernels.h).
+    std::optional<int64_t> decodePrefetchBytes;
+    double memoryBytes = 0; // device memory (GPU) or 0
 };
 
 class Backend {

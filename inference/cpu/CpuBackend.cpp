@@ -262,7 +262,8 @@ DeviceInfo CpuBackend::device() const {
     info.name = cpuName();
     info.isa = std::string(isaName(activeIsa()));
     info.prefillKernel = prefillKernel();
-    info.decodePrefetchBytes = decodePrefetchBytes();
+    info.decodePrefetchBytes = model_.weights.type == WeightType::FP8E4M3 ? fp8DecodePrefetchBytes()
+                                                                          : decodePrefetchBytes();
     info.threads = pool_->size();
     return info;
 }

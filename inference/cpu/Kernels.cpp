@@ -104,6 +104,23 @@ int64_t defaultDecodePrefetchBytes() {
     return __builtin_cpu_is("intel") ? 1024 : 0;
 }
 
+int64_t defaultFp8DecodePrefetchBytes() {
+    __builtin_cpu_init();
+    return __builtin_cpu_is("intel") ? 1024 : 256;
+}
+
+namespace {
+std::atomic<int64_t> g_fp8DecodePrefetchBytes{defaultFp8DecodePrefetchBytes()};
+} // namespace
+
+int64_t fp8DecodePrefetchBytes() {
+    return g_fp8DecodePrefetchBytes.load(std::memory_order_relaxed);
+}
+
+void setFp8DecodePrefetchBytes(int64_t bytes) {
+    g_fp8DecodePrefetchBytes.store(std::max<int64_t>(0, bytes), std::memory_order_relaxed);
+}
+
 bool defaultFp8Decode256() {
     return false;
 }

@@ -49,6 +49,17 @@ void setPackedGemmMinTokens(int64_t tokens);
 int64_t decodePrefetchBytes();
 void setDecodePrefetchBytes(int64_t bytes);
 int64_t defaultDecodePrefetchBytes();
+// The same for the FP8 decode kernels (DeepSeek-V3's weights), which spend more instructions per
+// byte widening the weights and so keep fewer loads in flight on their own: 256 on AMD, on Intel
+// the BF16 kernels' 1,024 (not measured for FP8). On the 2-core Zen 4
+// (bench_engine_decode_bandwidth --fp8, the AVX-512 kernel at DeepSeek-V3's four shapes) 256
+// against none gained 5-13 points of the read bandwidth in one run, -7 to +7 in another (the AVX2
+// kernel: -14 to +12); the whole deepseek-v3?layers=2 decode moved within the noise (84.8% and
+// 80.2% against 82.1% and 81.2%). A shared machine's read rate swinging between 31 and 48 GB/s
+// makes these figures loose; a quiet machine should settle the default.
+int64_t fp8DecodePrefetchBytes();
+void setFp8DecodePrefetchBytes(int64_t bytes);
+int64_t defaultFp8DecodePrefetchBytes();
 
 // Prefill's BF16 weights prepared once for the dot-product instruction of AVX-512-BF16
 // (vdpbf16ps): "pair panels", strips of kPairPanelRows rows, each strip the column pairs of its

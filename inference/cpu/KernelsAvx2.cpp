@@ -189,12 +189,12 @@ CROSSROADS_AVX2 inline Fp8Weights32 fp8Weights32(const uint8_t* bytes) {
 
 // One token against FP8 rows r0, r0 + rowStride, ...: per block of columns a partial sum per
 // row, scaled once when the block ends.
-// Prefetch: whether decodePrefetchBytes() is set (its test and branch per row cost ~2-3% of the
-// bandwidth where it is not, the AMD default).
+// Prefetch: whether fp8DecodePrefetchBytes() is set (its test and branch per row cost ~2-3% of
+// the bandwidth where it is not).
 template <int R, bool Prefetch>
 CROSSROADS_AVX2 void decodeFp8Avx2(const Matrix& w, int64_t r0, int64_t rowStride,
                                    const Fp8DecodeInput& in, float* y) {
-    const int64_t prefetch = decodePrefetchBytes();
+    const int64_t prefetch = fp8DecodePrefetchBytes();
     __m256 acc[R];
     float tails[R];
     const uint8_t* rows[R];
@@ -330,7 +330,7 @@ CROSSROADS_AVX2 void matvecAvx2(const Matrix& w, int64_t rowBegin, int64_t rowEn
     const int64_t tail = rowBegin + kDecodeStreams * run;
     if constexpr (Type == WeightType::FP8E4M3) {
         const Fp8DecodeInput in = prepareFp8Decode(w, x);
-        if (decodePrefetchBytes() > 0)
+        if (fp8DecodePrefetchBytes() > 0)
             decodeFp8RowsAvx2<true>(w, rowBegin, run, tail, rowEnd, in, y);
         else
             decodeFp8RowsAvx2<false>(w, rowBegin, run, tail, rowEnd, in, y);

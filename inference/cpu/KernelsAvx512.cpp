@@ -177,7 +177,7 @@ CROSSROADS_AVX512 inline __m512 fp8Magnitude512(__m512i v, __m512i magnitude) {
 template <int R>
 CROSSROADS_AVX512 void decodeFp8Avx512(const Matrix& w, int64_t r0, int64_t rowStride,
                                        const Fp8Input512& in, float* y) {
-    const int64_t prefetch = decodePrefetchBytes();
+    const int64_t prefetch = fp8DecodePrefetchBytes();
     const __m512i magnitude = _mm512_set1_epi32(static_cast<int>(0x87f00000u));
     const __m512i lowHalfUp = _mm512_broadcast_i32x4(
         _mm_setr_epi8(-128, -128, 0, 1, -128, -128, 4, 5, -128, -128, 8, 9, -128, -128, 12, 13));

@@ -332,7 +332,7 @@ void fp8MatmulMatchesDequantised() {
     };
     for (const auto& [prefetch, decode256] : std::vector<std::pair<int64_t, bool>>{
              {0, false}, {1024, false}, {0, true}, {1024, true}}) {
-        setDecodePrefetchBytes(prefetch);
+        setFp8DecodePrefetchBytes(prefetch);
         setFp8Decode256(decode256);
         for (const Shape shape : {Shape{300, 200, 128, 128}, Shape{130, 448, 128, 128},
                                   Shape{77, 300, 16, 48}, Shape{40, 100, 8, 7}}) {
@@ -399,7 +399,7 @@ void fp8MatmulMatchesDequantised() {
             }
         }
     }
-    setDecodePrefetchBytes(defaultDecodePrefetchBytes());
+    setFp8DecodePrefetchBytes(defaultFp8DecodePrefetchBytes());
     setFp8Decode256(defaultFp8Decode256());
 }
 

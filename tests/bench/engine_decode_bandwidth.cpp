@@ -1,4 +1,4 @@
-// Batch-1 decode of BF16 presets against the measured read bandwidth of this machine.
+// Batch-1 decode of presets (BF16, or FP8 for DeepSeek-V3) against the measured read bandwidth.
 // Goal (issue 7): >= 92% on every ISA (ggml's BF16 mat-vec read at ~63% on the 2-core Xeon, for
 // scale).
 //   bench_engine_decode_bandwidth [--model M]... [--isa I]... [--prefetch BYTES]... [--steps N]
@@ -10,8 +10,8 @@
 // Goal (the DeepSeek issue): >= 85% of the measured read bandwidth.
 // --isa (scalar, avx2, avx512, avx512-bf16; repeatable, default the best this CPU has) runs
 // each model's decode on those kernel families in turn, in the same run; --prefetch (repeatable,
-// default this CPU's setting, decodePrefetchBytes) does the same for the decode kernels'
-// software prefetch distance, 0 for none.
+// default this CPU's setting, decodePrefetchBytes, or with --fp8 fp8DecodePrefetchBytes) does the
+// same for the decode kernels' software prefetch distance, 0 for none.
 // Without --model it runs the four reference presets, truncated to a few layers at full width.
 // A shared machine's bandwidth drifts by tens of percent within seconds as other work (other
 // VMs included) comes and goes, so the benchmark pairs every decode step with a read pass of
@@ -96,8 +96,8 @@ Options parse(int argc, char** argv) {
         options.models = kDefaultModels;
     if (options.isas.empty())
         options.isas.push_back(activeIsa());
-    if (options.prefetches.empty())
-        options.prefetches.push_back(decodePrefetchBytes());
+    if (options.prefetches.empty() && options.fp8)
+        options.prefetches.push_back(fp8DecodePrefetchBytes());
     return options;
 }
 
@@ -159,7 +159,7 @@ void benchFp8(const Options& options) {
                     if (!avx512 && !decode256)
                         continue;
                     setActiveIsa(isa);
-                    setDecodePrefetchBytes(prefetch);
+                    setFp8DecodePrefetchBytes(prefetch);
                     setFp8Decode256(decode256);
                     for (int warm = 0; warm < 3; ++warm)
                         step();
@@ -188,6 +188,7 @@ void benchFp8(const Options& options) {
                     std::fflush(stdout);
                 }
         setFp8Decode256(defaultFp8Decode256());
+        setFp8DecodePrefetchBytes(defaultFp8DecodePrefetchBytes());
     }
 }
 
@@ -211,10 +212,17 @@ int main(int argc, char** argv) {
             }();
             CpuBackend backend(model, options.threads);
             ReadBandwidthProbe probe(backend.pool(), std::size_t{1} << 30);
+            // An FP8 model (DeepSeek-V3's) decodes on the FP8 kernels, whose prefetch knob is
+            // their own; the default is the one for the model's weights.
+            const bool fp8 = model.weights.type == WeightType::FP8E4M3;
+            const std::vector<int64_t> prefetches =
+                !options.prefetches.empty() ? options.prefetches
+                : fp8                       ? std::vector<int64_t>{fp8DecodePrefetchBytes()}
+                                            : std::vector<int64_t>{decodePrefetchBytes()};
             for (const Isa isa : options.isas)
-                for (const int64_t prefetch : options.prefetches) {
+                for (const int64_t prefetch : prefetches) {
                     setActiveIsa(isa);
-                    setDecodePrefetchBytes(prefetch);
+                    (fp8 ? setFp8DecodePrefetchBytes : setDecodePrefetchBytes)(prefetch);
                     const SequenceId sequence = backend.newSequence();
                     const int64_t vocab = model.config.vocabSize;
                     std::vector<int32_t> prompt;
