@@ -4,6 +4,7 @@
 #include "analysis/Countries.h"
 #include "analysis/License.h"
 #include "analysis/Scenario.h"
+#include "analysis/SourceSensitivity.h"
 #include "app/charts/ChartTheme.h"
 #include "app/charts/ChipChart.h"
 #include "app/gui/models/DisplayText.h"
@@ -86,13 +87,17 @@ const Edition& requireEdition(const ReportInputs& in, const std::string& id) {
     throw ReportError("unknown edition \"" + id + "\" (known: " + known + ")");
 }
 
-QImage renderChart(charts::ChartKind kind, charts::ChartInputs inputs, const std::string& edition) {
+// The chart as an image, and its subtitle (the capability chart's headline is its last line).
+QImage renderChart(charts::ChartKind kind, charts::ChartInputs inputs, const std::string& edition,
+                   QString* subtitle = nullptr) {
     inputs.edition_id = edition;
     charts::ChipChart chart;
     chart.setTheme(charts::ChartTheme::light());
     chart.resize(kChartWidth, kChartHeight);
     chart.setViewport(QRect(0, 0, kChartWidth, kChartHeight));
     chart.showChart(kind, inputs);
+    if (subtitle)
+        *subtitle = chart.chartSubtitle();
     return chart.toPixmap(kChartWidth, kChartHeight).toImage();
 }
 
@@ -213,6 +218,72 @@ QString licenceSection(const ReportInputs& in, const std::vector<ChipSpec>& chip
         }
     }
     return html;
+}
+
+// Chips whose class or flags under either edition depend on which source is believed: each is
+// reclassified with its figures' other sources' values (analysis/SourceSensitivity.h), and the
+// cases that differ are listed as `crossroads classify` prints them.
+QString sourceDependentSection(const std::vector<ChipSpec>& chips, const Edition& baseline,
+                               const Edition& vs, const analysis::EditionComparison& cmp) {
+    QString html = QStringLiteral("<h3 id=\"source-dependent\">Source-dependent classifications"
+                                  "</h3>\n");
+    QStringList withAlternatives;
+    QString entries;
+    for (size_t i = 0; i < chips.size(); ++i) {
+        const ChipSpec& chip = chips[i];
+        if (chip.alternatives.empty())
+            continue;
+        withAlternatives << h(chip.name);
+        struct Side {
+            const Edition* edition;
+            const ClassificationResult* result;
+            std::vector<std::string> lines;
+            QString error;
+        };
+        std::vector<Side> sides = {{&baseline, &cmp.baseline_results[i], {}, {}},
+                                   {&vs, &cmp.vs_results[i], {}, {}}};
+        bool sensitive = false;
+        for (Side& side : sides) {
+            try {
+                side.lines = analysis::sourceSensitivityLines(
+                    analysis::sourceSensitivity(chip, *side.edition, *side.result), *side.result);
+            } catch (const std::exception& e) {
+                side.error = h(std::string(e.what()));
+            }
+            sensitive = sensitive || !side.lines.empty() || !side.error.isEmpty();
+        }
+        if (!sensitive)
+            continue;
+        entries += QStringLiteral("<p><b>%1</b></p><ul>").arg(h(chip.name));
+        for (const Side& side : sides) {
+            const QString under =
+                QStringLiteral("Under %1 (%2)").arg(h(side.edition->id), classText(*side.result));
+            if (!side.error.isEmpty())
+                entries += QStringLiteral("<li>%1: not tried (%2)</li>").arg(under, side.error);
+            else if (side.lines.empty())
+                entries +=
+                    QStringLiteral("<li>%1: holds whichever source is believed</li>").arg(under);
+            else
+                entries += QStringLiteral("<li>%1, the class depends on the source: %2</li>")
+                               .arg(under, lines(side.lines));
+        }
+        entries += QStringLiteral("</ul>\n");
+    }
+    if (withAlternatives.isEmpty())
+        return html + QStringLiteral("<p>No chip's figures carry another source's value.</p>\n");
+    if (entries.isEmpty())
+        return html +
+               QStringLiteral("<p>%1 chips' figures carry other sources' values (%2); "
+                              "under %3 and %4 every one keeps its class and flags "
+                              "whichever source is believed.</p>\n")
+                   .arg(withAlternatives.size())
+                   .arg(withAlternatives.join(QStringLiteral(", ")), h(baseline.id), h(vs.id));
+    return html +
+           QStringLiteral("<p>These chips' class or flags under %1 or %2 depend on which "
+                          "source's figure is believed (each alternative alone, each "
+                          "source's together, all together):</p>\n")
+               .arg(h(baseline.id), h(vs.id)) +
+           entries;
 }
 
 } // namespace
@@ -336,7 +407,17 @@ QString reportHtml(const ReportInputs& in, std::map<QString, QImage>& images) {
         charts::ChartKind kind;
         std::string edition;
         QString caption;
+        // The chart's headline (its subtitle's last line, computed from the projection) joins
+        // the caption.
+        bool headline = false;
     };
+    const QString measurement =
+        in.data.bench_runs.empty()
+            ? QStringLiteral("No local measurement in the store (crossroads bench saves one).")
+            : QStringLiteral("The local measurement (%1 saved benchmark run%2) is overlaid as "
+                             "crossroads capability calibrates it.")
+                  .arg(in.data.bench_runs.size())
+                  .arg(in.data.bench_runs.size() == 1 ? QString() : QStringLiteral("s"));
     const std::vector<Figure> figures = {
         {QStringLiteral("tpp-pd-baseline"), charts::ChartKind::TppPd, baseline.id,
          QStringLiteral("TPP and performance density under %1").arg(h(baseline.id))},
@@ -347,20 +428,34 @@ QString reportHtml(const ReportInputs& in, std::map<QString, QImage>& images) {
              .arg(h(vs.id))},
         {QStringLiteral("timeline"), charts::ChartKind::Timeline, vs.id,
          QStringLiteral("What each edition controls, with the derivatives designed around them")},
+        {QStringLiteral("capability"), charts::ChartKind::Capability, vs.id,
+         QStringLiteral("Projected DeepSeek-V3 decode per GPU (FP8 weights, batch 1, roofline) "
+                        "against TPP, coloured by class under %1")
+             .arg(h(vs.id)),
+         true},
     };
     for (const Figure& f : figures) {
+        QString subtitle;
         try {
-            images[f.name] = renderChart(f.kind, in.data, f.edition);
+            images[f.name] = renderChart(f.kind, in.data, f.edition, &subtitle);
         } catch (const charts::ChartError& e) {
             html += QStringLiteral("<p class=\"meta\">%1: not drawn (%2).</p>\n")
                         .arg(f.caption, h(std::string(e.what())));
             continue;
         }
+        QString caption = f.caption;
+        if (f.headline) {
+            const QString headline = subtitle.section(QLatin1Char('\n'), -1).trimmed();
+            caption +=
+                (headline.isEmpty() ? QStringLiteral(". ")
+                                    : QStringLiteral(": ") + h(headline) + QStringLiteral(". ")) +
+                h(measurement);
+        }
         html += QStringLiteral("<p class=\"figure\"><img src=\"chart:%1\" width=\"%2\"><br>"
                                "<span class=\"caption\">%3</span></p>\n")
                     .arg(f.name)
                     .arg(kImageWidthInDocument)
-                    .arg(f.caption);
+                    .arg(caption);
     }
 
     // Both tables.
@@ -384,6 +479,7 @@ QString reportHtml(const ReportInputs& in, std::map<QString, QImage>& images) {
                     .arg(h(c.chip), h(baseline.id), classText(c.from), explanationList(c.from),
                          h(vs.id), classText(c.to), explanationList(c.to));
     }
+    html += sourceDependentSection(chips, baseline, vs, cmp);
 
     // Sources: each chip's figures, then the full citation of every key they use.
     html += sectionHead(QStringLiteral("sources"));

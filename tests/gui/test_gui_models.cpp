@@ -1,6 +1,7 @@
 // The workbench models: ChipTableModel, ChipFilterProxyModel and EditionListModel under
 // QAbstractItemModelTester while the edition, the filters and the sort change; what the table
 // shows for known chips under the bundled 2023-10 edition; and the detail pane's HTML.
+#include "analysis/SourceSensitivity.h"
 #include "app/gui/models/ChipDetailHtml.h"
 #include "app/gui/models/ChipFilterProxyModel.h"
 #include "app/gui/models/ChipTableModel.h"
@@ -362,6 +363,53 @@ private Q_SLOTS:
         QVERIFY(text.contains(QStringLiteral("vendor slide 15,832 (confidence: medium)")));
         QVERIFY(text.contains(QStringLiteral("Dense FP8 (TFLOPS)")));
         QVERIFY(text.contains(QStringLiteral("88 FR 73458")));
+    }
+
+    // A chip whose figures carry other sources' values gets a "Source sensitivity" section
+    // (analysis/SourceSensitivity.h): the H800's I/O 300 beside 400 GB/s holds its class; an I/O
+    // of 700 GB/s from another source would decide 2022-10's class, and the section says so with
+    // classify's line. A chip without alternatives has no such section.
+    void detailHtmlSourceSensitivity() {
+        const std::vector<ChipSpec> chips = testing::bundledChips();
+        const auto named = [&](const char* name) {
+            const auto it = std::find_if(chips.begin(), chips.end(),
+                                         [&](const ChipSpec& c) { return c.name == name; });
+            if (it == chips.end())
+                qFatal("chip %s missing from the bundled data", name);
+            return *it;
+        };
+        const auto text = [&](const ChipSpec& chip, const char* editionId) {
+            const auto result = analysis::classify(chip, edition(editionId));
+            QTextDocument document;
+            document.setHtml(chipDetailHtml(chip, result, edition(editionId), QPalette()));
+            return document.toPlainText();
+        };
+        ChipSpec h800 = named("H800 SXM5 (China)");
+        QVERIFY(!h800.alternatives.empty());
+        const QString held = text(h800, "2022-10");
+        QVERIFY2(held.contains(QStringLiteral("Source sensitivity")), qPrintable(held));
+        QVERIFY(held.contains(QStringLiteral("the class and flags hold whichever source is "
+                                             "believed")));
+        QVERIFY(!held.contains(QStringLiteral("Source-dependent")));
+        QVERIFY(held.contains(QStringLiteral("one source says 300 GB/s")));
+
+        h800.alternatives.push_back(
+            {"io_bidirectional_gb_per_s", 700, "a source that says 700 GB/s", "low"});
+        const analysis::Edition& e2022 = edition("2022-10");
+        const auto stored = analysis::classify(h800, e2022);
+        const auto lines = analysis::sourceSensitivityLines(
+            analysis::sourceSensitivity(h800, e2022, stored), stored);
+        QVERIFY(!lines.empty());
+        const QString sensitive = text(h800, "2022-10");
+        QVERIFY(sensitive.contains(QStringLiteral("Source-dependent")));
+        QVERIFY(
+            sensitive.contains(QStringLiteral("the class depends on which source is believed")));
+        for (const std::string& line : lines)
+            QVERIFY2(sensitive.contains(QString::fromStdString(line)), line.c_str());
+
+        const QString h20 = text(named("H20 (China)"), "2026-01");
+        QVERIFY(named("H20 (China)").alternatives.empty());
+        QVERIFY(!h20.contains(QStringLiteral("Source sensitivity")));
     }
 
     // The licence column: what determineLicense answers for the chosen destination, in words,

@@ -1,3 +1,4 @@
+#include "analysis/SourceSensitivity.h"
 #include "app/report/Report.h"
 #include "tests/common/ReferenceData.h"
 
@@ -37,7 +38,10 @@ private Q_SLOTS:
         const QString html = report::reportHtml(inputs("2022-10", "2023-10"), images);
         for (const report::ReportSection& s : report::reportSections())
             QVERIFY2(html.contains(QStringLiteral("<h2 id=\"%1\">").arg(s.id)), qPrintable(s.id));
-        QCOMPARE(images.size(), size_t(4)); // tpp-pd of both, bandwidth-tpp, timeline
+        // tpp-pd of both, bandwidth-tpp, timeline, capability
+        QCOMPARE(images.size(), size_t(5));
+        QVERIFY(images.count(QStringLiteral("capability")));
+        QVERIFY(html.contains(QStringLiteral("<img src=\"chart:capability\"")));
         for (const auto& [name, image] : images)
             QVERIFY2(image.width() >= 1600, qPrintable(name));
         // What changes, with its direction, and the figures' sources with full citations.
@@ -62,14 +66,93 @@ private Q_SLOTS:
         QVERIFY(bytes.count("/Type /Page\n") + bytes.count("/Type /Page ") +
                     bytes.count("/Type /Page\r") >=
                 5);
+        // Every chart is an image of the PDF, the capability chart among them.
+        QCOMPARE(bytes.count("/Subtype /Image"), 5);
         const QString html = dir.filePath(QStringLiteral("r.html"));
         report::writeReport(inputs("2023-10", "2026-01"), html);
         QFile g(html);
         QVERIFY(g.open(QIODevice::ReadOnly));
         const QByteArray page = g.readAll();
-        QCOMPARE(page.count("src=\"data:image/png;base64,"), 4);
+        QCOMPARE(page.count("src=\"data:image/png;base64,"), 5);
         QVERIFY(!page.contains("src=\"chart:"));
         QVERIFY(page.contains("<style>"));
+        // The capability chart's caption carries its headline, computed from the projection: the
+        // H20, outside 3A090, out-decodes the controlled H100 on DeepSeek-V3.
+        const QString text = QString::fromUtf8(page);
+        const QRegularExpression caption(QStringLiteral(
+            "<span class=\"caption\">Projected DeepSeek-V3 decode per GPU [^<]*coloured by class "
+            "under 2026-01: Outside 3A090, H20 \\(China\\) projects [0-9,]+ tokens/s: more than "
+            "[0-9]+ controlled chips, the H100 SXM5 80GB \\(TPP 15,832\\) among them at [0-9,]+\\. "
+            "No local measurement in the store"));
+        QVERIFY2(caption.match(text).hasMatch(),
+                 qPrintable(text.mid(text.indexOf(QStringLiteral("Projected DeepSeek")), 400)));
+    }
+
+    // With benchmark results the caption says the measurement is overlaid; a store whose chips
+    // have no memory bandwidth gets the chart's reason in its place.
+    void capabilityChartWithResultsOrWithout() {
+        report::ReportInputs in = inputs("2023-10", "2026-01");
+        charts::BenchRun run;
+        run.at = QDateTime(QDate(2026, 12, 1), QTime(9, 0), Qt::UTC);
+        run.device = QStringLiteral("AMD EPYC 9B14");
+        run.backend = QStringLiteral("cpu");
+        run.model = QStringLiteral("preset:olmoe-1b-7b?layers=1");
+        run.dtype = QStringLiteral("bf16");
+        run.decode_tokens_per_s = 20;
+        run.decode_achieved_gb_per_s = 30;
+        run.id = 1;
+        run.result_json = R"({"phases": [{"phase": "decode", "tokens_per_s": 20.0,
+                                "achieved_gb_per_s": 30.0}]})";
+        in.data.bench_runs.push_back(run);
+        std::map<QString, QImage> images;
+        const QString html = report::reportHtml(in, images);
+        QVERIFY(images.count(QStringLiteral("capability")));
+        QVERIFY2(html.contains(QStringLiteral("The local measurement (1 saved benchmark run) is "
+                                              "overlaid")),
+                 qPrintable(html.mid(html.indexOf(QStringLiteral("Projected DeepSeek")), 500)));
+
+        for (analysis::ChipSpec& chip : in.data.chips)
+            chip.memory_bandwidth_gb_per_s.reset();
+        images.clear();
+        const QString without = report::reportHtml(in, images);
+        QVERIFY(!images.count(QStringLiteral("capability")));
+        QVERIFY(!without.contains(QStringLiteral("chart:capability")));
+        QVERIFY2(
+            without.contains(QStringLiteral(
+                "coloured by class under 2026-01: not drawn (no chip in the store has the "
+                "figures to project DeepSeek-V3 decode)")),
+            qPrintable(without.mid(without.indexOf(QStringLiteral("Projected DeepSeek")), 300)));
+    }
+
+    // Chips whose class under either edition depends on which source is believed: none in the
+    // bundled data (the H800's I/O 300 beside 400 GB/s is under 2022-10's 600 either way); an I/O
+    // of 700 GB/s from another source would make the H800 3A090.a under 2022-10.
+    void sourceDependentClassifications() {
+        std::map<QString, QImage> images;
+        report::ReportInputs in = inputs("2022-10", "2023-10");
+        const QString held = report::reportHtml(in, images);
+        QVERIFY(held.contains(QStringLiteral("Source-dependent classifications")));
+        QVERIFY2(held.contains(QStringLiteral("every one keeps its class and flags whichever "
+                                              "source is believed")),
+                 qPrintable(held.mid(held.indexOf(QStringLiteral("Source-dependent")), 400)));
+        const auto h800 = std::find_if(in.data.chips.begin(), in.data.chips.end(),
+                                       [](const auto& c) { return c.name == "H800 SXM5 (China)"; });
+        QVERIFY(h800 != in.data.chips.end());
+        h800->alternatives.push_back(
+            {"io_bidirectional_gb_per_s", 700, "a source that says 700 GB/s", "low"});
+        const QString html = report::reportHtml(in, images);
+        const analysis::Edition& e2022 = *analysis::findEdition(in.data.editions, "2022-10");
+        const auto stored = analysis::classify(*h800, e2022);
+        const auto lines = analysis::sourceSensitivityLines(
+            analysis::sourceSensitivity(*h800, e2022, stored), stored);
+        QVERIFY(!lines.empty());
+        const QString section = html.mid(html.indexOf(QStringLiteral("Source-dependent")));
+        QVERIFY(section.contains(QStringLiteral("<p><b>H800 SXM5 (China)</b></p>")));
+        QVERIFY(section.contains(QStringLiteral("Under 2022-10 (outside 3A090), the class depends "
+                                                "on the source: ")));
+        for (const std::string& line : lines)
+            QVERIFY2(section.contains(QString::fromStdString(line).toHtmlEscaped()), line.c_str());
+        QVERIFY(section.contains(QStringLiteral("holds whichever source is believed")));
     }
 
     // --destination: the licence each chip needs under both editions; the H20 to China needs

@@ -1,6 +1,7 @@
 #include "app/gui/models/ChipDetailHtml.h"
 
 #include "analysis/Countries.h"
+#include "analysis/SourceSensitivity.h"
 
 #include "app/gui/models/DisplayText.h"
 #include "app/gui/models/EditionListModel.h"
@@ -254,6 +255,66 @@ void writeFigures(HtmlWriter& w, const analysis::ChipSpec& chip,
     }
 }
 
+// The figure key an alternative's field is shown under ("bf16" -> "dense_tops.bf16") and the
+// chip's own value of it.
+std::string alternativeFigureKey(const std::string& field) {
+    return analysis::precisionFromKey(field) ? "dense_tops." + field : field;
+}
+std::optional<double> storedFigure(const analysis::ChipSpec& chip, const std::string& field) {
+    if (const auto precision = analysis::precisionFromKey(field))
+        return chip.dense_tops[*precision];
+    for (const analysis::FigureField& f : analysis::kFigureFields)
+        if (f.key == field)
+            return chip.*f.member;
+    return std::nullopt;
+}
+
+// Whether the class (or a flag) depends on which source is believed: the chip reclassified with
+// each alternative alone, each source's together and all together (analysis/SourceSensitivity.h,
+// as `crossroads classify` prints it). Only for a chip whose figures carry other sources' values.
+void writeSourceSensitivity(HtmlWriter& w, const analysis::ChipSpec& chip,
+                            const analysis::ClassificationResult& result,
+                            const analysis::Edition& edition, const QPalette& palette) {
+    if (chip.alternatives.empty())
+        return;
+    // Anchored, so the pane can scroll to it.
+    w.heading(QStringLiteral("<a name=\"source-sensitivity\"></a>Source sensitivity"));
+    analysis::SourceSensitivity sensitivity;
+    try {
+        sensitivity = analysis::sourceSensitivity(chip, edition, result);
+    } catch (const std::exception& e) {
+        w.paragraph(w.muted(esc(QStringLiteral("Not tried: %1").arg(QString::fromUtf8(e.what())))));
+        return;
+    }
+    const QString under = esc(toQString(edition.id));
+    if (sensitivity.sensitive()) {
+        w.paragraph(
+            badge(palette, Tone::Warning, QStringLiteral("Source-dependent")) +
+            QStringLiteral(" Under %1 the class depends on which source is believed:").arg(under));
+        w.list(analysis::sourceSensitivityLines(sensitivity, result));
+    } else {
+        w.paragraph(
+            QStringLiteral("Under %1 the class and flags hold whichever source is believed (%2).")
+                .arg(under)
+                .arg(sensitivity.cases.size() == 1
+                         ? QStringLiteral("the other source's value tried")
+                         : QStringLiteral("%1 cases tried: each alternative alone, each "
+                                          "source's together, all together")
+                               .arg(sensitivity.cases.size())));
+    }
+    w.beginTable({QStringLiteral("Figure"), QStringLiteral("Stored"),
+                  QStringLiteral("Other source"), QStringLiteral("Citation")});
+    for (const analysis::FigureAlternative& a : chip.alternatives) {
+        QString citation = esc(a.citation);
+        if (!a.confidence.empty())
+            citation += QStringLiteral(" <i>(confidence: %1)</i>").arg(esc(a.confidence));
+        w.row({esc(figureLabel(alternativeFigureKey(a.field))),
+               esc(formatFigure(storedFigure(chip, a.field), QStringLiteral("unknown"))),
+               esc(formatFigure(a.value)), citation});
+    }
+    w.endTable();
+}
+
 } // namespace
 
 QString chipDetailHtml(const analysis::ChipSpec& chip, const analysis::ClassificationResult& result,
@@ -286,6 +347,8 @@ QString chipDetailHtml(const analysis::ChipSpec& chip, const analysis::Classific
         w.paragraph(w.muted(QStringLiteral("No criterion decided this result.")));
     else
         w.list(result.explanation);
+
+    writeSourceSensitivity(w, chip, result, edition, palette);
 
     if (license) {
         const QString where =

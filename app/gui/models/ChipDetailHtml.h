@@ -1,6 +1,7 @@
 // The detail pane's content for one chip under one edition, as HTML for a QTextBrowser: the
-// classification, one explanation line per deciding criterion, the remarks, and every figure
-// beside its sources. Kept free of Widgets so it is tested with the models.
+// classification, one explanation line per deciding criterion, whether the class depends on which
+// source is believed (for a chip whose figures carry other sources' values), the remarks, and every
+// figure beside its sources. Kept free of Widgets so it is tested with the models.
 #pragma once
 
 #include "analysis/ChipSpec.h"
