@@ -14,6 +14,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <optional>
 
 namespace crossroads::cli {
 
@@ -25,15 +26,23 @@ QString q(const std::string& s) {
     return QString::fromStdString(s);
 }
 
-// --model: preset:NAME[?layers=N], a bare preset name, or a checkpoint folder (only its
-// config.json is read: a projection needs the shape, not the weights).
-inference::ModelConfig modelShape(const QString& spec) {
+// What --model names for a projection: the shape, and the weight type a preset spec's
+// `dtype=` asks for (unset when it names none, or for a folder or a bare name).
+struct ModelShape {
+    inference::ModelConfig config;
+    std::optional<inference::WeightType> dtype;
+};
+
+// --model: preset:NAME[?layers=N][&dtype=bf16|f32|fp8] (the engine's own parser), a bare preset
+// name, or a checkpoint folder (only its config.json is read: a projection needs the shape, not
+// the weights).
+ModelShape modelShape(const QString& spec) {
     const std::string text = spec.toStdString();
     const bool folder = QFileInfo(spec).isDir();
     if (!folder && !spec.startsWith(QLatin1String("preset:"))) {
         for (const std::string& name : inference::presetNames())
             if (name == text)
-                return inference::presetConfig(name);
+                return {inference::presetConfig(name), std::nullopt};
     }
     inference::ModelSpec parsed;
     try {
@@ -42,7 +51,7 @@ inference::ModelConfig modelShape(const QString& spec) {
         throw UsageFailure(std::string("--model: ") + error.what());
     }
     if (parsed.isPreset)
-        return inference::presetConfig(parsed.presetName, parsed.layers);
+        return {inference::presetConfig(parsed.presetName, parsed.layers), parsed.dtype};
     if (!folder)
         throw UsageFailure("--model \"" + text +
                            "\" is neither a checkpoint folder nor a preset (known: " +
@@ -53,7 +62,22 @@ inference::ModelConfig modelShape(const QString& spec) {
                                return known;
                            }() +
                            ")");
-    return inference::loadModelConfig(std::filesystem::path(text) / "config.json");
+    return {inference::loadModelConfig(std::filesystem::path(text) / "config.json"), std::nullopt};
+}
+
+// The projection's weight dtype from a spec's `dtype=`: the projection knows BF16 and FP8 only.
+analysis::WeightDtype projectionDtype(inference::WeightType type, const std::string& spec) {
+    switch (type) {
+    case inference::WeightType::BF16:
+        return analysis::WeightDtype::Bf16;
+    case inference::WeightType::FP8E4M3:
+        return analysis::WeightDtype::Fp8;
+    case inference::WeightType::F32:
+        break;
+    }
+    throw UsageFailure("--model \"" + spec +
+                       "\": dtype=f32 cannot be projected (the projection knows bf16 and fp8 "
+                       "weights only)");
 }
 
 json optionalInt(const std::optional<int64_t>& v) {
@@ -70,7 +94,8 @@ int projectCommand(const QStringList& arguments, const QString& storePath) {
     QCommandLineParser parser;
     const QCommandLineOption model(
         QStringLiteral("model"),
-        QStringLiteral("preset:NAME (or NAME), or a checkpoint folder whose config.json is read."),
+        QStringLiteral("preset:NAME[?layers=N][&dtype=bf16|fp8] (or NAME), or a checkpoint "
+                       "folder whose config.json is read."),
         QStringLiteral("M"));
     const QCommandLineOption chip(
         QStringLiteral("chip"),
@@ -80,7 +105,8 @@ int projectCommand(const QStringList& arguments, const QString& storePath) {
     const QCommandLineOption dtype(
         QStringLiteral("dtype"),
         QStringLiteral("Weights: bf16, or fp8 for the weights an FP8 checkpoint stores in FP8 "
-                       "(embeddings, LM head, routers, norms stay BF16)."),
+                       "(embeddings, LM head, routers, norms stay BF16). Default: the --model "
+                       "spec's dtype=, else bf16."),
         QStringLiteral("bf16|fp8"), QStringLiteral("bf16"));
     const QCommandLineOption batch(QStringLiteral("batch"),
                                    QStringLiteral("Sequences decoded together (default 1)."),
@@ -110,6 +136,20 @@ int projectCommand(const QStringList& arguments, const QString& storePath) {
         throw UsageFailure("--dtype takes bf16 or fp8, not \"" + parser.value(dtype).toStdString() +
                            "\"");
     options.dtype = *weightDtype;
+    const ModelShape named = modelShape(parser.value(model));
+    const inference::ModelConfig& shape = named.config;
+    // The spec's dtype= stands for --dtype when that is not given; both given must agree.
+    if (named.dtype) {
+        const std::string spec = parser.value(model).toStdString();
+        const analysis::WeightDtype fromSpec = projectionDtype(*named.dtype, spec);
+        if (!parser.isSet(dtype))
+            options.dtype = fromSpec;
+        else if (fromSpec != options.dtype)
+            throw UsageFailure("--dtype " + parser.value(dtype).toStdString() +
+                               " disagrees with --model \"" + spec +
+                               "\" (dtype=" + std::string(analysis::weightDtypeKey(fromSpec)) +
+                               "): give one of them");
+    }
     options.batch = integerOption(parser, batch, 1, 1);
     options.context = integerOption(parser, context, 4096, 1);
     if (parser.isSet(efficiency)) {
@@ -121,7 +161,6 @@ int projectCommand(const QStringList& arguments, const QString& storePath) {
         options.bandwidth_efficiency = f;
         options.compute_efficiency = f;
     }
-    const inference::ModelConfig shape = modelShape(parser.value(model));
 
     data::Store store(storePath);
     std::vector<analysis::ChipRoof> roofs;

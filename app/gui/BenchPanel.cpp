@@ -45,8 +45,48 @@ namespace {
 
 using namespace crossroads::inference;
 
-constexpr double kBf16Bytes = 2.0;
 const QString kFolderItem = QStringLiteral("folder");
+
+// The type a preset's synthetic weights have unless dtype= says otherwise (as loadModel
+// decides): FP8 when its config is fp8-quantised, as DeepSeek-V3 ships, else BF16.
+WeightType presetOwnType(const ModelConfig& config) {
+    return config.quantization.fp8() ? WeightType::FP8E4M3 : WeightType::BF16;
+}
+
+// The spec's name of a type (dtype=) and the panel's.
+QString dtypeKey(WeightType type) {
+    switch (type) {
+    case WeightType::F32:
+        return QStringLiteral("f32");
+    case WeightType::BF16:
+        return QStringLiteral("bf16");
+    case WeightType::FP8E4M3:
+        return QStringLiteral("fp8");
+    }
+    return QString();
+}
+QString dtypeLabel(WeightType type) {
+    switch (type) {
+    case WeightType::F32:
+        return QStringLiteral("F32");
+    case WeightType::BF16:
+        return QStringLiteral("BF16");
+    case WeightType::FP8E4M3:
+        return QStringLiteral("FP8");
+    }
+    return QString();
+}
+std::optional<WeightType> dtypeFromKey(const QString& key) {
+    for (WeightType type : {WeightType::BF16, WeightType::F32, WeightType::FP8E4M3})
+        if (dtypeKey(type) == key)
+            return type;
+    return std::nullopt;
+}
+
+// Bytes of the synthetic weights at `type`, as loadModel makes them.
+double weightBytes(const ModelConfig& config, WeightType type) {
+    return totalParameterSplit(config).total() * synthesisBytesPerParameter(config, type);
+}
 
 std::unique_ptr<QSettings> settings() {
     if (QCoreApplication::organizationName().isEmpty())
@@ -130,6 +170,18 @@ void BenchPanel::buildUi() {
     layersRow->addWidget(layers_);
     layersRow->addWidget(estimate_, 1);
     form->addRow(QStringLiteral("Layers"), layersRow);
+
+    // The first item is the preset's own type (named in onPresetChanged): no dtype= in the spec.
+    weights_ = new QComboBox(this);
+    weights_->setObjectName(QStringLiteral("benchWeights"));
+    weights_->addItem(QString(), QString());
+    for (WeightType type : {WeightType::BF16, WeightType::F32, WeightType::FP8E4M3})
+        weights_->addItem(dtypeLabel(type), dtypeKey(type));
+    weights_->setToolTip(QStringLiteral("The type of the preset's synthetic weights: FP8 "
+                                        "(E4M3 with block scales; embedding, LM head, routers "
+                                        "and norms stay BF16, as DeepSeek-V3 ships), BF16 or "
+                                        "F32. A checkpoint folder has its own."));
+    form->addRow(QStringLiteral("Weights"), weights_);
 
     folder_ = new QLineEdit(this);
     folder_->setObjectName(QStringLiteral("benchFolder"));
@@ -249,6 +301,7 @@ void BenchPanel::buildUi() {
     layout->addLayout(resultsBox, 1);
 
     connect(model_, &QComboBox::currentIndexChanged, this, &BenchPanel::onPresetChanged);
+    connect(weights_, &QComboBox::currentIndexChanged, this, &BenchPanel::updateEstimate);
     connect(layers_, &QSpinBox::valueChanged, this, &BenchPanel::updateEstimate);
     const auto updateTitle = [this] {
         const int column = table_->horizontalHeader()->sortIndicatorSection();
@@ -303,9 +356,16 @@ QString BenchPanel::modelSpec() const {
     const QString preset = model_->currentData().toString();
     if (preset == kFolderItem)
         return folder_->text().trimmed();
-    QString spec = QStringLiteral("preset:") + preset;
+    QStringList options;
     if (layers_->value() < layers_->maximum())
-        spec += QStringLiteral("?layers=%1").arg(layers_->value());
+        options << QStringLiteral("layers=%1").arg(layers_->value());
+    // dtype= only when it differs from the preset's own type.
+    if (const auto type = dtypeFromKey(weights_->currentData().toString()))
+        if (*type != presetOwnType(presetConfig(preset.toStdString())))
+            options << QStringLiteral("dtype=") + dtypeKey(*type);
+    QString spec = QStringLiteral("preset:") + preset;
+    if (!options.isEmpty())
+        spec += QLatin1Char('?') + options.join(QLatin1Char('&'));
     return spec;
 }
 
@@ -323,6 +383,10 @@ bool BenchPanel::setModelSpec(const QString& spec) {
     }
     model_->setCurrentIndex(model_->findData(toQString(parsed.presetName)));
     layers_->setValue(parsed.layers > 0 ? static_cast<int>(parsed.layers) : layers_->maximum());
+    // A dtype= naming the preset's own type is the preset's own item.
+    const bool own =
+        !parsed.dtype || *parsed.dtype == presetOwnType(presetConfig(parsed.presetName));
+    weights_->setCurrentIndex(own ? 0 : weights_->findData(dtypeKey(*parsed.dtype)));
     return true;
 }
 
@@ -354,8 +418,14 @@ void BenchPanel::onPresetChanged() {
     folder_->setEnabled(folder);
     browse_->setEnabled(folder);
     layers_->setEnabled(!folder);
-    if (!folder) {
-        const int all = static_cast<int>(presetConfig(preset.toStdString()).numLayers);
+    weights_->setEnabled(!folder);
+    if (folder) {
+        weights_->setItemText(0, QStringLiteral("the checkpoint's own"));
+    } else {
+        const ModelConfig config = presetConfig(preset.toStdString());
+        weights_->setItemText(
+            0, QStringLiteral("%1 (the preset's)").arg(dtypeLabel(presetOwnType(config))));
+        const int all = static_cast<int>(config.numLayers);
         const int keep = std::min(layers_->value() > 0 ? layers_->value() : 2, all);
         layers_->setRange(1, all);
         layers_->setSpecialValueText(QString());
@@ -372,8 +442,11 @@ void BenchPanel::updateEstimate() {
         return;
     }
     const ModelConfig config = presetConfig(preset.toStdString(), layers_->value());
-    const double bytes = totalParameters(config) * kBf16Bytes;
-    estimate_->setText(QStringLiteral("≈ %1 of BF16 weights").arg(gigabytes(bytes)));
+    const WeightType type =
+        dtypeFromKey(weights_->currentData().toString()).value_or(presetOwnType(config));
+    const double bytes = weightBytes(config, type);
+    estimate_->setText(
+        QStringLiteral("≈ %1 of %2 weights").arg(gigabytes(bytes), dtypeLabel(type)));
     const double memory = physicalMemoryBytes();
     estimate_->setToolTip(
         memory > 0 ? QStringLiteral("This machine has %1 of memory").arg(gigabytes(memory))
@@ -387,6 +460,7 @@ void BenchPanel::updateControls() {
         w->setEnabled(!running);
     const bool folder = model_->currentData().toString() == kFolderItem;
     layers_->setEnabled(!running && !folder);
+    weights_->setEnabled(!running && !folder);
     folder_->setEnabled(!running && folder);
     browse_->setEnabled(!running && folder);
     cancel_->setEnabled(running && !(job_ && job_->cancel));
@@ -425,10 +499,11 @@ bool BenchPanel::start() {
         return false;
     }
     if (model_->currentData().toString() != kFolderItem) {
-        const double bytes =
-            totalParameters(
-                presetConfig(model_->currentData().toString().toStdString(), layers_->value())) *
-            kBf16Bytes;
+        const ModelConfig config =
+            presetConfig(model_->currentData().toString().toStdString(), layers_->value());
+        const double bytes = weightBytes(
+            config,
+            dtypeFromKey(weights_->currentData().toString()).value_or(presetOwnType(config)));
         const double memory = physicalMemoryBytes();
         if (memory > 0 && bytes > 0.8 * memory) {
             showMessage(QStringLiteral("%1 needs about %2 for its weights, more than this "

@@ -1,9 +1,9 @@
 // The benchmark panel (Tools > Benchmark…, a dock): a model (one of the engine's presets, with
-// the layers to keep, or a checkpoint folder), a backend (auto, cpu, cuda: cuda greyed out with
-// the reason when this build or machine has none) and the tokens to time; Run measures on a
-// worker thread (the engine never runs on the GUI thread) with a progress bar, Cancel stops it
-// at the next step, and the result is saved to the store and appears at the top of the results
-// history (BenchResultsModel: measured against the datasheet peak and its roofline, and the
+// the layers to keep and the weights' type, or a checkpoint folder), a backend (auto, cpu, cuda:
+// cuda greyed out with the reason when this build or machine has none) and the tokens to time; Run
+// measures on a worker thread (the engine never runs on the GUI thread) with a progress bar, Cancel
+// stops it at the next step, and the result is saved to the store and appears at the top of the
+// results history (BenchResultsModel: measured against the datasheet peak and its roofline, and the
 // export class of the device under the window's edition), which exports as CSV or XLSX.
 #pragma once
 
@@ -53,9 +53,11 @@ public:
     void setChips(std::vector<analysis::ChipSpec> chips);
     void setEdition(const analysis::Edition& edition);
 
-    // What --model would say: "preset:olmoe-1b-7b?layers=2", or the checkpoint folder.
+    // What --model would say: "preset:olmoe-1b-7b?layers=2", "preset:deepseek-v3?dtype=bf16"
+    // (dtype= only when the chosen weights differ from the preset's own), or the checkpoint
+    // folder.
     QString modelSpec() const;
-    // Selects a preset (and its layers) or a folder; false for a malformed spec.
+    // Selects a preset (its layers and weights) or a folder; false for a malformed spec.
     bool setModelSpec(const QString& spec);
     void setBackend(const QString& name); // "auto", "cpu", "cuda"
     void setTokens(int prompt, int gen, int repetitions);
@@ -116,6 +118,7 @@ private:
 
     QComboBox* model_ = nullptr;
     QSpinBox* layers_ = nullptr;
+    QComboBox* weights_ = nullptr; // "" = the preset's own, else "bf16", "f32", "fp8"
     QLabel* estimate_ = nullptr;
     QLineEdit* folder_ = nullptr;
     QPushButton* browse_ = nullptr;

@@ -835,10 +835,6 @@ Model synthesizeModel(const ModelConfig& config, WeightType type, uint64_t seed,
     return model;
 }
 
-namespace {
-
-// The mean bytes per parameter of synthesizeModel(config, type): FP8 projections (1 B and an F32
-// scale per block) with BF16 for the rest, or one size for all.
 double synthesisBytesPerParameter(const ModelConfig& config, WeightType type) {
     if (type != WeightType::FP8E4M3)
         return static_cast<double>(weightTypeBytes(type));
@@ -849,8 +845,6 @@ double synthesisBytesPerParameter(const ModelConfig& config, WeightType type) {
     const ParameterSplit split = totalParameterSplit(config);
     return split.bytes(WeightBytes{1.0 + 4.0 / block, 2.0}) / split.total();
 }
-
-} // namespace
 
 Model loadModel(std::string_view spec, ThreadPool* pool, ForwardPath path) {
     const ModelSpec parsed = parseModelSpec(spec);

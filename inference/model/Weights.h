@@ -89,6 +89,11 @@ Model loadCheckpoint(const std::filesystem::path& folder, int64_t layers = 0);
 Model synthesizeModel(const ModelConfig& config, WeightType type = WeightType::BF16,
                       uint64_t seed = 1, ThreadPool* pool = nullptr);
 
+// The mean bytes per parameter of synthesizeModel(config, type): FP8 projections (1 B and an F32
+// scale per block) with BF16 for the rest (embedding, LM head, routers, norms), or one size for
+// all (what loadModel checks against memory, and what the benchmark panel estimates).
+double synthesisBytesPerParameter(const ModelConfig& config, WeightType type);
+
 // Which forward pass a loaded model is for. Loading for the optimised backends refuses what
 // none of them runs (requireForwardSupport for the CPU, which runs every family) before it maps
 // anything; makeBackend refuses what the chosen backend does not (CUDA: DeepSeek). A preset whose

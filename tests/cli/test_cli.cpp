@@ -203,6 +203,48 @@ private slots:
         }
     }
 
+    // project --model takes the engine's spec: its dtype= sets the weights when --dtype is not
+    // given; both given must agree; f32, which the projection does not know, is a usage error.
+    void projectTakesTheSpecsDtype() {
+        const auto project = [this](QStringList arguments) {
+            arguments.prepend(QStringLiteral("project"));
+            arguments << QStringLiteral("--chip") << QStringLiteral("H100 SXM5 80GB")
+                      << QStringLiteral("--json");
+            return runJson(arguments);
+        };
+        const json bf16 = project({"--model", "preset:deepseek-v3"});
+        QVERIFY(bf16["dtype"] == "bf16"); // --dtype's default
+        const json fp8 = project({"--model", "preset:deepseek-v3", "--dtype", "fp8"});
+        const json spec = project({"--model", "preset:deepseek-v3?dtype=fp8"});
+        QVERIFY(spec["dtype"] == "fp8");
+        QCOMPARE(spec["results"][0]["decode_tokens_per_s"].get<double>(),
+                 fp8["results"][0]["decode_tokens_per_s"].get<double>());
+        QVERIFY(spec["results"][0]["decode_tokens_per_s"].get<double>() >
+                1.5 * bf16["results"][0]["decode_tokens_per_s"].get<double>());
+        const json both = project({"--model", "preset:deepseek-v3?dtype=fp8", "--dtype", "fp8"});
+        QCOMPARE(both["results"][0]["decode_tokens_per_s"].get<double>(),
+                 fp8["results"][0]["decode_tokens_per_s"].get<double>());
+        const json truncated = project({"--model", "preset:deepseek-v3?layers=4&dtype=fp8"});
+        QVERIFY(truncated["dtype"] == "fp8");
+        QVERIFY(truncated["truncated"] == true);
+        QVERIFY(project({"--model", "preset:deepseek-v3?dtype=bf16"})["dtype"] == "bf16");
+
+        const Run disagree = crossroads({"project", "--model", "preset:deepseek-v3?dtype=fp8",
+                                         "--dtype", "bf16", "--chip", "H100 SXM5 80GB"});
+        QCOMPARE(disagree.code, 2);
+        QVERIFY2(disagree.err.contains("--dtype bf16") && disagree.err.contains("dtype=fp8"),
+                 disagree.err.constData());
+        QCOMPARE(disagree.err.count('\n'), 1);
+        const Run f32 = crossroads({"project", "--model", "preset:deepseek-v3?layers=2&dtype=f32"});
+        QCOMPARE(f32.code, 2);
+        QVERIFY2(f32.err.contains("dtype=f32") && f32.err.contains("bf16 and fp8"),
+                 f32.err.constData());
+        QCOMPARE(f32.err.count('\n'), 1);
+        const Run bad = crossroads({"project", "--model", "preset:deepseek-v3?dtype=int4"});
+        QCOMPARE(bad.code, 2);
+        QVERIFY2(bad.err.contains("dtype="), bad.err.constData());
+    }
+
     // A real, if small, measurement: the DESIGN.md JSON shape, and the result kept in the store.
     void benchReportsAndSaves() {
         const Run r =

@@ -23,6 +23,7 @@
 #include <QLineEdit>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStandardItemModel>
@@ -101,6 +102,69 @@ private Q_SLOTS:
             QVERIFY(backend->currentData().toString() != QLatin1String("cuda"));
         }
         QVERIFY(!panel.cancelButton()->isEnabled());
+    }
+
+    // The weights' type: the preset's own by default (FP8 for DeepSeek-V3, BF16 for OLMoE),
+    // dtype= in the spec only when another is chosen; a spec's dtype= is restored; the estimate
+    // counts the chosen type's bytes; a checkpoint folder has its own (the choice is disabled).
+    void weightsChoice() {
+        BenchPanel panel(*store_);
+        auto* weights = panel.findChild<QComboBox*>(QStringLiteral("benchWeights"));
+        auto* estimate = panel.findChild<QLabel*>(QStringLiteral("benchEstimate"));
+        QVERIFY(weights && estimate);
+        const auto gigabytes = [estimate] {
+            const QRegularExpression number(QStringLiteral("≈ ([0-9.,]+) GB"));
+            const auto m = number.match(estimate->text());
+            return m.hasMatch() ? m.captured(1).remove(QLatin1Char(',')).toDouble() : -1.0;
+        };
+
+        QVERIFY(panel.setModelSpec(QStringLiteral("preset:deepseek-v3?layers=2")));
+        QCOMPARE(weights->currentIndex(), 0);
+        QCOMPARE(weights->currentText(), QStringLiteral("FP8 (the preset's)"));
+        QVERIFY(weights->isEnabled());
+        QCOMPARE(panel.modelSpec(), QStringLiteral("preset:deepseek-v3?layers=2"));
+        QVERIFY2(estimate->text().contains(QStringLiteral("of FP8 weights")),
+                 qPrintable(estimate->text()));
+        const double fp8 = gigabytes();
+        weights->setCurrentIndex(weights->findData(QStringLiteral("bf16")));
+        QCOMPARE(panel.modelSpec(), QStringLiteral("preset:deepseek-v3?layers=2&dtype=bf16"));
+        QVERIFY(estimate->text().contains(QStringLiteral("of BF16 weights")));
+        const double bf16 = gigabytes();
+        weights->setCurrentIndex(weights->findData(QStringLiteral("f32")));
+        QCOMPARE(panel.modelSpec(), QStringLiteral("preset:deepseek-v3?layers=2&dtype=f32"));
+        const double f32 = gigabytes();
+        // FP8 projections take one byte (and a scale per 128 x 128 block); the embedding, LM head
+        // and norms stay BF16, so FP8 is a little over half of BF16.
+        QVERIFY2(fp8 > 0 && bf16 > 1.5 * fp8 && bf16 < 2 * fp8,
+                 qPrintable(QStringLiteral("%1 %2").arg(fp8).arg(bf16)));
+        QVERIFY2(qAbs(f32 / bf16 - 2) < 0.02,
+                 qPrintable(QStringLiteral("%1 %2").arg(bf16).arg(f32)));
+        // FP8 chosen is the preset's own: no dtype=.
+        weights->setCurrentIndex(weights->findData(QStringLiteral("fp8")));
+        QCOMPARE(panel.modelSpec(), QStringLiteral("preset:deepseek-v3?layers=2"));
+
+        // Restored from a spec.
+        QVERIFY(panel.setModelSpec(QStringLiteral("preset:deepseek-v3?dtype=bf16&layers=3")));
+        QCOMPARE(weights->currentData().toString(), QStringLiteral("bf16"));
+        QCOMPARE(panel.modelSpec(), QStringLiteral("preset:deepseek-v3?layers=3&dtype=bf16"));
+        QVERIFY(panel.setModelSpec(QStringLiteral("preset:deepseek-v3?layers=3&dtype=fp8")));
+        QCOMPARE(weights->currentIndex(), 0); // the preset's own
+        QCOMPARE(panel.modelSpec(), QStringLiteral("preset:deepseek-v3?layers=3"));
+        QVERIFY(panel.setModelSpec(kTiny));
+        QCOMPARE(weights->currentIndex(), 0);
+        QCOMPARE(weights->currentText(), QStringLiteral("BF16 (the preset's)"));
+        QVERIFY(estimate->text().contains(QStringLiteral("of BF16 weights")));
+        QVERIFY(panel.setModelSpec(kTiny + QStringLiteral("&dtype=fp8")));
+        QCOMPARE(weights->currentData().toString(), QStringLiteral("fp8"));
+        QCOMPARE(panel.modelSpec(), kTiny + QStringLiteral("&dtype=fp8"));
+        QVERIFY(estimate->text().contains(QStringLiteral("of FP8 weights")));
+        QVERIFY(panel.setModelSpec(QStringLiteral("preset:olmoe-1b-7b?dtype=f32")));
+        QCOMPARE(panel.modelSpec(), QStringLiteral("preset:olmoe-1b-7b?dtype=f32"));
+
+        // A checkpoint folder: its own weights, the choice disabled.
+        QVERIFY(panel.setModelSpec(QStringLiteral("/some/folder")));
+        QVERIFY(!weights->isEnabled());
+        QCOMPARE(panel.modelSpec(), QStringLiteral("/some/folder"));
     }
 
     void runsToTheEndAndSaves() {
