@@ -130,6 +130,8 @@ private Q_SLOTS:
         QCOMPARE(panel.modelSpec(), QStringLiteral("preset:deepseek-v3?layers=2&dtype=bf16"));
         QVERIFY(estimate->text().contains(QStringLiteral("of BF16 weights")));
         const double bf16 = gigabytes();
+        panel.resize(520, 640);
+        screenshot(panel, "bench-weights.png");
         weights->setCurrentIndex(weights->findData(QStringLiteral("f32")));
         QCOMPARE(panel.modelSpec(), QStringLiteral("preset:deepseek-v3?layers=2&dtype=f32"));
         const double f32 = gigabytes();
