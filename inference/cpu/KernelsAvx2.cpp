@@ -701,6 +701,27 @@ CROSSROADS_AVX2 void swigluAvx2(const float* gate, const float* up, int64_t n, f
         out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
 }
 
+namespace {
+
+// row[i] = e^(row[i] - best) for i < n, 8 at a time; returns their sum. The softmax numerators
+// of decode's attention parts and of prefill's score rows.
+CROSSROADS_AVX2 inline float expShiftedSumAvx2(float* row, int64_t n, float best) {
+    const __m256 shift = _mm256_set1_ps(best);
+    __m256 sums = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 e = expAvx2(_mm256_sub_ps(_mm256_loadu_ps(row + i), shift));
+        _mm256_storeu_ps(row + i, e);
+        sums = _mm256_add_ps(sums, e);
+    }
+    float total = horizontalSum(sums);
+    for (; i < n; ++i)
+        total += row[i] = std::exp(row[i] - best);
+    return total;
+}
+
+} // namespace
+
 CROSSROADS_AVX2 float softmaxExpRowAvx2(float* row, int64_t n, float scale) {
     const __m256 s = _mm256_set1_ps(scale);
     __m256 best8 = _mm256_set1_ps(-INFINITY);
@@ -713,23 +734,9 @@ CROSSROADS_AVX2 float softmaxExpRowAvx2(float* row, int64_t n, float scale) {
     alignas(32) float lanes[8];
     _mm256_store_ps(lanes, best8);
     float best = *std::max_element(lanes, lanes + 8);
-    for (int64_t k = j; k < n; ++k)
-        best = std::max(best, row[k] *= scale);
-    const __m256 m = _mm256_set1_ps(best);
-    __m256 sum8 = _mm256_setzero_ps();
-    j = 0;
-    for (; j + 8 <= n; j += 8) {
-        const __m256 e = expAvx2(_mm256_sub_ps(_mm256_loadu_ps(row + j), m));
-        _mm256_storeu_ps(row + j, e);
-        sum8 = _mm256_add_ps(sum8, e);
-    }
-    _mm256_store_ps(lanes, sum8);
-    float total = 0.0f;
-    for (const float lane : lanes)
-        total += lane;
     for (; j < n; ++j)
-        total += row[j] = std::exp(row[j] - best);
-    return total;
+        best = std::max(best, row[j] *= scale);
+    return expShiftedSumAvx2(row, n, best);
 }
 
 CROSSROADS_AVX2 void attendPartAvx2(const float* q, int64_t group, int64_t headDim,
@@ -761,19 +768,8 @@ CROSSROADS_AVX2 void attendPartAvx2(const float* q, int64_t group, int64_t headD
         float best = -INFINITY;
         for (int64_t i = 0; i < count; ++i)
             best = std::max(best, row[i]);
-        const __m256 shift = _mm256_set1_ps(best);
-        __m256 sums = _mm256_setzero_ps();
-        int64_t i = 0;
-        for (; i + 8 <= count; i += 8) {
-            const __m256 e = expAvx2(_mm256_sub_ps(_mm256_loadu_ps(row + i), shift));
-            _mm256_storeu_ps(row + i, e);
-            sums = _mm256_add_ps(sums, e);
-        }
-        float total = horizontalSum(sums);
-        for (; i < count; ++i)
-            total += row[i] = std::exp(row[i] - best);
         maxScore[g] = best;
-        sumExp[g] = total;
+        sumExp[g] = expShiftedSumAvx2(row, count, best);
     }
     // Weighted values, four rows at a time into every head's sums (in L1): a load and a store
     // of the sums per four FMAs.
