@@ -47,40 +47,15 @@ using namespace crossroads::inference;
 
 const QString kFolderItem = QStringLiteral("folder");
 
-// The type a preset's synthetic weights have unless dtype= says otherwise (as loadModel
-// decides): FP8 when its config is fp8-quantised, as DeepSeek-V3 ships, else BF16.
-WeightType presetOwnType(const ModelConfig& config) {
-    return config.quantization.fp8() ? WeightType::FP8E4M3 : WeightType::BF16;
-}
-
 // The spec's name of a type (dtype=) and the panel's.
 QString dtypeKey(WeightType type) {
-    switch (type) {
-    case WeightType::F32:
-        return QStringLiteral("f32");
-    case WeightType::BF16:
-        return QStringLiteral("bf16");
-    case WeightType::FP8E4M3:
-        return QStringLiteral("fp8");
-    }
-    return QString();
+    return toQString(std::string(dtypeSpecKey(type)));
 }
 QString dtypeLabel(WeightType type) {
-    switch (type) {
-    case WeightType::F32:
-        return QStringLiteral("F32");
-    case WeightType::BF16:
-        return QStringLiteral("BF16");
-    case WeightType::FP8E4M3:
-        return QStringLiteral("FP8");
-    }
-    return QString();
+    return dtypeKey(type).toUpper();
 }
 std::optional<WeightType> dtypeFromKey(const QString& key) {
-    for (WeightType type : {WeightType::BF16, WeightType::F32, WeightType::FP8E4M3})
-        if (dtypeKey(type) == key)
-            return type;
-    return std::nullopt;
+    return weightTypeFromSpecKey(key.toStdString());
 }
 
 // Bytes of the synthetic weights at `type`, as loadModel makes them.
@@ -361,7 +336,7 @@ QString BenchPanel::modelSpec() const {
         options << QStringLiteral("layers=%1").arg(layers_->value());
     // dtype= only when it differs from the preset's own type.
     if (const auto type = dtypeFromKey(weights_->currentData().toString()))
-        if (*type != presetOwnType(presetConfig(preset.toStdString())))
+        if (*type != presetWeightType(presetConfig(preset.toStdString())))
             options << QStringLiteral("dtype=") + dtypeKey(*type);
     QString spec = QStringLiteral("preset:") + preset;
     if (!options.isEmpty())
@@ -385,7 +360,7 @@ bool BenchPanel::setModelSpec(const QString& spec) {
     layers_->setValue(parsed.layers > 0 ? static_cast<int>(parsed.layers) : layers_->maximum());
     // A dtype= naming the preset's own type is the preset's own item.
     const bool own =
-        !parsed.dtype || *parsed.dtype == presetOwnType(presetConfig(parsed.presetName));
+        !parsed.dtype || *parsed.dtype == presetWeightType(presetConfig(parsed.presetName));
     weights_->setCurrentIndex(own ? 0 : weights_->findData(dtypeKey(*parsed.dtype)));
     return true;
 }
@@ -424,7 +399,7 @@ void BenchPanel::onPresetChanged() {
     } else {
         const ModelConfig config = presetConfig(preset.toStdString());
         weights_->setItemText(
-            0, QStringLiteral("%1 (the preset's)").arg(dtypeLabel(presetOwnType(config))));
+            0, QStringLiteral("%1 (the preset's)").arg(dtypeLabel(presetWeightType(config))));
         const int all = static_cast<int>(config.numLayers);
         const int keep = std::min(layers_->value() > 0 ? layers_->value() : 2, all);
         layers_->setRange(1, all);
@@ -443,7 +418,7 @@ void BenchPanel::updateEstimate() {
     }
     const ModelConfig config = presetConfig(preset.toStdString(), layers_->value());
     const WeightType type =
-        dtypeFromKey(weights_->currentData().toString()).value_or(presetOwnType(config));
+        dtypeFromKey(weights_->currentData().toString()).value_or(presetWeightType(config));
     const double bytes = weightBytes(config, type);
     estimate_->setText(
         QStringLiteral("≈ %1 of %2 weights").arg(gigabytes(bytes), dtypeLabel(type)));
@@ -503,7 +478,7 @@ bool BenchPanel::start() {
             presetConfig(model_->currentData().toString().toStdString(), layers_->value());
         const double bytes = weightBytes(
             config,
-            dtypeFromKey(weights_->currentData().toString()).value_or(presetOwnType(config)));
+            dtypeFromKey(weights_->currentData().toString()).value_or(presetWeightType(config)));
         const double memory = physicalMemoryBytes();
         if (memory > 0 && bytes > 0.8 * memory) {
             showMessage(QStringLiteral("%1 needs about %2 for its weights, more than this "

@@ -31,6 +31,21 @@ ModelConfig presetConfig(std::string_view name, int64_t layers) {
     return config;
 }
 
+std::string_view dtypeSpecKey(WeightType type) {
+    return type == WeightType::FP8E4M3 ? "fp8" : weightTypeName(type);
+}
+
+std::optional<WeightType> weightTypeFromSpecKey(std::string_view key) {
+    for (const WeightType type : {WeightType::BF16, WeightType::F32, WeightType::FP8E4M3})
+        if (key == dtypeSpecKey(type) || key == weightTypeName(type))
+            return type;
+    return std::nullopt;
+}
+
+WeightType presetWeightType(const ModelConfig& config) {
+    return config.quantization.fp8() ? WeightType::FP8E4M3 : WeightType::BF16;
+}
+
 ModelSpec parseModelSpec(std::string_view text) {
     constexpr std::string_view kPrefix = "preset:";
     ModelSpec spec;
@@ -70,13 +85,8 @@ ModelSpec parseModelSpec(std::string_view text) {
         } else if (equals != std::string_view::npos && key == "dtype") {
             if (spec.dtype)
                 throw EngineError("preset option dtype= given twice");
-            if (value == "bf16")
-                spec.dtype = WeightType::BF16;
-            else if (value == "f32")
-                spec.dtype = WeightType::F32;
-            else if (value == "fp8" || value == weightTypeName(WeightType::FP8E4M3))
-                spec.dtype = WeightType::FP8E4M3;
-            else
+            spec.dtype = weightTypeFromSpecKey(value);
+            if (!spec.dtype)
                 throw EngineError("preset option dtype= takes bf16, f32 or fp8, got '" +
                                   std::string(value) + "'");
         } else {

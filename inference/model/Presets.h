@@ -31,6 +31,14 @@ struct ModelSpec {
     std::filesystem::path folder; // when !isPreset
 };
 
+// A weight type's name in a spec's dtype= ("bf16", "f32", "fp8"), and back (weightTypeName's
+// "fp8-e4m3" read too); nullopt for another name.
+std::string_view dtypeSpecKey(WeightType type);
+std::optional<WeightType> weightTypeFromSpecKey(std::string_view key);
+// The type a preset's synthetic weights have unless dtype= says otherwise: FP8 when its config
+// is fp8-quantised (DeepSeek-V3 ships FP8), else BF16.
+WeightType presetWeightType(const ModelConfig& config);
+
 // "preset:NAME", "preset:NAME?OPTION[&OPTION]" (layers=N, dtype=bf16|f32|fp8, each at most once),
 // or a folder path. Throws EngineError when malformed.
 ModelSpec parseModelSpec(std::string_view text);

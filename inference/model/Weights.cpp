@@ -858,8 +858,7 @@ Model loadModel(std::string_view spec, ThreadPool* pool, ForwardPath path) {
     if (path == ForwardPath::Optimised)
         requireForwardSupport(config, ForwardBackend::Cpu);
     // The preset's own type unless dtype= says otherwise: DeepSeek-V3 ships FP8.
-    const WeightType type =
-        parsed.dtype.value_or(config.quantization.fp8() ? WeightType::FP8E4M3 : WeightType::BF16);
+    const WeightType type = parsed.dtype.value_or(presetWeightType(config));
     requireSynthesisFits(config, synthesisBytesPerParameter(config, type));
     Model model = synthesizeModel(config, type, 1, pool);
     model.name = std::string(spec);
