@@ -229,11 +229,12 @@ CROSSROADS_AVX2 void decodeFp8Avx2(const Matrix& w, int64_t r0, int64_t rowStrid
                 part[i] = _mm256_fmadd_ps(f.w0, x0, part[i]);
             }
         }
-        for (int i = 0; i < R; ++i) {
+        // Two loops: with the tails' call in the same one, GCC kept acc and part in memory.
+        for (int i = 0; i < R; ++i)
             acc[i] = _mm256_fmadd_ps(part[i], _mm256_set1_ps(scales[i][b]), acc[i]);
-            if (vectorEnd < c1)
+        if (vectorEnd < c1)
+            for (int i = 0; i < R; ++i)
                 tails[i] += fp8PartialDot(rows[i], x, vectorEnd, c1) * scales[i][b];
-        }
     }
     for (int i = 0; i < R; ++i)
         y[r0 + i * rowStride] = horizontalSum(acc[i]) * in.rescale + tails[i];
