@@ -31,6 +31,9 @@ struct DeviceInfo {
     std::string prefillKernel; // CPU: what prefill multiplies with ("oneDNN brg:..." or "native")
     // CPU: the prefetch distance of the decode kernels of the model's weight type (Kernels.h).
     std::optional<int64_t> decodePrefetchBytes;
+    // CPU, FP8 weights: the FP8 decode kernel in effect (Kernels.h fp8DecodeKernelInEffect);
+    // empty otherwise.
+    std::string fp8DecodeKernel;
     double memoryBytes = 0; // device memory (GPU) or 0
 };
 

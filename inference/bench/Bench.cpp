@@ -143,6 +143,7 @@ BenchResult runBench(Backend& backend, const BenchOptions& options) {
     result.isa = device.isa;
     result.prefillKernel = device.prefillKernel;
     result.decodePrefetchBytes = device.decodePrefetchBytes;
+    result.fp8DecodeKernel = device.fp8DecodeKernel;
     result.truncated = config.truncated();
     result.threads = device.threads;
     result.kvBytesPerToken = backend.kvBytesPerToken();
@@ -426,6 +427,7 @@ json benchResultToJson(const BenchResult& r) {
               {"prefill_kernel", text(r.prefillKernel)},
               {"decode_prefetch_bytes",
                r.decodePrefetchBytes ? json(*r.decodePrefetchBytes) : json(nullptr)},
+              {"fp8_decode_kernel", text(r.fp8DecodeKernel)},
               {"threads", r.threads},
               {"gpu", gpu ? text(r.device) : json(nullptr)},
               {"driver", text(r.driver)},
@@ -449,6 +451,8 @@ std::string benchResultTable(const BenchResult& r) {
     out << "), dtype " << r.dtype << ", device " << r.device << "\n";
     if (!r.prefillKernel.empty())
         out << "prefill: " << r.prefillKernel << "\n";
+    if (!r.fp8DecodeKernel.empty())
+        out << "fp8 decode: " << r.fp8DecodeKernel << "\n";
     if (r.measuredBandwidthGbPerS) {
         std::snprintf(line, sizeof line, "measured read bandwidth: %.1f ± %.1f GB/s\n",
                       *r.measuredBandwidthGbPerS, r.measuredBandwidthStddevGbPerS);

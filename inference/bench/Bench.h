@@ -104,6 +104,7 @@ struct BenchResult {
     std::string isa;
     std::string prefillKernel;                  // DeviceInfo::prefillKernel (CPU)
     std::optional<int64_t> decodePrefetchBytes; // DeviceInfo::decodePrefetchBytes (CPU)
+    std::string fp8DecodeKernel;                // DeviceInfo::fp8DecodeKernel (CPU, FP8)
     bool truncated = false;
     int threads = 0;
     std::optional<double> measuredBandwidthGbPerS; // mean of the measurements

@@ -264,6 +264,8 @@ DeviceInfo CpuBackend::device() const {
     info.prefillKernel = prefillKernel();
     info.decodePrefetchBytes = model_.weights.type == WeightType::FP8E4M3 ? fp8DecodePrefetchBytes()
                                                                           : decodePrefetchBytes();
+    if (model_.weights.type == WeightType::FP8E4M3)
+        info.fp8DecodeKernel = std::string(fp8DecodeKernelInEffect());
     info.threads = pool_->size();
     return info;
 }

@@ -28,6 +28,12 @@ bool cpuHasF16c() {
     return __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & bit_F16C) != 0;
 }
 
+// AVX-512-VBMI (vpermt2b), which the FP8 dot-product decode kernel's byte tables need.
+bool cpuHasVbmi() {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512vbmi");
+}
+
 bool cpuHas(Isa isa) {
     __builtin_cpu_init();
     switch (isa) {
@@ -121,20 +127,53 @@ void setFp8DecodePrefetchBytes(int64_t bytes) {
     g_fp8DecodePrefetchBytes.store(std::max<int64_t>(0, bytes), std::memory_order_relaxed);
 }
 
-bool defaultFp8Decode256() {
-    return false;
+std::string_view fp8DecodeKernelName(Fp8DecodeKernel kernel) {
+    switch (kernel) {
+    case Fp8DecodeKernel::Widen256:
+        return "widen256";
+    case Fp8DecodeKernel::Widen512:
+        return "widen512";
+    case Fp8DecodeKernel::Bf16Dot:
+        return "bf16-dot";
+    }
+    return "?";
+}
+
+bool fp8DecodeKernelRuns(Fp8DecodeKernel kernel, Isa isa) {
+    if (isa != Isa::Avx512 && isa != Isa::Avx512Bf16)
+        return false;
+    if (!cpuHas(isa))
+        return false;
+    return kernel != Fp8DecodeKernel::Bf16Dot || (isa == Isa::Avx512Bf16 && cpuHasVbmi());
+}
+
+Fp8DecodeKernel defaultFp8DecodeKernel() {
+    return fp8DecodeKernelRuns(Fp8DecodeKernel::Bf16Dot, Isa::Avx512Bf16)
+               ? Fp8DecodeKernel::Bf16Dot
+               : Fp8DecodeKernel::Widen512;
+}
+
+std::string_view fp8DecodeKernelInEffect() {
+    const Isa isa = activeIsa();
+    if (isa == Isa::Scalar)
+        return "scalar";
+    if (isa == Isa::Avx2)
+        return fp8DecodeKernelName(Fp8DecodeKernel::Widen256);
+    return fp8DecodeKernelName(fp8DecodeKernelRuns(fp8DecodeKernel(), isa)
+                                   ? fp8DecodeKernel()
+                                   : Fp8DecodeKernel::Widen512);
 }
 
 namespace {
-std::atomic<bool> g_fp8Decode256{defaultFp8Decode256()};
+std::atomic<Fp8DecodeKernel> g_fp8DecodeKernel{defaultFp8DecodeKernel()};
 } // namespace
 
-bool fp8Decode256() {
-    return g_fp8Decode256.load(std::memory_order_relaxed);
+Fp8DecodeKernel fp8DecodeKernel() {
+    return g_fp8DecodeKernel.load(std::memory_order_relaxed);
 }
 
-void setFp8Decode256(bool on) {
-    g_fp8Decode256.store(on, std::memory_order_relaxed);
+void setFp8DecodeKernel(Fp8DecodeKernel kernel) {
+    g_fp8DecodeKernel.store(kernel, std::memory_order_relaxed);
 }
 
 int64_t decodePrefetchBytes() {
@@ -186,8 +225,8 @@ void setActiveIsa(Isa isa) {
 }
 
 ActivationRounding matmulActivationRounding(WeightType type) {
-    return activeIsa() == Isa::Avx512Bf16 && type == WeightType::BF16 ? ActivationRounding::Bf16
-                                                                      : ActivationRounding::None;
+    return activeIsa() == Isa::Avx512Bf16 && type != WeightType::F32 ? ActivationRounding::Bf16
+                                                                     : ActivationRounding::None;
 }
 
 void matmulRows(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x, int64_t xStride,
@@ -197,6 +236,20 @@ void matmulRows(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* 
         if (matmulActivationRounding(w.type) == ActivationRounding::Bf16)
             return matmulAvx512Bf16(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
         [[fallthrough]];
+    case Isa::Avx512:
+        return matmulAvx512(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
+    case Isa::Avx2:
+        return matmulAvx2(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
+    case Isa::Scalar:
+        break;
+    }
+    matmulScalar(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
+}
+
+void matmulRowsF32Input(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
+                        int64_t xStride, int64_t tokens, float* y, int64_t yStride) {
+    switch (activeIsa()) {
+    case Isa::Avx512Bf16:
     case Isa::Avx512:
         return matmulAvx512(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
     case Isa::Avx2:

@@ -23,9 +23,15 @@ void setActiveIsa(Isa isa); // throws EngineError when this CPU lacks it
 
 // y[t * yStride + r] = sum_c W[r][c] * x[t * xStride + c] for rows [rowBegin, rowEnd) and
 // tokens [0, tokens). F32 accumulation; x is rounded to BF16 first where
-// matmulActivationRounding says so (Avx512Bf16 with BF16 weights, for any number of tokens).
+// matmulActivationRounding says so (Avx512Bf16 with BF16 or FP8 weights, for any number of
+// tokens).
 void matmulRows(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x, int64_t xStride,
                 int64_t tokens, float* y, int64_t yStride);
+// matmulRows with x never rounded, whatever the ISA and weights (F32 activations, as on the
+// families that do not round): for products the reference takes unrounded, such as MLA's absorbed
+// W_UV applied to the attention's latent output in decode.
+void matmulRowsF32Input(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
+                        int64_t xStride, int64_t tokens, float* y, int64_t yStride);
 // The plain reference: straightforward loops, double accumulation.
 void matmulRowsReference(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
                          int64_t xStride, int64_t tokens, float* y, int64_t yStride);
@@ -80,15 +86,33 @@ void gemmPairPanels(const uint16_t* panels, int64_t rows, int64_t cols, int64_t 
                     int64_t stripEnd, const uint16_t* x, int64_t xStride, int64_t tokens, float* y,
                     int64_t yStride);
 
-// Whether the AVX-512 families decode FP8 (one token) with the AVX2 kernel instead of their
-// own; both build the F32s by integer shifts and masks (KernelsAvx2.cpp), at 256 and 512 bits.
-// Default off (defaultFp8Decode256): on the 2-core EPYC (Zen 4) the 512-bit kernel read 57-64% of
-// the bandwidth and the 256-bit one 56-68% on DeepSeek-V3's shapes, in one run
-// (bench_engine_decode_bandwidth --fp8 --isa avx512-bf16 runs both), against 50-53% through F16
-// before. A knob for tests and benchmarks, which run both.
-bool fp8Decode256();
-void setFp8Decode256(bool on);
-bool defaultFp8Decode256();
+// The kernel the AVX-512 families decode FP8 (one token) with:
+// - Widen256: the AVX2 kernel, which builds F32s from the bytes by integer shifts and masks
+//   (KernelsAvx2.cpp) and multiplies them with F32 FMAs;
+// - Widen512: the same build at 512 bits (KernelsAvx512.cpp);
+// - Bf16Dot: under avx512-bf16 on a CPU with AVX-512-VBMI, the same shifts build BF16s instead,
+//   multiplied in pairs by vdpbf16ps with the input rounded to BF16 (five integer operations
+//   and two dot products per 64 weights, against nine and four FMAs); a line holding an
+//   exponent-0 byte, which the instruction would flush, goes through byte tables (vpermt2b)
+//   exactly (KernelsAvx512Bf16.cpp). Elsewhere it runs as Widen512.
+// On avx512-bf16 every FP8 product takes its input rounded to BF16, whichever kernel and
+// however many tokens (matmulActivationRounding), as a BF16 model's do; so the choice changes
+// the order of the F32 sums, not the function. Bf16Dot is the default where it runs
+// (defaultFp8DecodeKernel): on the 2-core Zen 4, L2-resident 64 x 7168 it read 30 GB/s per core
+// against Widen512's 24, at 2048 columns the same (20-23), and on DeepSeek-V3's shapes from
+// memory (bench_engine_decode_bandwidth --fp8) the two were within the run's noise. A knob for
+// tests and benchmarks, which run each kernel.
+enum class Fp8DecodeKernel { Widen256, Widen512, Bf16Dot };
+std::string_view fp8DecodeKernelName(Fp8DecodeKernel kernel);
+// Whether `kernel` runs as itself under `isa` on this CPU (Bf16Dot: avx512-bf16 and VBMI;
+// the widening kernels: the AVX-512 families).
+bool fp8DecodeKernelRuns(Fp8DecodeKernel kernel, Isa isa);
+Fp8DecodeKernel fp8DecodeKernel();
+void setFp8DecodeKernel(Fp8DecodeKernel kernel);
+Fp8DecodeKernel defaultFp8DecodeKernel();
+// What decodes FP8 under the active ISA now: the chosen kernel's name where it runs as itself,
+// "widen512" where the AVX-512 family runs Bf16Dot as that, "widen256" on AVX2, "scalar".
+std::string_view fp8DecodeKernelInEffect();
 
 // out[i] = floatToBf16(x[i]) for i < n (Tensor.h), vectorised where the CPU has AVX-512.
 void roundToBf16(const float* x, int64_t n, uint16_t* out);

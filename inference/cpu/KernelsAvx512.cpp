@@ -143,7 +143,7 @@ CROSSROADS_AVX512 inline __m512i fp8ToHalves32Low(const uint8_t* bytes) {
 // the weights 4j + k (j < 16) of each 64 columns; per block a partial sum per row, scaled once.
 // Half the instructions per weight of the AVX2 kernel, the same operations; the widening
 // through F16 it replaces (four vcvtph2ps per line) read 50-53% of the bandwidth on the 2-core
-// Zen 4, this 57-64% (Kernels.h fp8Decode256).
+// Zen 4, this 57-64% (Kernels.h Fp8DecodeKernel).
 struct Fp8Input512 {
     const float* x = nullptr;  // x, for the scalar tails
     const float* xs = nullptr; // per full 64 columns of a block: x[c + 4j + k] 2^s at c + 16k + j
@@ -217,11 +217,12 @@ CROSSROADS_AVX512 void decodeFp8Avx512(const Matrix& w, int64_t r0, int64_t rowS
                                           x0, part[i]);
             }
         }
-        for (int i = 0; i < R; ++i) {
+        // Two loops: with the tails' call in the same one, GCC kept acc and part in memory.
+        for (int i = 0; i < R; ++i)
             acc[i] = _mm512_fmadd_ps(part[i], _mm512_set1_ps(scales[i][b]), acc[i]);
-            if (vectorEnd < c1)
+        if (vectorEnd < c1)
+            for (int i = 0; i < R; ++i)
                 tails[i] += fp8PartialDot(rows[i], in.x, vectorEnd, c1) * scales[i][b];
-        }
     }
     for (int i = 0; i < R; ++i)
         y[r0 + i * rowStride] = reduce512(acc[i]) * in.rescale + tails[i];
@@ -456,10 +457,11 @@ void gemmPackedAvx512(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const f
 
 void matmulAvx512(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
                   int64_t xStride, int64_t tokens, float* y, int64_t yStride) {
-    // FP8 (the AVX-512-BF16 family comes here too: FP8 products keep F32 activations): decode
-    // for one token, the packed GEMM for more (as on AVX2).
+    // FP8 (the AVX-512-BF16 family comes here too, with its inputs rounded, for all but its
+    // dot-product decode): decode for one token, the packed GEMM for more (as on AVX2).
     if (w.type == WeightType::FP8E4M3) {
-        if ((tokens == 1 && fp8Decode256()) || (tokens > 1 && tokens < kFp8DotMaxTokens))
+        if ((tokens == 1 && fp8DecodeKernel() == Fp8DecodeKernel::Widen256) ||
+            (tokens > 1 && tokens < kFp8DotMaxTokens))
             matmulAvx2(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
         else if (tokens == 1)
             matvecFp8Avx512(w, rowBegin, rowEnd, x, y);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <utility>
 #include <vector>
 
@@ -193,11 +194,200 @@ CROSSROADS_AVX512BF16 void gemmPairPanelsAvx512Bf16(const uint16_t* panels, int6
     }
 }
 
-namespace {} // namespace
+namespace {
+
+// FP8 decode on the dot-product instruction (Kernels.h, Fp8DecodeKernel::Bf16Dot). E4M3 moved
+// into BF16's bit positions (sign to bit 15, the 4 exponent bits to the low 4 of BF16's 8, the 3
+// mantissa bits to the top of its 7) is the value x 2^-120, exactly, for every normal E4M3; in
+// each 16-bit lane (bytes b1:b0) an arithmetic shift right by 4 puts b1 there, a shift left by 8
+// and then right by 4 puts b0, and one mask clears the rest (as the widening kernels build F32s,
+// KernelsIsa.h fp8InputShift). The input, rounded to BF16 and scaled by 2^s, is split to match:
+// per 64 columns c, the 32 inputs x[c + 2j] and the 32 x[c + 2j + 1]. Per 64 weights and row: one
+// load, five integer operations, one test and two vdpbf16ps, against nine and four FMAs for
+// Widen512. vdpbf16ps treats subnormal inputs as zero, and E4M3's subnormals (exponent 0) would
+// be BF16 subnormals here, so a 64-byte line with any exponent-0 byte (zeros included) takes the
+// exact path instead: the BF16 of each byte's value x 2^-112 (normal for every E4M3) from two
+// 128-entry byte tables (vpermt2b, VBMI), multiplied with the input scaled by a further 2^-8.
+// Trained weights rarely have such bytes (a block's largest maps to 448, and exponent 0 means
+// below 2^-6); uniformly random bytes do on almost every line. The NaN pattern (S.1111.111)
+// reads as 480, as in the widening kernels. Products below F32's normal range, of inputs
+// 2^-130 of the largest, flush to zero.
+constexpr int kFp8SlowShift = 8; // the exact path's weights x 2^(kFp8SlowShift - 120)
+
+struct Fp8Bf16Tables {
+    alignas(64) uint8_t high[128];
+    alignas(64) uint8_t low[128];
+    Fp8Bf16Tables() {
+        for (int m = 0; m < 128; ++m) {
+            const float value =
+                std::ldexp(fp8E4M3ToFloat(static_cast<uint8_t>(m)), kFp8SlowShift - 120);
+            const uint16_t bits =
+                floatToBf16(m == 0x7f ? std::ldexp(480.0f, kFp8SlowShift - 120) : value);
+            high[m] = static_cast<uint8_t>(bits >> 8);
+            low[m] = static_cast<uint8_t>(bits & 0xff);
+        }
+    }
+};
+
+const Fp8Bf16Tables& fp8Bf16Tables() {
+    static const Fp8Bf16Tables tables;
+    return tables;
+}
+
+struct Fp8DotInput {
+    const uint16_t* fast =
+        nullptr; // per full 64 columns of a block: x[c + 2j] 2^s, x[c + 2j + 1] 2^s
+    const uint16_t* slow = nullptr; // the same x 2^-kFp8SlowShift, for the exact path
+    const float* x = nullptr;       // x rounded to BF16, as F32, for the scalar tails
+    float rescale = 1.0f;           // 2^(120 - s)
+};
+
+// 64 inputs (BF16 values as F32) times a power of two as BF16s, the even columns then the odd.
+// Exact: the scale keeps them in range (fp8InputShift), so the products' top halves are their
+// BF16s.
+CROSSROADS_AVX512BF16 void splitEvenOdd(const float* values, __m512 scale, uint16_t* out) {
+    const __m512i evens =
+        _mm512_set_epi16(62, 60, 58, 56, 54, 52, 50, 48, 46, 44, 42, 40, 38, 36, 34, 32, 30, 28, 26,
+                         24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i odds = _mm512_add_epi16(evens, _mm512_set1_epi16(1));
+    __m256i ordered[4];
+    for (int q = 0; q < 4; ++q)
+        ordered[q] = _mm512_cvtepi32_epi16(_mm512_srli_epi32(
+            _mm512_castps_si512(_mm512_mul_ps(_mm512_loadu_ps(values + 16 * q), scale)), 16));
+    const __m512i first = _mm512_inserti64x4(_mm512_castsi256_si512(ordered[0]), ordered[1], 1);
+    const __m512i second = _mm512_inserti64x4(_mm512_castsi256_si512(ordered[2]), ordered[3], 1);
+    _mm512_storeu_si512(out, _mm512_permutex2var_epi16(first, evens, second));
+    _mm512_storeu_si512(out + 32, _mm512_permutex2var_epi16(first, odds, second));
+}
+
+CROSSROADS_AVX512BF16 Fp8DotInput prepareFp8DotInput(const Matrix& w, const float* x) {
+    // Vectorised where it counts: a row task of decode is a few hundred microseconds of
+    // weights, and a scalar pass over a 7,168-wide input takes tens of them.
+    thread_local std::vector<uint16_t> fast, slow;
+    thread_local std::vector<float> rounded;
+    const int64_t cols = w.cols;
+    fast.resize(static_cast<std::size_t>(cols));
+    slow.resize(static_cast<std::size_t>(cols));
+    rounded.resize(static_cast<std::size_t>(cols));
+    roundToBf16Values(x, cols, rounded.data());
+    const int shift = fp8InputShift(rounded.data(), cols);
+    const __m512 up = _mm512_set1_ps(std::ldexp(1.0f, shift));
+    const __m512 down = _mm512_set1_ps(std::ldexp(1.0f, shift - kFp8SlowShift));
+    for (int64_t c0 = 0; c0 < cols; c0 += w.blockCols) {
+        const int64_t c1 = std::min(cols, c0 + w.blockCols);
+        const int64_t vectorEnd = c0 + ((c1 - c0) & ~int64_t{63});
+        for (int64_t c = c0; c < vectorEnd; c += 64) {
+            splitEvenOdd(rounded.data() + c, up, fast.data() + c);
+            splitEvenOdd(rounded.data() + c, down, slow.data() + c);
+        }
+    }
+    return {fast.data(), slow.data(), rounded.data(), std::ldexp(1.0f, 120 - shift)};
+}
+
+// The exact path of one line: each byte's BF16 (x 2^(kFp8SlowShift - 120)) from the tables,
+// the sign onto the high byte, then the even and odd bytes' 16-bit values side by side.
+CROSSROADS_AVX512BF16_VBMI __attribute__((noinline)) __m512 fp8DotExact(__m512 part, __m512i bytes,
+                                                                        const uint16_t* x) {
+    const Fp8Bf16Tables& tables = fp8Bf16Tables();
+    const __m512i high = _mm512_ternarylogic_epi32(
+        _mm512_permutex2var_epi8(_mm512_load_si512(tables.high), bytes,
+                                 _mm512_load_si512(tables.high + 64)),
+        bytes, _mm512_set1_epi8(static_cast<char>(0x80)), 0xf8); // high | (bytes & sign)
+    const __m512i low = _mm512_permutex2var_epi8(_mm512_load_si512(tables.low), bytes,
+                                                 _mm512_load_si512(tables.low + 64));
+    constexpr __mmask64 kOddBytes = 0xaaaaaaaaaaaaaaaaull;
+    const __m512i even = _mm512_mask_blend_epi8(kOddBytes, low, _mm512_slli_epi16(high, 8));
+    const __m512i odd = _mm512_mask_blend_epi8(kOddBytes, _mm512_srli_epi16(low, 8), high);
+    part = _mm512_dpbf16_ps(part, (__m512bh)even, (__m512bh)_mm512_loadu_si512(x));
+    return _mm512_dpbf16_ps(part, (__m512bh)odd, (__m512bh)_mm512_loadu_si512(x + 32));
+}
+
+template <int R>
+CROSSROADS_AVX512BF16_VBMI void decodeFp8Dot(const Matrix& w, int64_t r0, int64_t rowStride,
+                                             const Fp8DotInput& in, float* y) {
+    const int64_t prefetch = fp8DecodePrefetchBytes();
+    const __m512i magnitude = _mm512_set1_epi16(static_cast<short>(0x87f0));
+    const __m512i exponent = _mm512_set1_epi8(0x78);
+    __m512 acc[R];
+    float tails[R];
+    const uint8_t* rows[R];
+    const float* scales[R];
+    for (int i = 0; i < R; ++i) {
+        acc[i] = _mm512_setzero_ps();
+        tails[i] = 0.0f;
+        rows[i] = reinterpret_cast<const uint8_t*>(w.row(r0 + i * rowStride));
+        scales[i] = w.scaleRow(r0 + i * rowStride);
+    }
+    const int64_t cols = w.cols;
+    const int64_t blocks = w.scaleCols();
+    for (int64_t b = 0; b < blocks; ++b) {
+        const int64_t c0 = b * w.blockCols;
+        const int64_t c1 = std::min(cols, c0 + w.blockCols);
+        const int64_t vectorEnd = c0 + ((c1 - c0) & ~int64_t{63});
+        __m512 part[R];
+        for (int i = 0; i < R; ++i)
+            part[i] = _mm512_setzero_ps();
+        for (int64_t c = c0; c < vectorEnd; c += 64) {
+            const auto xEven = (__m512bh)_mm512_loadu_si512(in.fast + c);
+            const auto xOdd = (__m512bh)_mm512_loadu_si512(in.fast + c + 32);
+            for (int i = 0; i < R; ++i) {
+                prefetchAhead(rows[i] + c, prefetch);
+                const __m512i bytes = _mm512_loadu_si512(rows[i] + c);
+                if (_mm512_testn_epi8_mask(bytes, exponent) != 0) [[unlikely]] {
+                    part[i] = fp8DotExact(part[i], bytes, in.slow + c);
+                    continue;
+                }
+                const __m512i odd = _mm512_and_si512(_mm512_srai_epi16(bytes, 4), magnitude);
+                const __m512i even =
+                    _mm512_and_si512(_mm512_srai_epi16(_mm512_slli_epi16(bytes, 8), 4), magnitude);
+                part[i] = _mm512_dpbf16_ps(part[i], (__m512bh)even, xEven);
+                part[i] = _mm512_dpbf16_ps(part[i], (__m512bh)odd, xOdd);
+            }
+        }
+        // Two loops: with the tails' call in the same one, GCC kept acc and part in memory.
+        for (int i = 0; i < R; ++i)
+            acc[i] = _mm512_fmadd_ps(part[i], _mm512_set1_ps(scales[i][b]), acc[i]);
+        if (vectorEnd < c1)
+            for (int i = 0; i < R; ++i)
+                tails[i] += fp8PartialDot(rows[i], in.x, vectorEnd, c1) * scales[i][b];
+    }
+    for (int i = 0; i < R; ++i)
+        y[r0 + i * rowStride] = reduce512(acc[i]) * in.rescale + tails[i];
+}
+
+CROSSROADS_AVX512BF16_VBMI void matvecFp8Dot(const Matrix& w, int64_t rowBegin, int64_t rowEnd,
+                                             const float* x, float* y) {
+    const Fp8DotInput in = prepareFp8DotInput(w, x);
+    const int64_t run = (rowEnd - rowBegin) / kDecodeStreams;
+    for (int64_t k = 0; k < run; ++k)
+        decodeFp8Dot<kDecodeStreams>(w, rowBegin + k, run, in, y);
+    for (int64_t r = rowBegin + kDecodeStreams * run; r < rowEnd; ++r)
+        decodeFp8Dot<1>(w, r, 1, in, y);
+}
+
+// FP8 products under avx512-bf16: the dot-product decode where it is chosen and runs, otherwise
+// the AVX-512 family's FP8 kernels on the inputs rounded to BF16 as F32 values (each product of
+// an FP8 and a BF16 value is exact in F32, so every path computes one function).
+CROSSROADS_AVX512BF16 void matmulFp8Avx512Bf16(const Matrix& w, int64_t rowBegin, int64_t rowEnd,
+                                               const float* x, int64_t xStride, int64_t tokens,
+                                               float* y, int64_t yStride) {
+    static const bool dotRuns = fp8DecodeKernelRuns(Fp8DecodeKernel::Bf16Dot, Isa::Avx512Bf16);
+    if (tokens == 1 && dotRuns && fp8DecodeKernel() == Fp8DecodeKernel::Bf16Dot)
+        return matvecFp8Dot(w, rowBegin, rowEnd, x, y);
+    thread_local std::vector<float> rounded;
+    rounded.resize(static_cast<std::size_t>(tokens * w.cols));
+    for (int64_t t = 0; t < tokens; ++t)
+        roundToBf16Values(x + t * xStride, w.cols, rounded.data() + t * w.cols);
+    matmulAvx512(w, rowBegin, rowEnd, rounded.data(), w.cols, tokens, y, yStride);
+}
+
+} // namespace
 
 CROSSROADS_AVX512BF16 void matmulAvx512Bf16(const Matrix& w, int64_t rowBegin, int64_t rowEnd,
                                             const float* x, int64_t xStride, int64_t tokens,
                                             float* y, int64_t yStride) {
+    if (w.type == WeightType::FP8E4M3)
+        return matmulFp8Avx512Bf16(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
     if (tokens >= packedGemmMinTokens()) {
         // The F32 FMAs of the packed GEMM on the inputs rounded as the family rounds them: each
         // product of two BF16 values is exact in F32, so this computes the function the

@@ -219,14 +219,16 @@ void CpuBackend::latentAttentionLayer(std::size_t layerIndex, const std::vector<
     // before kvB: it applies kvB to each latent).
     const int64_t vWidth = heads * vDim;
     attention_.resize(static_cast<std::size_t>(tokens * vWidth));
-    // Where kvB's products keep F32 activations (FP8 and F32 weights, BF16 off avx512-bf16),
-    // W_UV is multiplied in place, a view of its rows.
-    const bool inPlace = matmulActivationRounding(mla.kvB.type) == ActivationRounding::None;
+    // Decode (fewer than kAbsorbGemmTokens), and wherever kvB's products keep F32 activations,
+    // multiplies W_UV in place, a view of its rows, with F32 activations (matmulRowsF32Input):
+    // widening it per step, as W_UK above, cost more than the rest of the step's attention.
+    const bool inPlace = tokens < kAbsorbGemmTokens ||
+                         matmulActivationRounding(mla.kvB.type) == ActivationRounding::None;
     pool_->parallelFor(heads, [&](int64_t h) {
         if (inPlace) {
-            matmulRows(mla.kvB.rowsView(h * (nope + vDim) + nope, vDim), 0, vDim,
-                       &outLatent_[static_cast<std::size_t>(h * width)], heads * width, tokens,
-                       &attention_[static_cast<std::size_t>(h * vDim)], vWidth);
+            matmulRowsF32Input(mla.kvB.rowsView(h * (nope + vDim) + nope, vDim), 0, vDim,
+                               &outLatent_[static_cast<std::size_t>(h * width)], heads * width,
+                               tokens, &attention_[static_cast<std::size_t>(h * vDim)], vWidth);
             return;
         }
         thread_local std::vector<float> block;

@@ -16,3 +16,6 @@
 #define CROSSROADS_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,f16c")))
 #define CROSSROADS_AVX512BF16                                                                      \
     __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma,f16c")))
+// The FP8 dot-product decode (vpermt2b byte tables): AVX-512-BF16 with VBMI.
+#define CROSSROADS_AVX512BF16_VBMI                                                                 \
+    __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx512vbmi,avx2,fma,f16c")))

@@ -13,7 +13,7 @@ using Vec = std::vector<double>;
 Vec linearOf(const Matrix& w, const Vec& input, ActivationRounding rounding) {
     Vec rounded;
     const Vec* source = &input;
-    if (rounding == ActivationRounding::Bf16 && w.type == WeightType::BF16) {
+    if (roundsInput(rounding, w.type)) {
         rounded.resize(input.size());
         for (std::size_t i = 0; i < input.size(); ++i)
             rounded[i] = bf16ToFloat(floatToBf16(static_cast<float>(input[i])));

@@ -17,8 +17,9 @@ namespace crossroads::inference {
 using ExpertChoices = std::vector<std::vector<std::vector<int32_t>>>;
 
 struct ReferenceOptions {
-    // With Bf16 every product with BF16 weights first rounds its input (the F32 value) to BF16,
-    // as the optimised paths that compute in BF16 do; everything else stays in double.
+    // With Bf16 every product with BF16 or FP8 weights first rounds its input (the F32 value) to
+    // BF16 (roundsInput), as the optimised paths that compute in BF16 do; everything else stays in
+    // double.
     ActivationRounding rounding = ActivationRounding::None;
     // When set ([layer][position]): route each position to these experts instead of the
     // reference's own top-k, with the reference's own weights for them. A routing decision is

@@ -87,11 +87,16 @@ inline std::string_view weightTypeName(WeightType type) {
     return "?";
 }
 
-// What a product with BF16 weights does to its activations: keeps them in F32, or rounds them to
-// BF16 first (the AVX-512-BF16 dot product and BF16 GEMM libraries take BF16 pairs). One rule per
-// ISA, whatever the batch, so prefill and decode of a sequence compute the same function, and the
+// What a product with BF16 or FP8 weights does to its activations: keeps them in F32, or rounds
+// them to BF16 first (the AVX-512-BF16 dot product and BF16 GEMM libraries take BF16 pairs; every
+// FP8 E4M3 weight is a BF16 value). F32 weights always keep F32 activations. One rule per ISA,
+// whatever the batch, so prefill and decode of a sequence compute the same function, and the
 // reference forward can compute it too.
 enum class ActivationRounding { None, Bf16 };
+// Whether a product with weights of `type` rounds its input under `rounding`.
+inline bool roundsInput(ActivationRounding rounding, WeightType type) {
+    return rounding == ActivationRounding::Bf16 && type != WeightType::F32;
+}
 
 // A row-major [rows x cols] matrix, HF Linear orientation (rows = outputs, cols = inputs).
 // A view: the storage belongs to the ModelWeights that hands it out.

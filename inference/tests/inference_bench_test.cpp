@@ -183,23 +183,34 @@ void benchWithSpecAndContext() {
 
 // llama-bench style lists for the sweep options.
 // A truncated DeepSeek model stores what MLA caches (the latent and the RoPE key, F32 on the
-// CPU) and reports the whole model's analytic figure beside it.
+// CPU) and reports the whole model's analytic figure beside it; with FP8 weights it names the
+// FP8 decode kernel in effect, with BF16 none.
 void deepseekKvBytes() {
-    ModelConfig config = check::tinyDeepseek(ModelFamily::DeepseekV3);
-    truncateLayers(config, 2); // of 3
-    const Model model = synthesizeModel(config, WeightType::BF16);
-    CpuBackend backend(model, 2);
-    BenchOptions options;
-    options.promptTokens = 4;
-    options.genTokens = 2;
-    options.repetitions = 1;
-    options.bandwidthBytes = std::size_t{16} << 20;
-    const BenchResult result = runBench(backend, options);
-    const double width = static_cast<double>(model.config.mla.cachedWidth());
-    CHECK_NEAR(result.kvBytesPerToken, 2.0 * width * 4.0, 1e-9);
-    CHECK_NEAR(result.kvBytesPerTokenAnalyticBf16, 2.0 * width * 2.0, 1e-9);
-    CHECK_NEAR(result.kvBytesPerTokenFullModelBf16, 3.0 * width * 2.0, 1e-9);
-    CHECK(benchResultTable(result).find("the whole model") != std::string::npos);
+    for (const WeightType type : {WeightType::BF16, WeightType::FP8E4M3}) {
+        ModelConfig config = check::tinyDeepseek(ModelFamily::DeepseekV3);
+        truncateLayers(config, 2); // of 3
+        const Model model = synthesizeModel(config, type);
+        CpuBackend backend(model, 2);
+        BenchOptions options;
+        options.promptTokens = 4;
+        options.genTokens = 2;
+        options.repetitions = 1;
+        options.bandwidthBytes = std::size_t{16} << 20;
+        const BenchResult result = runBench(backend, options);
+        const double width = static_cast<double>(model.config.mla.cachedWidth());
+        CHECK_NEAR(result.kvBytesPerToken, 2.0 * width * 4.0, 1e-9);
+        CHECK_NEAR(result.kvBytesPerTokenAnalyticBf16, 2.0 * width * 2.0, 1e-9);
+        CHECK_NEAR(result.kvBytesPerTokenFullModelBf16, 3.0 * width * 2.0, 1e-9);
+        CHECK(benchResultTable(result).find("the whole model") != std::string::npos);
+        const nlohmann::json kernel = benchResultToJson(result)["metadata"]["fp8_decode_kernel"];
+        if (type == WeightType::FP8E4M3) {
+            CHECK(kernel == std::string(fp8DecodeKernelInEffect()));
+            CHECK(benchResultTable(result).find("fp8 decode: " + kernel.get<std::string>()) !=
+                  std::string::npos);
+        } else {
+            CHECK(kernel.is_null());
+        }
+    }
 }
 
 void countLists() {

@@ -118,7 +118,7 @@ struct Reference {
 Reference matchedReference(const Model& model, std::span<const int32_t> tokens,
                            const RoutingLog& log, const std::string& what) {
     Reference reference;
-    reference.rounding = matmulActivationRounding(model.weights.embed.type);
+    reference.rounding = matmulActivationRounding(model.weights.type);
     std::vector<std::vector<std::vector<double>>> probabilities;
     ReferenceOptions options;
     options.rounding = reference.rounding;

@@ -9,11 +9,12 @@
 // 7168 x 18432 (its down) matrix; bytes counted are one per weight plus the F32 scales.
 // Goal (the DeepSeek issue): >= 85% of the measured read bandwidth.
 // --isa (scalar, avx2, avx512, avx512-bf16; repeatable, default the best this CPU has) runs
-// each model's decode on those kernel families in turn, in the same run; --prefetch (repeatable,
-// default this CPU's setting, decodePrefetchBytes, or with --fp8 fp8DecodePrefetchBytes) does the
-// same for the decode kernels' software prefetch distance, 0 for none.
-// Without --model it runs the four reference presets, truncated to a few layers at full width.
-// A shared machine's bandwidth drifts by tens of percent within seconds as other work (other
+// each model's decode on those kernel families in turn, in the same run (FP8 on the AVX-512
+// families: on each of their FP8 decode kernels in turn, Kernels.h Fp8DecodeKernel); --prefetch
+// (repeatable, default this CPU's setting, decodePrefetchBytes, or with --fp8
+// fp8DecodePrefetchBytes) does the same for the decode kernels' software prefetch distance, 0 for
+// none. Without --model it runs the four reference presets, truncated to a few layers at full
+// width. A shared machine's bandwidth drifts by tens of percent within seconds as other work (other
 // VMs included) comes and goes, so the benchmark pairs every decode step with a read pass of
 // the bandwidth kernel right before it and reports the median of the per-pair ratios: both
 // figures of a pair see the same machine. Prints the ratios; never fails on them (a benchmark,
@@ -24,6 +25,7 @@
 #include "inference/cpu/Bandwidth.h"
 #include "inference/cpu/CpuBackend.h"
 #include "inference/cpu/Kernels.h"
+#include "inference/model/Fp8.h"
 
 #include <algorithm>
 #include <chrono>
@@ -101,6 +103,20 @@ Options parse(int argc, char** argv) {
     return options;
 }
 
+// The FP8 decode kernels to run in turn under `isa`: for an FP8 model on an AVX-512 family each
+// that runs as itself there, otherwise just the current one (the choice means nothing else).
+std::vector<Fp8DecodeKernel> fp8DecodeKernelsOf(bool fp8, Isa isa) {
+    std::vector<Fp8DecodeKernel> kernels;
+    if (fp8)
+        for (const Fp8DecodeKernel kernel :
+             {Fp8DecodeKernel::Widen256, Fp8DecodeKernel::Widen512, Fp8DecodeKernel::Bf16Dot})
+            if (fp8DecodeKernelRuns(kernel, isa))
+                kernels.push_back(kernel);
+    if (kernels.empty())
+        kernels.push_back(fp8DecodeKernel());
+    return kernels;
+}
+
 // FP8 matvecs at DeepSeek-V3's shapes, each step paired with a read pass as for the models.
 void benchFp8(const Options& options) {
     struct Shape {
@@ -126,9 +142,13 @@ void benchFp8(const Options& options) {
             const auto bytes = static_cast<std::size_t>(shape.rows * shape.cols);
             storage.push_back(allocateLargeBuffer(bytes));
             auto* weights = reinterpret_cast<uint8_t*>(storage.back().get());
+            // As the synthetic models draw them (Weights.cpp): uniform in [-448, 448] rounded
+            // to E4M3, so exponent-0 bytes are as rare as in trained weights (random bytes
+            // would send most lines of the dot-product kernel down its exact path).
             for (std::size_t i = 0; i < bytes; ++i) {
                 state = state * 1664525u + 1013904223u;
-                weights[i] = static_cast<uint8_t>((state >> 24) & 0xf7u); // no NaN patterns
+                weights[i] =
+                    floatToFp8E4M3(static_cast<float>(state >> 8) / 16777216.0f * 896.0f - 448.0f);
             }
             scales.emplace_back(static_cast<std::size_t>(scaleCount), 1.0f / 448.0f);
             Matrix w{WeightType::FP8E4M3, shape.rows, shape.cols, weights};
@@ -152,15 +172,11 @@ void benchFp8(const Options& options) {
         };
         for (const Isa isa : options.isas)
             for (const int64_t prefetch : options.prefetches)
-                for (const bool decode256 : {true, false}) {
-                    // The AVX-512 families run both their own FP8 kernel and the AVX2 one
-                    // (setFp8Decode256), in turn; the others have one.
+                for (const Fp8DecodeKernel kernel : fp8DecodeKernelsOf(true, isa)) {
                     const bool avx512 = isa == Isa::Avx512 || isa == Isa::Avx512Bf16;
-                    if (!avx512 && !decode256)
-                        continue;
                     setActiveIsa(isa);
                     setFp8DecodePrefetchBytes(prefetch);
-                    setFp8Decode256(decode256);
+                    setFp8DecodeKernel(kernel);
                     for (int warm = 0; warm < 3; ++warm)
                         step();
                     std::vector<double> ratios, reads, decodes;
@@ -174,20 +190,18 @@ void benchFp8(const Options& options) {
                         decodes.push_back(stepBytes / elapsed / 1e9);
                         ratios.push_back(decodes.back() / read);
                     }
-                    std::printf("RATIO fp8 %-28s %-11s %s prefetch %4lld matvec/read = %5.1f%% "
+                    std::printf("RATIO fp8 %-28s %-11s %-8s prefetch %4lld matvec/read = %5.1f%% "
                                 "(median of %d pairs; quartiles %.1f%%..%.1f%%; matvec %.2f GB/s, "
                                 "read %.2f GB/s medians; %.0f MB/step)\n",
                                 shape.name, std::string(isaName(isa)).c_str(),
-                                !avx512     ? "   "
-                                : decode256 ? "256"
-                                            : "512",
+                                avx512 ? std::string(fp8DecodeKernelName(kernel)).c_str() : "",
                                 static_cast<long long>(prefetch), 100.0 * quantile(ratios, 0.5),
                                 options.steps, 100.0 * quantile(ratios, 0.25),
                                 100.0 * quantile(ratios, 0.75), quantile(decodes, 0.5),
                                 quantile(reads, 0.5), stepBytes / 1e6);
                     std::fflush(stdout);
                 }
-        setFp8Decode256(defaultFp8Decode256());
+        setFp8DecodeKernel(defaultFp8DecodeKernel());
         setFp8DecodePrefetchBytes(defaultFp8DecodePrefetchBytes());
     }
 }
@@ -220,57 +234,62 @@ int main(int argc, char** argv) {
                 : fp8                       ? std::vector<int64_t>{fp8DecodePrefetchBytes()}
                                             : std::vector<int64_t>{decodePrefetchBytes()};
             for (const Isa isa : options.isas)
-                for (const int64_t prefetch : prefetches) {
-                    setActiveIsa(isa);
-                    (fp8 ? setFp8DecodePrefetchBytes : setDecodePrefetchBytes)(prefetch);
-                    const SequenceId sequence = backend.newSequence();
-                    const int64_t vocab = model.config.vocabSize;
-                    std::vector<int32_t> prompt;
-                    for (int32_t i = 0; i < 8; ++i)
-                        prompt.push_back(static_cast<int32_t>((i * 7919 + 13) % vocab));
-                    std::vector<float> logits = backend.prefill(sequence, prompt);
-                    const auto next = [&] {
-                        return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) -
-                                                    logits.begin());
-                    };
-                    // Warm-up: scratch buffers grow, the pool's threads get going.
-                    for (int step = 0; step < 3; ++step) {
-                        const int32_t token = next();
-                        logits = backend.decode(std::span<const SequenceId>(&sequence, 1),
-                                                std::span<const int32_t>(&token, 1));
+                for (const int64_t prefetch : prefetches)
+                    for (const Fp8DecodeKernel kernel : fp8DecodeKernelsOf(fp8, isa)) {
+                        setActiveIsa(isa);
+                        (fp8 ? setFp8DecodePrefetchBytes : setDecodePrefetchBytes)(prefetch);
+                        setFp8DecodeKernel(kernel);
+                        const SequenceId sequence = backend.newSequence();
+                        const int64_t vocab = model.config.vocabSize;
+                        std::vector<int32_t> prompt;
+                        for (int32_t i = 0; i < 8; ++i)
+                            prompt.push_back(static_cast<int32_t>((i * 7919 + 13) % vocab));
+                        std::vector<float> logits = backend.prefill(sequence, prompt);
+                        const auto next = [&] {
+                            return static_cast<int32_t>(
+                                std::max_element(logits.begin(), logits.end()) - logits.begin());
+                        };
+                        // Warm-up: scratch buffers grow, the pool's threads get going.
+                        for (int step = 0; step < 3; ++step) {
+                            const int32_t token = next();
+                            logits = backend.decode(std::span<const SequenceId>(&sequence, 1),
+                                                    std::span<const int32_t>(&token, 1));
+                        }
+                        std::vector<double> ratios, reads, decodes;
+                        double bytes = 0, seconds = 0;
+                        for (int step = 0; step < options.steps; ++step) {
+                            const double read = probe.passGbPerS();
+                            const int32_t token = next();
+                            const auto start = Clock::now();
+                            logits = backend.decode(std::span<const SequenceId>(&sequence, 1),
+                                                    std::span<const int32_t>(&token, 1));
+                            const double elapsed =
+                                std::chrono::duration<double>(Clock::now() - start).count();
+                            const double stepBytes =
+                                backend.lastStats().weightBytes + backend.lastStats().kvBytes;
+                            bytes += stepBytes;
+                            seconds += elapsed;
+                            reads.push_back(read);
+                            decodes.push_back(stepBytes / elapsed / 1e9);
+                            ratios.push_back(decodes.back() / read);
+                        }
+                        std::printf(
+                            "RATIO %-34s %-11s %-8s prefetch %4lld decode/read = %5.1f%% (median "
+                            "of %d "
+                            "pairs; "
+                            "quartiles %.1f%%..%.1f%%; decode %.2f GB/s, read %.2f GB/s medians; "
+                            "%.1f tok/s, %.0f MB/step)\n",
+                            spec.c_str(), std::string(isaName(isa)).c_str(),
+                            fp8 ? std::string(fp8DecodeKernelName(kernel)).c_str() : "",
+                            static_cast<long long>(prefetch), 100.0 * quantile(ratios, 0.5),
+                            options.steps, 100.0 * quantile(ratios, 0.25),
+                            100.0 * quantile(ratios, 0.75), quantile(decodes, 0.5),
+                            quantile(reads, 0.5), static_cast<double>(options.steps) / seconds,
+                            bytes / options.steps / 1e6);
+                        std::fflush(stdout);
+                        backend.releaseSequence(sequence);
                     }
-                    std::vector<double> ratios, reads, decodes;
-                    double bytes = 0, seconds = 0;
-                    for (int step = 0; step < options.steps; ++step) {
-                        const double read = probe.passGbPerS();
-                        const int32_t token = next();
-                        const auto start = Clock::now();
-                        logits = backend.decode(std::span<const SequenceId>(&sequence, 1),
-                                                std::span<const int32_t>(&token, 1));
-                        const double elapsed =
-                            std::chrono::duration<double>(Clock::now() - start).count();
-                        const double stepBytes =
-                            backend.lastStats().weightBytes + backend.lastStats().kvBytes;
-                        bytes += stepBytes;
-                        seconds += elapsed;
-                        reads.push_back(read);
-                        decodes.push_back(stepBytes / elapsed / 1e9);
-                        ratios.push_back(decodes.back() / read);
-                    }
-                    std::printf(
-                        "RATIO %-34s %-11s prefetch %4lld decode/read = %5.1f%% (median of %d "
-                        "pairs; "
-                        "quartiles %.1f%%..%.1f%%; decode %.2f GB/s, read %.2f GB/s medians; "
-                        "%.1f tok/s, %.0f MB/step)\n",
-                        spec.c_str(), std::string(isaName(isa)).c_str(),
-                        static_cast<long long>(prefetch), 100.0 * quantile(ratios, 0.5),
-                        options.steps, 100.0 * quantile(ratios, 0.25),
-                        100.0 * quantile(ratios, 0.75), quantile(decodes, 0.5),
-                        quantile(reads, 0.5), static_cast<double>(options.steps) / seconds,
-                        bytes / options.steps / 1e6);
-                    std::fflush(stdout);
-                    backend.releaseSequence(sequence);
-                }
+            setFp8DecodeKernel(defaultFp8DecodeKernel());
         }
         return 0;
     } catch (const std::exception& error) {
