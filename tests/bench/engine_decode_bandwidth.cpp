@@ -173,7 +173,6 @@ void benchFp8(const Options& options) {
         for (const Isa isa : options.isas)
             for (const int64_t prefetch : options.prefetches)
                 for (const Fp8DecodeKernel kernel : fp8DecodeKernelsOf(true, isa)) {
-                    const bool avx512 = isa == Isa::Avx512 || isa == Isa::Avx512Bf16;
                     setActiveIsa(isa);
                     setFp8DecodePrefetchBytes(prefetch);
                     setFp8DecodeKernel(kernel);
@@ -194,7 +193,7 @@ void benchFp8(const Options& options) {
                                 "(median of %d pairs; quartiles %.1f%%..%.1f%%; matvec %.2f GB/s, "
                                 "read %.2f GB/s medians; %.0f MB/step)\n",
                                 shape.name, std::string(isaName(isa)).c_str(),
-                                avx512 ? std::string(fp8DecodeKernelName(kernel)).c_str() : "",
+                                std::string(fp8DecodeKernelInEffect()).c_str(),
                                 static_cast<long long>(prefetch), 100.0 * quantile(ratios, 0.5),
                                 options.steps, 100.0 * quantile(ratios, 0.25),
                                 100.0 * quantile(ratios, 0.75), quantile(decodes, 0.5),
@@ -280,7 +279,7 @@ int main(int argc, char** argv) {
                             "quartiles %.1f%%..%.1f%%; decode %.2f GB/s, read %.2f GB/s medians; "
                             "%.1f tok/s, %.0f MB/step)\n",
                             spec.c_str(), std::string(isaName(isa)).c_str(),
-                            fp8 ? std::string(fp8DecodeKernelName(kernel)).c_str() : "",
+                            fp8 ? std::string(fp8DecodeKernelInEffect()).c_str() : "",
                             static_cast<long long>(prefetch), 100.0 * quantile(ratios, 0.5),
                             options.steps, 100.0 * quantile(ratios, 0.25),
                             100.0 * quantile(ratios, 0.75), quantile(decodes, 0.5),
