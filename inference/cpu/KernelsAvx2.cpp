@@ -401,16 +401,17 @@ template <WeightType Type>
 CROSSROADS_AVX2 void packPanelAvx2(const Matrix& w, int64_t r0, int64_t rows, int64_t c0,
                                    int64_t depth, float* panel) {
     int64_t k = 0;
-    if (rows == kPanelRows)
-        for (; k + 8 <= depth; k += 8)
-            for (int64_t half = 0; half < kPanelRows; half += 8) {
-                __m256 block[8];
-                for (int j = 0; j < 8; ++j)
-                    block[j] = loadWeights8<Type>(w.row(r0 + half + j), c0 + k);
-                transpose8x8(block);
-                for (int i = 0; i < 8; ++i)
-                    _mm256_storeu_ps(panel + (k + i) * kPanelRows + half, block[i]);
-            }
+    // A short strip (a task's last) packs by vectors too, its missing rows zero.
+    for (; k + 8 <= depth; k += 8)
+        for (int64_t half = 0; half < kPanelRows; half += 8) {
+            __m256 block[8];
+            for (int j = 0; j < 8; ++j)
+                block[j] = half + j < rows ? loadWeights8<Type>(w.row(r0 + half + j), c0 + k)
+                                           : _mm256_setzero_ps();
+            transpose8x8(block);
+            for (int i = 0; i < 8; ++i)
+                _mm256_storeu_ps(panel + (k + i) * kPanelRows + half, block[i]);
+        }
     for (; k < depth; ++k)
         for (int64_t j = 0; j < kPanelRows; ++j)
             panel[k * kPanelRows + j] = j < rows ? weightAt(w, w.row(r0 + j), c0 + k) : 0.0f;
@@ -421,20 +422,33 @@ CROSSROADS_AVX2 void packPanelAvx2(const Matrix& w, int64_t r0, int64_t rows, in
 CROSSROADS_AVX2 void packPanelFp8Avx2(const Matrix& w, int64_t r0, int64_t rows, int64_t c0,
                                       int64_t depth, float* panel) {
     int64_t k = 0;
-    if (rows == kPanelRows && w.blockCols % 8 == 0)
-        for (; k + 8 <= depth; k += 8)
+    if (w.blockCols % 8 == 0) {
+        // Each row's scales looked up once per panel (Matrix::scaleAt divides three times); a
+        // short strip's missing rows are zero.
+        const float* rowScales[kPanelRows];
+        for (int64_t j = 0; j < rows; ++j)
+            rowScales[j] = w.scaleRow(r0 + j);
+        for (; k + 8 <= depth; k += 8) {
+            const int64_t scaleBlock = (c0 + k) / w.blockCols;
             for (int64_t half = 0; half < kPanelRows; half += 8) {
                 __m256 block[8];
                 for (int j = 0; j < 8; ++j) {
+                    if (half + j >= rows) {
+                        block[j] = _mm256_setzero_ps();
+                        continue;
+                    }
                     const int64_t r = r0 + half + j;
                     const auto* bytes = reinterpret_cast<const uint8_t*>(w.row(r)) + c0 + k;
-                    block[j] = _mm256_mul_ps(_mm256_cvtph_ps(fp8ToHalves8(bytes)),
-                                             _mm256_set1_ps(w.scaleAt(r, c0 + k) * kFp8HalfScale));
+                    block[j] = _mm256_mul_ps(
+                        _mm256_cvtph_ps(fp8ToHalves8(bytes)),
+                        _mm256_set1_ps(rowScales[half + j][scaleBlock] * kFp8HalfScale));
                 }
                 transpose8x8(block);
                 for (int i = 0; i < 8; ++i)
                     _mm256_storeu_ps(panel + (k + i) * kPanelRows + half, block[i]);
             }
+        }
+    }
     for (; k < depth; ++k)
         for (int64_t j = 0; j < kPanelRows; ++j)
             panel[k * kPanelRows + j] = j < rows ? w.at(r0 + j, c0 + k) : 0.0f;
@@ -585,13 +599,14 @@ CROSSROADS_AVX2 void matmulRowsTransposedAvx2(const Matrix& w, int64_t rowBegin,
     const int64_t vectorCols = vector ? cols & ~int64_t{7} : 0;
     for (int64_t r = rowBegin; r < rowEnd; ++r) {
         const std::byte* row = w.row(r);
+        const float* rowScales = w.type == WeightType::FP8E4M3 ? w.scaleRow(r) : nullptr;
         const int64_t k = r - rowBegin;
         for (int64_t c = 0; c < vectorCols; c += 8) {
             __m256 wv;
             if (w.type == WeightType::FP8E4M3)
                 wv = _mm256_mul_ps(
                     _mm256_cvtph_ps(fp8ToHalves8(reinterpret_cast<const uint8_t*>(row) + c)),
-                    _mm256_set1_ps(w.scaleAt(r, c) * kFp8HalfScale));
+                    _mm256_set1_ps(rowScales[c / w.blockCols] * kFp8HalfScale));
             else if (w.type == WeightType::BF16)
                 wv = _mm256_castsi256_ps(
                     _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(

@@ -288,16 +288,18 @@ template <WeightType Type>
 CROSSROADS_AVX512 void packPanelAvx512(const Matrix& w, int64_t r0, int64_t rows, int64_t c0,
                                        int64_t depth, float* panel) {
     int64_t k = 0;
-    if (rows == kPanelRows)
-        for (; k + 16 <= depth; k += 16)
-            for (int64_t half = 0; half < kPanelRows; half += 16) {
-                __m512 block[16];
-                for (int j = 0; j < 16; ++j)
-                    block[j] = loadWeights16<Type>(w.row(r0 + half + j), c0 + k);
-                transpose16x16(block);
-                for (int i = 0; i < 16; ++i)
-                    _mm512_storeu_ps(panel + (k + i) * kPanelRows + half, block[i]);
-            }
+    // A strip short of kPanelRows rows (a task's last) packs by vectors too, its missing rows
+    // zero: element by element, short strips took as long as the GEMM over the full ones.
+    for (; k + 16 <= depth; k += 16)
+        for (int64_t half = 0; half < kPanelRows; half += 16) {
+            __m512 block[16];
+            for (int j = 0; j < 16; ++j)
+                block[j] = half + j < rows ? loadWeights16<Type>(w.row(r0 + half + j), c0 + k)
+                                           : _mm512_setzero_ps();
+            transpose16x16(block);
+            for (int i = 0; i < 16; ++i)
+                _mm512_storeu_ps(panel + (k + i) * kPanelRows + half, block[i]);
+        }
     for (; k < depth; ++k)
         for (int64_t j = 0; j < kPanelRows; ++j)
             panel[k * kPanelRows + j] = j < rows ? weightAt(w, w.row(r0 + j), c0 + k) : 0.0f;
@@ -308,21 +310,33 @@ CROSSROADS_AVX512 void packPanelAvx512(const Matrix& w, int64_t r0, int64_t rows
 CROSSROADS_AVX512 void packPanelFp8Avx512(const Matrix& w, int64_t r0, int64_t rows, int64_t c0,
                                           int64_t depth, float* panel) {
     int64_t k = 0;
-    if (rows == kPanelRows && w.blockCols % 16 == 0)
-        for (; k + 16 <= depth; k += 16)
+    if (w.blockCols % 16 == 0) {
+        // Each row's scales looked up once per panel (Matrix::scaleAt divides three times); a
+        // short strip's missing rows are zero.
+        const float* rowScales[kPanelRows];
+        for (int64_t j = 0; j < rows; ++j)
+            rowScales[j] = w.scaleRow(r0 + j);
+        for (; k + 16 <= depth; k += 16) {
+            const int64_t scaleBlock = (c0 + k) / w.blockCols;
             for (int64_t half = 0; half < kPanelRows; half += 16) {
                 __m512 block[16];
                 for (int j = 0; j < 16; ++j) {
+                    if (half + j >= rows) {
+                        block[j] = _mm512_setzero_ps();
+                        continue;
+                    }
                     const int64_t r = r0 + half + j;
                     const auto* bytes = reinterpret_cast<const uint8_t*>(w.row(r)) + c0 + k;
                     block[j] = _mm512_mul_ps(
                         _mm512_cvtph_ps(_mm512_castsi512_si256(fp8ToHalves32Low(bytes))),
-                        _mm512_set1_ps(w.scaleAt(r, c0 + k) * kFp8HalfScale));
+                        _mm512_set1_ps(rowScales[half + j][scaleBlock] * kFp8HalfScale));
                 }
                 transpose16x16(block);
                 for (int i = 0; i < 16; ++i)
                     _mm512_storeu_ps(panel + (k + i) * kPanelRows + half, block[i]);
             }
+        }
+    }
     for (; k < depth; ++k)
         for (int64_t j = 0; j < kPanelRows; ++j)
             panel[k * kPanelRows + j] = j < rows ? w.at(r0 + j, c0 + k) : 0.0f;
