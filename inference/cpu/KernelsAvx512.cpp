@@ -259,30 +259,6 @@ constexpr int64_t kPanelRows = 32;   // two vectors of outputs
 constexpr int64_t kPanelDepth = 256; // 32 KiB of F32: the panel stays in L1
 constexpr int kTileTokens = 12;
 
-// r[i][j] -> r[j][i] for a 16 x 16 block of floats.
-CROSSROADS_AVX512 inline void transpose16x16(__m512 (&r)[16]) {
-    __m512 t[16];
-    for (int i = 0; i < 8; ++i) {
-        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-    for (int i = 0; i < 4; ++i) {
-        r[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
-        r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xee);
-        r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
-        r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xee);
-    }
-    for (int h = 0; h < 2; ++h)
-        for (int i = 0; i < 4; ++i) {
-            t[8 * h + i] = _mm512_shuffle_f32x4(r[8 * h + i], r[8 * h + i + 4], 0x88);
-            t[8 * h + i + 4] = _mm512_shuffle_f32x4(r[8 * h + i], r[8 * h + i + 4], 0xdd);
-        }
-    for (int i = 0; i < 8; ++i) {
-        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
-        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
-    }
-}
-
 // panel[k * kPanelRows + j] = W[r0 + j][c0 + k] for j < rows; rows past the end are zero.
 template <WeightType Type>
 CROSSROADS_AVX512 void packPanelAvx512(const Matrix& w, int64_t r0, int64_t rows, int64_t c0,
@@ -472,7 +448,8 @@ void gemmPackedAvx512(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const f
 void matmulAvx512(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
                   int64_t xStride, int64_t tokens, float* y, int64_t yStride) {
     // FP8 (the AVX-512-BF16 family comes here too, with its inputs rounded, for all but its
-    // dot-product decode): decode for one token, the packed GEMM for more (as on AVX2).
+    // dot-product decode and, with VBMI, its pair-panel GEMM): decode for one token, the packed
+    // GEMM for more (as on AVX2).
     if (w.type == WeightType::FP8E4M3) {
         if ((tokens == 1 && fp8DecodeKernel() == Fp8DecodeKernel::Widen256) ||
             (tokens > 1 && tokens < kFp8DotMaxTokens))

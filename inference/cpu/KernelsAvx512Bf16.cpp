@@ -104,10 +104,12 @@ CROSSROADS_AVX512BF16 void decodeBf16(const Matrix& w, int64_t r0, int64_t rowSt
 constexpr int kPairTileTokens = 6;
 constexpr int64_t kPairDepth = 128; // pairs per block: 32 KiB of a strip, 512 B of x per token
 
+// With rowScales (64, one per row of the strip), y = y (or 0) + rowScales x the sums: FP8's
+// block scales (gemmFp8Pairs).
 template <int T>
 CROSSROADS_AVX512BF16 void pairTile(const uint16_t* strip, int64_t pairs, const uint16_t* x,
                                     int64_t xStride, float* y, int64_t yStride, int64_t rows,
-                                    bool accumulate) {
+                                    bool accumulate, const float* rowScales) {
     static_assert(T >= 1 && T <= kPairTileTokens);
     static_assert(kPairPanelRows == 64);
     __m512 a0 = _mm512_setzero_ps(), b0 = a0, c0 = a0, d0 = a0, a1 = a0, b1 = a0, c1 = a0, d1 = a0,
@@ -146,18 +148,21 @@ CROSSROADS_AVX512BF16 void pairTile(const uint16_t* strip, int64_t pairs, const 
         if (left <= 0)
             break;
         const auto mask = static_cast<__mmask16>(left >= 16 ? 0xffff : (1u << left) - 1);
+        const __m512 scale =
+            rowScales != nullptr ? _mm512_loadu_ps(rowScales + 16 * v) : _mm512_set1_ps(1.0f);
         for (int t = 0; t < T; ++t) {
             float* out = y + t * yStride + 16 * v;
-            const __m512 sum = accumulate
-                                   ? _mm512_add_ps(_mm512_maskz_loadu_ps(mask, out), sums[v][t])
-                                   : sums[v][t];
+            const __m512 before =
+                accumulate ? _mm512_maskz_loadu_ps(mask, out) : _mm512_setzero_ps();
+            const __m512 sum = rowScales != nullptr ? _mm512_fmadd_ps(sums[v][t], scale, before)
+                                                    : _mm512_add_ps(before, sums[v][t]);
             _mm512_mask_storeu_ps(out, mask, sum);
         }
     }
 }
 
 using PairTileFn = void (*)(const uint16_t*, int64_t, const uint16_t*, int64_t, float*, int64_t,
-                            int64_t, bool);
+                            int64_t, bool, const float*);
 
 template <std::size_t... I> constexpr auto pairTiles(std::index_sequence<I...>) {
     return std::array<PairTileFn, sizeof...(I)>{
@@ -188,7 +193,7 @@ CROSSROADS_AVX512BF16 void gemmPairPanelsAvx512Bf16(const uint16_t* panels, int6
                 const auto group = std::min<int64_t>(kPairTileTokens, tokens - t);
                 kTiles[static_cast<std::size_t>(group)](block, depth, xs + t * xStride, xStride,
                                                         ys + t * yStride, yStride, stripRows,
-                                                        p0 > 0);
+                                                        p0 > 0, nullptr);
             }
         }
     }
@@ -214,15 +219,16 @@ namespace {
 // 2^-130 of the largest, flush to zero.
 constexpr int kFp8SlowShift = 8; // the exact path's weights x 2^(kFp8SlowShift - 120)
 
+// The BF16 of each E4M3 magnitude m (byte & 0x7f) times 2^exponent, split into its high and low
+// bytes (vpermt2b looks up 128 entries by the low 7 bits of each byte): exact for every E4M3,
+// the NaN pattern as 480.
 struct Fp8Bf16Tables {
     alignas(64) uint8_t high[128];
     alignas(64) uint8_t low[128];
-    Fp8Bf16Tables() {
+    explicit Fp8Bf16Tables(int exponent) {
         for (int m = 0; m < 128; ++m) {
-            const float value =
-                std::ldexp(fp8E4M3ToFloat(static_cast<uint8_t>(m)), kFp8SlowShift - 120);
-            const uint16_t bits =
-                floatToBf16(m == 0x7f ? std::ldexp(480.0f, kFp8SlowShift - 120) : value);
+            const float value = std::ldexp(fp8E4M3ToFloat(static_cast<uint8_t>(m)), exponent);
+            const uint16_t bits = floatToBf16(m == 0x7f ? std::ldexp(480.0f, exponent) : value);
             high[m] = static_cast<uint8_t>(bits >> 8);
             low[m] = static_cast<uint8_t>(bits & 0xff);
         }
@@ -230,7 +236,7 @@ struct Fp8Bf16Tables {
 };
 
 const Fp8Bf16Tables& fp8Bf16Tables() {
-    static const Fp8Bf16Tables tables;
+    static const Fp8Bf16Tables tables(kFp8SlowShift - 120);
     return tables;
 }
 
@@ -365,6 +371,117 @@ CROSSROADS_AVX512BF16_VBMI void matvecFp8Dot(const Matrix& w, int64_t rowBegin, 
         decodeFp8Dot<1>(w, r, 1, in, y);
 }
 
+// FP8 prefill on the dot-product instruction: a strip of 64 rows by one scale block of columns
+// is converted to BF16 pair panels per call (exact: every E4M3 is a normal BF16), into a
+// 16 KiB buffer that stays in L1 while every group of tokens passes over it on pairTile, whose
+// epilogue applies each row's block scale. No BF16 copy of the weights outlives the call. Per
+// 64 weights of a row: one load, five byte-table operations (vpermt2b), a quarter of two 16 x 16
+// transposes; then a dot-product instruction per 32 multiplies and 4 rows of 16, twice the
+// multiplies of the F32 packed GEMM's FMAs, on a panel a quarter of its F32 panel's size.
+const Fp8Bf16Tables& fp8PanelTables() {
+    static const Fp8Bf16Tables tables(0);
+    return tables;
+}
+
+constexpr int64_t kFp8PairGroup = 64; // columns converted per load: 32 pairs
+// From this many tokens FP8 products take gemmFp8Pairs; fewer take the few-token kernel, which
+// builds each row's weights once for all of them without a transpose. Single-threaded on the
+// 2-core Zen 4, expert shapes 2048 x 7168 and 7168 x 2048 streaming from memory: the few-token
+// kernel 1.7-2.3 ms at 2 tokens and 3.2-3.4 at 4, against 3.7-4.2 here; at 5 tokens 4.3-5.2 ms
+// (two groups of tokens) against 4.2-4.4; at 6 tokens 4.9-5.4 against 4.2-4.5; at 8 tokens (the F32
+// packed GEMM, before) 7.3-8.6 against 4.6; at 256 82-89 ms against 42-43 (178 GFLOP/s).
+constexpr int64_t kFp8PairsMinTokens = 5;
+
+// strip[p * 128 + 2 j + h] = BF16 of W[r0 + j][c0 + 2 p + h], for j < 64 and p below depth / 2
+// rounded up to 32 pairs; zero past `rows` rows and past `depth` columns. Each line read
+// prefetches the one `ahead` bytes on in its row (the next block's): 64 rows stream at once, more
+// than the hardware prefetchers follow. One block ahead took an 8-token expert product from 4.7
+// to 2.9 ms, 256 tokens from 42-49 to 40-41 ms (single-threaded, 2-core Zen 4); two blocks
+// measured the same.
+CROSSROADS_AVX512BF16_VBMI void packFp8PairStrip(const Matrix& w, int64_t r0, int64_t rows,
+                                                 int64_t c0, int64_t depth, uint16_t* strip,
+                                                 int64_t ahead) {
+    const Fp8Bf16Tables& tables = fp8PanelTables();
+    const __m512i high0 = _mm512_load_si512(tables.high),
+                  high1 = _mm512_load_si512(tables.high + 64);
+    const __m512i low0 = _mm512_load_si512(tables.low), low1 = _mm512_load_si512(tables.low + 64);
+    alignas(64) uint8_t order[2][64];
+    for (int i = 0; i < 32; ++i)
+        for (int half = 0; half < 2; ++half) {
+            order[half][2 * i] = static_cast<uint8_t>(32 * half + i);          // low byte
+            order[half][2 * i + 1] = static_cast<uint8_t>(64 + 32 * half + i); // high byte
+        }
+    const __m512i first = _mm512_load_si512(order[0]), second = _mm512_load_si512(order[1]);
+    const __m512i sign = _mm512_set1_epi8(static_cast<char>(0x80));
+    for (int64_t g = 0; g < depth; g += kFp8PairGroup) {
+        const int64_t width = std::min(kFp8PairGroup, depth - g);
+        const auto columns = width == 64 ? ~__mmask64{0} : (__mmask64{1} << width) - 1;
+        for (int64_t h = 0; h < kPairPanelRows; h += 16) {
+            __m512 pairs0[16], pairs1[16]; // pairs 0..15 and 16..31 of the group, row by row
+            for (int j = 0; j < 16; ++j) {
+                if (h + j >= rows) {
+                    pairs0[j] = pairs1[j] = _mm512_setzero_ps();
+                    continue;
+                }
+                const auto* row = reinterpret_cast<const uint8_t*>(w.row(r0 + h + j));
+                const __m512i bytes = _mm512_maskz_loadu_epi8(columns, row + c0 + g);
+                _mm_prefetch(reinterpret_cast<const char*>(row + c0 + g + ahead), _MM_HINT_T0);
+                const __m512i high = _mm512_ternarylogic_epi32(
+                    _mm512_permutex2var_epi8(high0, bytes, high1), bytes, sign, 0xf8);
+                const __m512i low = _mm512_permutex2var_epi8(low0, bytes, low1);
+                pairs0[j] = _mm512_castsi512_ps(_mm512_permutex2var_epi8(low, first, high));
+                pairs1[j] = _mm512_castsi512_ps(_mm512_permutex2var_epi8(low, second, high));
+            }
+            transpose16x16(pairs0);
+            transpose16x16(pairs1);
+            float* out = reinterpret_cast<float*>(strip) + (g / 2) * kPairPanelRows + h;
+            for (int i = 0; i < 16; ++i) {
+                _mm512_storeu_ps(out + i * kPairPanelRows, pairs0[i]);
+                _mm512_storeu_ps(out + (16 + i) * kPairPanelRows, pairs1[i]);
+            }
+        }
+    }
+}
+
+// Whether gemmFp8Pairs takes w: VBMI for the tables, and pairs of columns that no scale block
+// splits.
+bool fp8PairsTake(const Matrix& w) {
+    static const bool vbmi = cpuHasVbmi();
+    return vbmi && w.cols % 2 == 0 && w.blockCols % 2 == 0 && w.blockCols > 0;
+}
+
+// y[t][rowBegin..rowEnd) = W x[t] for FP8 W, x rounded to BF16 (xStride elements per token).
+CROSSROADS_AVX512BF16_VBMI void gemmFp8Pairs(const Matrix& w, int64_t rowBegin, int64_t rowEnd,
+                                             const uint16_t* x, int64_t xStride, int64_t tokens,
+                                             float* y, int64_t yStride) {
+    static constexpr auto kTiles = pairTiles(std::make_index_sequence<kPairTileTokens + 1>{});
+    const int64_t blocks = w.scaleCols();
+    const int64_t groups = (w.blockCols + kFp8PairGroup - 1) / kFp8PairGroup;
+    thread_local std::vector<uint16_t> strip;
+    strip.resize(static_cast<std::size_t>(groups * kFp8PairGroup * kPairPanelRows));
+    alignas(64) float scales[kPairPanelRows] = {};
+    const float* rowScales[kPairPanelRows];
+    for (int64_t r0 = rowBegin; r0 < rowEnd; r0 += kPairPanelRows) {
+        const int64_t rows = std::min(kPairPanelRows, rowEnd - r0);
+        for (int64_t j = 0; j < rows; ++j)
+            rowScales[j] = w.scaleRow(r0 + j);
+        for (int64_t b = 0; b < blocks; ++b) {
+            const int64_t c0 = b * w.blockCols;
+            const int64_t depth = std::min(w.blockCols, w.cols - c0);
+            packFp8PairStrip(w, r0, rows, c0, depth, strip.data(),
+                             b + 1 < blocks ? w.blockCols : 0);
+            for (int64_t j = 0; j < rows; ++j)
+                scales[j] = rowScales[j][b];
+            for (int64_t t = 0; t < tokens; t += kPairTileTokens) {
+                const auto group = std::min<int64_t>(kPairTileTokens, tokens - t);
+                kTiles[static_cast<std::size_t>(group)](
+                    strip.data(), depth / 2, x + t * xStride + c0, xStride, y + t * yStride + r0,
+                    yStride, rows, b > 0, scales);
+            }
+        }
+    }
+}
+
 // FP8 products under avx512-bf16: the dot-product decode where it is chosen and runs, otherwise
 // the AVX-512 family's FP8 kernels on the inputs rounded to BF16 as F32 values (each product of
 // an FP8 and a BF16 value is exact in F32, so every path computes one function).
@@ -374,6 +491,13 @@ CROSSROADS_AVX512BF16 void matmulFp8Avx512Bf16(const Matrix& w, int64_t rowBegin
     static const bool dotRuns = fp8DecodeKernelRuns(Fp8DecodeKernel::Bf16Dot, Isa::Avx512Bf16);
     if (tokens == 1 && dotRuns && fp8DecodeKernel() == Fp8DecodeKernel::Bf16Dot)
         return matvecFp8Dot(w, rowBegin, rowEnd, x, y);
+    if (tokens >= kFp8PairsMinTokens && fp8PairsTake(w)) {
+        thread_local std::vector<uint16_t> bf16;
+        bf16.resize(static_cast<std::size_t>(tokens * w.cols));
+        for (int64_t t = 0; t < tokens; ++t)
+            roundToBf16Avx512(x + t * xStride, w.cols, bf16.data() + t * w.cols);
+        return gemmFp8Pairs(w, rowBegin, rowEnd, bf16.data(), w.cols, tokens, y, yStride);
+    }
     thread_local std::vector<float> rounded;
     rounded.resize(static_cast<std::size_t>(tokens * w.cols));
     for (int64_t t = 0; t < tokens; ++t)

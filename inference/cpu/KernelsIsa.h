@@ -107,6 +107,30 @@ CROSSROADS_AVX512 inline float reduce512(__m512 v) {
     return horizontalSum(_mm256_add_ps(low, high));
 }
 
+// r[i][j] -> r[j][i] for a 16 x 16 block of floats (or of any 32-bit lanes, cast).
+CROSSROADS_AVX512 inline void transpose16x16(__m512 (&r)[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 8; ++i) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; ++i) {
+        r[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+        r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xee);
+        r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+        r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xee);
+    }
+    for (int h = 0; h < 2; ++h)
+        for (int i = 0; i < 4; ++i) {
+            t[8 * h + i] = _mm512_shuffle_f32x4(r[8 * h + i], r[8 * h + i + 4], 0x88);
+            t[8 * h + i + 4] = _mm512_shuffle_f32x4(r[8 * h + i], r[8 * h + i + 4], 0xdd);
+        }
+    for (int i = 0; i < 8; ++i) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
+    }
+}
+
 // floatToBf16 (Tensor.h: round to nearest even, NaN stays NaN) for 16 lanes, bit for bit, as
 // F32 values (the packed GEMM's inputs) or as BF16 (the dot-product kernels'). A scalar loop of
 // it cost more than the product itself on a 64-row task of 16 tokens.
@@ -139,6 +163,9 @@ CROSSROADS_AVX512 inline void roundToBf16Avx512(const float* x, int64_t n, uint1
     for (; i < n; ++i)
         out[i] = floatToBf16(x[i]);
 }
+
+// AVX-512-VBMI (vpermt2b), which the FP8 byte tables of the AVX-512-BF16 family need.
+bool cpuHasVbmi();
 
 // Each family's matmulRows (same contract as Kernels.h).
 void matmulScalar(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
