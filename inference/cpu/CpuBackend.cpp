@@ -323,9 +323,14 @@ std::unique_ptr<Backend::ReadProbe> CpuBackend::makeReadProbe(std::size_t bytes)
 // The compute ceiling is the machine's real BF16 matrix rate where it has one (oneDNN's GEMM,
 // AMX where present: on the 2-core Xeon 0.17 TFLOP/s against an F32 FMA peak of 0.35, which no
 // BF16 product there reaches), else the F32 FMA peak of the threads (an AVX2 CPU, or a build
-// without oneDNN).
+// without oneDNN). FP8 weights count as BF16 where they run on the dot-product instruction
+// (avx512-bf16 with VBMI: their prefill multiplies BF16 pair panels on it).
 double CpuBackend::measureMatmulTflops() {
-    if (onednnComputesHere()) {
+    const bool bf16Rate =
+        onednnComputesHere() ||
+        (model_.weights.type == WeightType::FP8E4M3 && activeIsa() == Isa::Avx512Bf16 &&
+         fp8DecodeKernelRuns(Fp8DecodeKernel::Bf16Dot, Isa::Avx512Bf16) && onednnAvailable());
+    if (bf16Rate) {
         rateMethod_ = "oneDNN BF16 GEMM 2048^3, " + onednnKernelName() + ", " +
                       std::to_string(pool_->size()) + " threads";
         return onednnBf16GemmTflops(pool_->size());
