@@ -266,11 +266,18 @@ CROSSROADS_AVX512BF16 void splitEvenOdd(const float* values, __m512 scale, uint1
     _mm512_storeu_si512(out + 32, _mm512_permutex2var_epi16(first, odds, second));
 }
 
-CROSSROADS_AVX512BF16 Fp8DotInput prepareFp8DotInput(const Matrix& w, const float* x) {
+constexpr int kFp8DotTokens = 4; // inputs prepared at once (fewTokensFp8Dot)
+
+// Into the thread's buffers number `slot` (< kFp8DotTokens), valid until that slot is reused.
+CROSSROADS_AVX512BF16 Fp8DotInput prepareFp8DotInput(const Matrix& w, const float* x, int slot) {
     // Vectorised where it counts: a row task of decode is a few hundred microseconds of
     // weights, and a scalar pass over a 7,168-wide input takes tens of them.
-    thread_local std::vector<uint16_t> fast, slow;
-    thread_local std::vector<float> rounded;
+    struct Buffers {
+        std::vector<uint16_t> fast, slow;
+        std::vector<float> rounded;
+    };
+    thread_local std::array<Buffers, kFp8DotTokens> buffers;
+    auto& [fast, slow, rounded] = buffers[static_cast<std::size_t>(slot)];
     const int64_t cols = w.cols;
     fast.resize(static_cast<std::size_t>(cols));
     slow.resize(static_cast<std::size_t>(cols));
@@ -308,19 +315,27 @@ CROSSROADS_AVX512BF16_VBMI __attribute__((noinline)) __m512 fp8DotExact(__m512 p
     return _mm512_dpbf16_ps(part, (__m512bh)odd, (__m512bh)_mm512_loadu_si512(x + 32));
 }
 
-template <int R>
+// R rows r0, r0 + rowStride, ... against T tokens' inputs (decode: T = 1, R = kDecodeStreams
+// sequential streams; a few tokens of prefill or batched decode: R x T = kDecodeStreams), each
+// line's BF16s built once for all T; y[t * yStride + r].
+template <int R, int T>
 CROSSROADS_AVX512BF16_VBMI void decodeFp8Dot(const Matrix& w, int64_t r0, int64_t rowStride,
-                                             const Fp8DotInput& in, float* y) {
+                                             const Fp8DotInput* in, float* y, int64_t yStride) {
     const int64_t prefetch = fp8DecodePrefetchBytes();
     const __m512i magnitude = _mm512_set1_epi16(static_cast<short>(0x87f0));
     const __m512i exponent = _mm512_set1_epi8(0x78);
-    __m512 acc[R];
-    float tails[R];
+    __m512 acc[R][T];
+    float tails[R][T];
     const uint8_t* rows[R];
     const float* scales[R];
+    const uint16_t* fast[T];
+    for (int t = 0; t < T; ++t)
+        fast[t] = in[t].fast;
     for (int i = 0; i < R; ++i) {
-        acc[i] = _mm512_setzero_ps();
-        tails[i] = 0.0f;
+        for (int t = 0; t < T; ++t) {
+            acc[i][t] = _mm512_setzero_ps();
+            tails[i][t] = 0.0f;
+        }
         rows[i] = reinterpret_cast<const uint8_t*>(w.row(r0 + i * rowStride));
         scales[i] = w.scaleRow(r0 + i * rowStride);
     }
@@ -330,45 +345,92 @@ CROSSROADS_AVX512BF16_VBMI void decodeFp8Dot(const Matrix& w, int64_t r0, int64_
         const int64_t c0 = b * w.blockCols;
         const int64_t c1 = std::min(cols, c0 + w.blockCols);
         const int64_t vectorEnd = c0 + ((c1 - c0) & ~int64_t{63});
-        __m512 part[R];
+        __m512 part[R][T];
         for (int i = 0; i < R; ++i)
-            part[i] = _mm512_setzero_ps();
+            for (int t = 0; t < T; ++t)
+                part[i][t] = _mm512_setzero_ps();
         for (int64_t c = c0; c < vectorEnd; c += 64) {
-            const auto xEven = (__m512bh)_mm512_loadu_si512(in.fast + c);
-            const auto xOdd = (__m512bh)_mm512_loadu_si512(in.fast + c + 32);
+            // Each token's inputs loaded once for the R rows (R x T = 8: 16 sums, 2T inputs).
+            __m512bh xEven[T], xOdd[T];
+            for (int t = 0; t < T; ++t) {
+                xEven[t] = (__m512bh)_mm512_loadu_si512(fast[t] + c);
+                xOdd[t] = (__m512bh)_mm512_loadu_si512(fast[t] + c + 32);
+            }
             for (int i = 0; i < R; ++i) {
                 prefetchAhead(rows[i] + c, prefetch);
                 const __m512i bytes = _mm512_loadu_si512(rows[i] + c);
                 if (_mm512_testn_epi8_mask(bytes, exponent) != 0) [[unlikely]] {
-                    part[i] = fp8DotExact(part[i], bytes, in.slow + c);
+                    for (int t = 0; t < T; ++t)
+                        part[i][t] = fp8DotExact(part[i][t], bytes, in[t].slow + c);
                     continue;
                 }
                 const __m512i odd = _mm512_and_si512(_mm512_srai_epi16(bytes, 4), magnitude);
                 const __m512i even =
                     _mm512_and_si512(_mm512_srai_epi16(_mm512_slli_epi16(bytes, 8), 4), magnitude);
-                part[i] = _mm512_dpbf16_ps(part[i], (__m512bh)even, xEven);
-                part[i] = _mm512_dpbf16_ps(part[i], (__m512bh)odd, xOdd);
+                for (int t = 0; t < T; ++t) {
+                    part[i][t] = _mm512_dpbf16_ps(part[i][t], (__m512bh)even, xEven[t]);
+                    part[i][t] = _mm512_dpbf16_ps(part[i][t], (__m512bh)odd, xOdd[t]);
+                }
             }
         }
         // Two loops: with the tails' call in the same one, GCC kept acc and part in memory.
         for (int i = 0; i < R; ++i)
-            acc[i] = _mm512_fmadd_ps(part[i], _mm512_set1_ps(scales[i][b]), acc[i]);
+            for (int t = 0; t < T; ++t)
+                acc[i][t] = _mm512_fmadd_ps(part[i][t], _mm512_set1_ps(scales[i][b]), acc[i][t]);
         if (vectorEnd < c1)
             for (int i = 0; i < R; ++i)
-                tails[i] += fp8PartialDot(rows[i], in.x, vectorEnd, c1) * scales[i][b];
+                for (int t = 0; t < T; ++t)
+                    tails[i][t] += fp8PartialDot(rows[i], in[t].x, vectorEnd, c1) * scales[i][b];
     }
     for (int i = 0; i < R; ++i)
-        y[r0 + i * rowStride] = reduce512(acc[i]) * in.rescale + tails[i];
+        for (int t = 0; t < T; ++t)
+            y[t * yStride + r0 + i * rowStride] =
+                reduce512(acc[i][t]) * in[t].rescale + tails[i][t];
+}
+
+// Rows [rowBegin, rowEnd) for T tokens, in kDecodeStreams / T sequential streams.
+template <int T>
+CROSSROADS_AVX512BF16_VBMI void rowsFp8Dot(const Matrix& w, int64_t rowBegin, int64_t rowEnd,
+                                           const Fp8DotInput* in, float* y, int64_t yStride) {
+    constexpr int kStreams = kDecodeStreams / T > 0 ? kDecodeStreams / T : 1;
+    const int64_t run = (rowEnd - rowBegin) / kStreams;
+    for (int64_t k = 0; k < run; ++k)
+        decodeFp8Dot<kStreams, T>(w, rowBegin + k, run, in, y, yStride);
+    for (int64_t r = rowBegin + kStreams * run; r < rowEnd; ++r)
+        decodeFp8Dot<1, T>(w, r, 1, in, y, yStride);
 }
 
 CROSSROADS_AVX512BF16_VBMI void matvecFp8Dot(const Matrix& w, int64_t rowBegin, int64_t rowEnd,
                                              const float* x, float* y) {
-    const Fp8DotInput in = prepareFp8DotInput(w, x);
-    const int64_t run = (rowEnd - rowBegin) / kDecodeStreams;
-    for (int64_t k = 0; k < run; ++k)
-        decodeFp8Dot<kDecodeStreams>(w, rowBegin + k, run, in, y);
-    for (int64_t r = rowBegin + kDecodeStreams * run; r < rowEnd; ++r)
-        decodeFp8Dot<1>(w, r, 1, in, y);
+    const Fp8DotInput in = prepareFp8DotInput(w, x, 0);
+    rowsFp8Dot<1>(w, rowBegin, rowEnd, &in, y, 0);
+}
+
+// 2 to kFp8PairsMinTokens - 1 tokens: each token's input prepared as for decode.
+CROSSROADS_AVX512BF16_VBMI void fewTokensFp8Dot(const Matrix& w, int64_t rowBegin, int64_t rowEnd,
+                                                const float* x, int64_t xStride, int64_t tokens,
+                                                float* y, int64_t yStride) {
+    Fp8DotInput in[kFp8DotTokens];
+    for (int64_t t0 = 0; t0 < tokens; t0 += kFp8DotTokens) {
+        const auto group = std::min<int64_t>(kFp8DotTokens, tokens - t0);
+        for (int64_t t = 0; t < group; ++t)
+            in[t] = prepareFp8DotInput(w, x + (t0 + t) * xStride, static_cast<int>(t));
+        float* out = y + t0 * yStride;
+        switch (group) {
+        case 1:
+            rowsFp8Dot<1>(w, rowBegin, rowEnd, in, out, yStride);
+            break;
+        case 2:
+            rowsFp8Dot<2>(w, rowBegin, rowEnd, in, out, yStride);
+            break;
+        case 3:
+            rowsFp8Dot<3>(w, rowBegin, rowEnd, in, out, yStride);
+            break;
+        default:
+            rowsFp8Dot<4>(w, rowBegin, rowEnd, in, out, yStride);
+            break;
+        }
+    }
 }
 
 // FP8 prefill on the dot-product instruction: a strip of 64 rows by one scale block of columns
@@ -384,12 +446,13 @@ const Fp8Bf16Tables& fp8PanelTables() {
 }
 
 constexpr int64_t kFp8PairGroup = 64; // columns converted per load: 32 pairs
-// From this many tokens FP8 products take gemmFp8Pairs; fewer take the few-token kernel, which
-// builds each row's weights once for all of them without a transpose. Single-threaded on the
-// 2-core Zen 4, expert shapes 2048 x 7168 and 7168 x 2048 streaming from memory: the few-token
-// kernel 1.7-2.3 ms at 2 tokens and 3.2-3.4 at 4, against 3.7-4.2 here; at 5 tokens 4.3-5.2 ms
-// (two groups of tokens) against 4.2-4.4; at 6 tokens 4.9-5.4 against 4.2-4.5; at 8 tokens (the F32
-// packed GEMM, before) 7.3-8.6 against 4.6; at 256 82-89 ms against 42-43 (178 GFLOP/s).
+// From this many tokens FP8 products take gemmFp8Pairs; fewer take fewTokensFp8Dot, which
+// builds each line's BF16s once for up to four tokens without a transpose. Single-threaded on
+// the 2-core Zen 4, expert shapes 2048 x 7168 and 7168 x 2048 streaming from memory: the
+// few-token kernel 1.1 ms at 2 tokens, 1.7-2.4 at 3, 2.4-2.8 at 4 (two groups at 5); this GEMM
+// 2.8-2.9 ms at 5 tokens and at 8 (packing is most of it there), 40-41 at 256 (186 GFLOP/s).
+// Before, the AVX2 few-token kernel took 2.6-2.8 ms at 2 tokens and 5.2-6.2 at 5, the F32 packed
+// GEMM 7.2-8.6 at 8 and 82-89 at 256.
 constexpr int64_t kFp8PairsMinTokens = 5;
 
 // strip[p * 128 + 2 j + h] = BF16 of W[r0 + j][c0 + 2 p + h], for j < 64 and p below depth / 2
@@ -491,6 +554,8 @@ CROSSROADS_AVX512BF16 void matmulFp8Avx512Bf16(const Matrix& w, int64_t rowBegin
     static const bool dotRuns = fp8DecodeKernelRuns(Fp8DecodeKernel::Bf16Dot, Isa::Avx512Bf16);
     if (tokens == 1 && dotRuns && fp8DecodeKernel() == Fp8DecodeKernel::Bf16Dot)
         return matvecFp8Dot(w, rowBegin, rowEnd, x, y);
+    if (tokens > 1 && tokens < kFp8PairsMinTokens && dotRuns)
+        return fewTokensFp8Dot(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
     if (tokens >= kFp8PairsMinTokens && fp8PairsTake(w)) {
         thread_local std::vector<uint16_t> bf16;
         bf16.resize(static_cast<std::size_t>(tokens * w.cols));
