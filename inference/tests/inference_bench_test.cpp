@@ -210,6 +210,14 @@ void deepseekKvBytes() {
         } else {
             CHECK(kernel.is_null());
         }
+        // The compute ceiling is oneDNN's BF16 rate where the weights multiply in BF16 (FP8
+        // ones on avx512-bf16 with VBMI: their prefill runs on the dot-product instruction).
+        const std::string method = benchResultToJson(result)["measured_tflops_method"];
+        const bool bf16Rate = activeIsa() == Isa::Avx512Bf16 && onednnAvailable() &&
+                              (type == WeightType::BF16 ||
+                               fp8DecodeKernelRuns(Fp8DecodeKernel::Bf16Dot, Isa::Avx512Bf16));
+        CHECK((method.rfind("oneDNN BF16 GEMM 2048^3", 0) == 0) == bf16Rate);
+        CHECK(bf16Rate || method.rfind("F32 FMA peak", 0) == 0);
     }
 }
 
