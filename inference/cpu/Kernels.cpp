@@ -28,6 +28,12 @@ bool cpuHasF16c() {
     return __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & bit_F16C) != 0;
 }
 
+// AVX-512-VBMI (vpermt2b), which the FP8 dot-product decode kernel's byte tables need.
+bool cpuHasVbmi() {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512vbmi");
+}
+
 bool cpuHas(Isa isa) {
     __builtin_cpu_init();
     switch (isa) {
@@ -45,11 +51,6 @@ bool cpuHas(Isa isa) {
 }
 
 } // namespace
-
-bool kernels::cpuHasVbmi() {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512vbmi");
-}
 
 void attendPart(const float* q, int64_t group, int64_t headDim, const float* keys,
                 const float* values, int64_t stride, int64_t begin, int64_t end, float scale,

@@ -18,6 +18,16 @@ namespace {
 // decode of one sequence would compute different functions, and a routing decision near a tie
 // could differ between them (matmulActivationRounding).
 
+// x's tokens rounded to BF16, `cols` apart, in the thread's buffer (valid until its next call).
+CROSSROADS_AVX512BF16 const uint16_t* tokensToBf16(const float* x, int64_t xStride, int64_t tokens,
+                                                   int64_t cols) {
+    thread_local std::vector<uint16_t> rounded;
+    rounded.resize(static_cast<std::size_t>(tokens * cols));
+    for (int64_t t = 0; t < tokens; ++t)
+        roundToBf16Avx512(x + t * xStride, cols, rounded.data() + t * cols);
+    return rounded.data();
+}
+
 template <int R, int T>
 CROSSROADS_AVX512BF16 void microBf16(const Matrix& w, int64_t r0, const uint16_t* x,
                                      int64_t xStride, float* y, int64_t yStride) {
@@ -406,33 +416,6 @@ CROSSROADS_AVX512BF16_VBMI void matvecFp8Dot(const Matrix& w, int64_t rowBegin, 
     rowsFp8Dot<1>(w, rowBegin, rowEnd, &in, y, 0);
 }
 
-// 2 to kFp8PairsMinTokens - 1 tokens: each token's input prepared as for decode.
-CROSSROADS_AVX512BF16_VBMI void fewTokensFp8Dot(const Matrix& w, int64_t rowBegin, int64_t rowEnd,
-                                                const float* x, int64_t xStride, int64_t tokens,
-                                                float* y, int64_t yStride) {
-    Fp8DotInput in[kFp8DotTokens];
-    for (int64_t t0 = 0; t0 < tokens; t0 += kFp8DotTokens) {
-        const auto group = std::min<int64_t>(kFp8DotTokens, tokens - t0);
-        for (int64_t t = 0; t < group; ++t)
-            in[t] = prepareFp8DotInput(w, x + (t0 + t) * xStride, static_cast<int>(t));
-        float* out = y + t0 * yStride;
-        switch (group) {
-        case 1:
-            rowsFp8Dot<1>(w, rowBegin, rowEnd, in, out, yStride);
-            break;
-        case 2:
-            rowsFp8Dot<2>(w, rowBegin, rowEnd, in, out, yStride);
-            break;
-        case 3:
-            rowsFp8Dot<3>(w, rowBegin, rowEnd, in, out, yStride);
-            break;
-        default:
-            rowsFp8Dot<4>(w, rowBegin, rowEnd, in, out, yStride);
-            break;
-        }
-    }
-}
-
 // FP8 prefill on the dot-product instruction: a strip of 64 rows by one scale block of columns
 // is converted to BF16 pair panels per call (exact: every E4M3 is a normal BF16), into a
 // 16 KiB buffer that stays in L1 while every group of tokens passes over it on pairTile, whose
@@ -446,6 +429,21 @@ const Fp8Bf16Tables& fp8PanelTables() {
 }
 
 constexpr int64_t kFp8PairGroup = 64; // columns converted per load: 32 pairs
+
+// vpermt2b indices that interleave the low and high bytes of 64 BF16s (table a: low, b: high)
+// into their 16-bit words, the first 32 then the last 32.
+struct Fp8PairOrder {
+    alignas(64) uint8_t index[2][64];
+    constexpr Fp8PairOrder() : index{} {
+        for (int half = 0; half < 2; ++half)
+            for (int i = 0; i < 32; ++i) {
+                index[half][2 * i] = static_cast<uint8_t>(32 * half + i);
+                index[half][2 * i + 1] = static_cast<uint8_t>(64 + 32 * half + i);
+            }
+    }
+    const uint8_t* operator[](int half) const { return index[half]; }
+};
+constexpr Fp8PairOrder kFp8PairOrder;
 // From this many tokens FP8 products take gemmFp8Pairs; fewer take fewTokensFp8Dot, which
 // builds each line's BF16s once for up to four tokens without a transpose. Single-threaded on
 // the 2-core Zen 4, expert shapes 2048 x 7168 and 7168 x 2048 streaming from memory: the
@@ -454,6 +452,24 @@ constexpr int64_t kFp8PairGroup = 64; // columns converted per load: 32 pairs
 // Before, the AVX2 few-token kernel took 2.6-2.8 ms at 2 tokens and 5.2-6.2 at 5, the F32 packed
 // GEMM 7.2-8.6 at 8 and 82-89 at 256.
 constexpr int64_t kFp8PairsMinTokens = 5;
+
+// 2 to kFp8PairsMinTokens - 1 tokens: each token's input prepared as for decode.
+CROSSROADS_AVX512BF16_VBMI void fewTokensFp8Dot(const Matrix& w, int64_t rowBegin, int64_t rowEnd,
+                                                const float* x, int64_t xStride, int64_t tokens,
+                                                float* y, int64_t yStride) {
+    static_assert(kFp8PairsMinTokens - 1 <= kFp8DotTokens);
+    Fp8DotInput in[kFp8DotTokens];
+    for (int64_t t = 0; t < tokens; ++t)
+        in[t] = prepareFp8DotInput(w, x + t * xStride, static_cast<int>(t));
+    switch (tokens) {
+    case 2:
+        return rowsFp8Dot<2>(w, rowBegin, rowEnd, in, y, yStride);
+    case 3:
+        return rowsFp8Dot<3>(w, rowBegin, rowEnd, in, y, yStride);
+    default:
+        return rowsFp8Dot<4>(w, rowBegin, rowEnd, in, y, yStride);
+    }
+}
 
 // strip[p * 128 + 2 j + h] = BF16 of W[r0 + j][c0 + 2 p + h], for j < 64 and p below depth / 2
 // rounded up to 32 pairs; zero past `rows` rows and past `depth` columns. Each line read
@@ -468,13 +484,8 @@ CROSSROADS_AVX512BF16_VBMI void packFp8PairStrip(const Matrix& w, int64_t r0, in
     const __m512i high0 = _mm512_load_si512(tables.high),
                   high1 = _mm512_load_si512(tables.high + 64);
     const __m512i low0 = _mm512_load_si512(tables.low), low1 = _mm512_load_si512(tables.low + 64);
-    alignas(64) uint8_t order[2][64];
-    for (int i = 0; i < 32; ++i)
-        for (int half = 0; half < 2; ++half) {
-            order[half][2 * i] = static_cast<uint8_t>(32 * half + i);          // low byte
-            order[half][2 * i + 1] = static_cast<uint8_t>(64 + 32 * half + i); // high byte
-        }
-    const __m512i first = _mm512_load_si512(order[0]), second = _mm512_load_si512(order[1]);
+    const __m512i first = _mm512_load_si512(kFp8PairOrder[0]);
+    const __m512i second = _mm512_load_si512(kFp8PairOrder[1]);
     const __m512i sign = _mm512_set1_epi8(static_cast<char>(0x80));
     for (int64_t g = 0; g < depth; g += kFp8PairGroup) {
         const int64_t width = std::min(kFp8PairGroup, depth - g);
@@ -506,11 +517,9 @@ CROSSROADS_AVX512BF16_VBMI void packFp8PairStrip(const Matrix& w, int64_t r0, in
     }
 }
 
-// Whether gemmFp8Pairs takes w: VBMI for the tables, and pairs of columns that no scale block
-// splits.
+// Whether gemmFp8Pairs takes w (on a CPU with VBMI): pairs of columns that no scale block splits.
 bool fp8PairsTake(const Matrix& w) {
-    static const bool vbmi = cpuHasVbmi();
-    return vbmi && w.cols % 2 == 0 && w.blockCols % 2 == 0 && w.blockCols > 0;
+    return w.cols % 2 == 0 && w.blockCols % 2 == 0 && w.blockCols > 0;
 }
 
 // y[t][rowBegin..rowEnd) = W x[t] for FP8 W, x rounded to BF16 (xStride elements per token).
@@ -556,13 +565,9 @@ CROSSROADS_AVX512BF16 void matmulFp8Avx512Bf16(const Matrix& w, int64_t rowBegin
         return matvecFp8Dot(w, rowBegin, rowEnd, x, y);
     if (tokens > 1 && tokens < kFp8PairsMinTokens && dotRuns)
         return fewTokensFp8Dot(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
-    if (tokens >= kFp8PairsMinTokens && fp8PairsTake(w)) {
-        thread_local std::vector<uint16_t> bf16;
-        bf16.resize(static_cast<std::size_t>(tokens * w.cols));
-        for (int64_t t = 0; t < tokens; ++t)
-            roundToBf16Avx512(x + t * xStride, w.cols, bf16.data() + t * w.cols);
-        return gemmFp8Pairs(w, rowBegin, rowEnd, bf16.data(), w.cols, tokens, y, yStride);
-    }
+    if (tokens >= kFp8PairsMinTokens && dotRuns && fp8PairsTake(w))
+        return gemmFp8Pairs(w, rowBegin, rowEnd, tokensToBf16(x, xStride, tokens, w.cols), w.cols,
+                            tokens, y, yStride);
     thread_local std::vector<float> rounded;
     rounded.resize(static_cast<std::size_t>(tokens * w.cols));
     for (int64_t t = 0; t < tokens; ++t)
@@ -587,25 +592,22 @@ CROSSROADS_AVX512BF16 void matmulAvx512Bf16(const Matrix& w, int64_t rowBegin, i
             roundToBf16Values(x + t * xStride, w.cols, widened.data() + t * w.cols);
         return gemmPackedAvx512(w, rowBegin, rowEnd, widened.data(), w.cols, tokens, y, yStride);
     }
-    thread_local std::vector<uint16_t> rounded;
-    rounded.resize(static_cast<std::size_t>(tokens * w.cols));
-    for (int64_t t = 0; t < tokens; ++t)
-        roundToBf16Avx512(x + t * xStride, w.cols, rounded.data() + t * w.cols);
+    const uint16_t* rounded = tokensToBf16(x, xStride, tokens, w.cols);
     if (tokens == 1) {
         const int64_t run = (rowEnd - rowBegin) / kDecodeStreams;
         for (int64_t k = 0; k < run; ++k)
-            decodeBf16<kDecodeStreams>(w, rowBegin + k, run, rounded.data(), y);
+            decodeBf16<kDecodeStreams>(w, rowBegin + k, run, rounded, y);
         for (int64_t r = rowBegin + kDecodeStreams * run; r < rowEnd; ++r)
-            decodeBf16<1>(w, r, 1, rounded.data(), y);
+            decodeBf16<1>(w, r, 1, rounded, y);
         return;
     }
     for (int64_t rb = rowBegin; rb < rowEnd; rb += kRowBlock) {
         const int64_t re = std::min(rowEnd, rb + kRowBlock);
         int64_t t = 0;
         for (; t + 4 <= tokens; t += 4)
-            rowsBf16<4>(w, rb, re, rounded.data() + t * w.cols, w.cols, y + t * yStride, yStride);
+            rowsBf16<4>(w, rb, re, rounded + t * w.cols, w.cols, y + t * yStride, yStride);
         for (; t < tokens; ++t)
-            rowsBf16<1>(w, rb, re, rounded.data() + t * w.cols, w.cols, y + t * yStride, yStride);
+            rowsBf16<1>(w, rb, re, rounded + t * w.cols, w.cols, y + t * yStride, yStride);
     }
 }
 

@@ -164,9 +164,6 @@ CROSSROADS_AVX512 inline void roundToBf16Avx512(const float* x, int64_t n, uint1
         out[i] = floatToBf16(x[i]);
 }
 
-// AVX-512-VBMI (vpermt2b), which the FP8 byte tables of the AVX-512-BF16 family need.
-bool cpuHasVbmi();
-
 // Each family's matmulRows (same contract as Kernels.h).
 void matmulScalar(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
                   int64_t xStride, int64_t tokens, float* y, int64_t yStride);
