@@ -48,6 +48,12 @@ const uint16_t* roundRows(ThreadPool& pool, const float* x, int64_t xStride, int
     return out.data();
 }
 
+// Whether the kernels round w's inputs to BF16 (matmulActivationRounding): then the backend
+// rounds each product's input once (matmulRowsBf16Input) instead of leaving it to every task.
+bool roundsInput(const Matrix& w) {
+    return matmulActivationRounding(w.type) == ActivationRounding::Bf16;
+}
+
 // Rows per task of a product with `tokens` input rows. Enough tasks for dynamic balancing (a
 // worker may be descheduled on a shared machine), each big enough to outweigh its dispatch. For
 // few tokens the product streams the weights, and the decode kernel reads a task as eight
@@ -359,6 +365,16 @@ void CpuBackend::matmul(const Matrix& w, const float* x, int64_t xStride, int64_
     }
     const int64_t block = rowBlock(w.rows, pool_->size(), tokens);
     const int64_t tasks = (w.rows + block - 1) / block;
+    if (roundsInput(w)) {
+        // Rounded once here, not by every task.
+        const uint16_t* rounded = roundRows(*pool_, x, xStride, tokens, w.cols, bf16Scratch_);
+        pool_->parallelFor(tasks, [&](int64_t task) {
+            const int64_t begin = task * block;
+            matmulRowsBf16Input(w, begin, std::min(w.rows, begin + block), rounded, w.cols, tokens,
+                                y, yStride);
+        });
+        return;
+    }
     pool_->parallelFor(tasks, [&](int64_t task) {
         const int64_t begin = task * block;
         matmulRows(w, begin, std::min(w.rows, begin + block), x, xStride, tokens, y, yStride);
@@ -544,11 +560,20 @@ void CpuBackend::attentionLayer(std::size_t layerIndex, const std::vector<Row>& 
             for (int64_t r = 0; r < jobs[j].w->rows; r += block)
                 tasks.push_back({j, r, std::min(jobs[j].w->rows, r + block)});
         }
+        // The three share one input: rounded once where the kernels round it.
+        const uint16_t* rounded =
+            roundsInput(layer.q) || roundsInput(layer.k) || roundsInput(layer.v)
+                ? roundRows(*pool_, normed_.data(), hidden, tokens, hidden, bf16Scratch_)
+                : nullptr;
         pool_->parallelFor(static_cast<int64_t>(tasks.size()), [&](int64_t index) {
             const RowTask& task = tasks[static_cast<std::size_t>(index)];
             const MatmulJob& job = jobs[task.job];
-            matmulRows(*job.w, task.rowBegin, task.rowEnd, job.x, job.xStride, job.tokens, job.y,
-                       job.yStride);
+            if (roundsInput(*job.w))
+                matmulRowsBf16Input(*job.w, task.rowBegin, task.rowEnd, rounded, hidden, job.tokens,
+                                    job.y, job.yStride);
+            else
+                matmulRows(*job.w, task.rowBegin, task.rowEnd, job.x, job.xStride, job.tokens,
+                           job.y, job.yStride);
         });
     }
 
@@ -898,9 +923,11 @@ void CpuBackend::mlpLayer(std::size_t layerIndex, int64_t tokens) {
         for (std::size_t i = 0; i < job.rows.size(); ++i) {
             const float* row = &normed_[static_cast<std::size_t>(job.rows[i] * hidden)];
             const int64_t at = (job.firstRow + static_cast<int64_t>(i)) * hidden;
-            if (paths[static_cast<std::size_t>(j)] == Path::Native)
+            const MlpWeights& w = *job.weights;
+            const bool native = paths[static_cast<std::size_t>(j)] == Path::Native;
+            if (native && !(roundsInput(w.gate) && roundsInput(w.up)))
                 std::copy_n(row, hidden, gatheredData + at);
-            else
+            if (!native || roundsInput(w.gate) || roundsInput(w.up))
                 roundToBf16(row, hidden, gatheredBf16 + at);
         }
     });
@@ -1002,15 +1029,22 @@ void CpuBackend::mlpLayer(std::size_t layerIndex, int64_t tokens) {
             onednnFor(job.weights->up, count)->multiplySlice(task.slice, rounded, count, up, inter);
         } else {
             const float* x = gatheredData + job.firstRow * hidden;
-            matmulRows(job.weights->gate, task.rowBegin, task.rowEnd, x, hidden, count, gate,
-                       inter);
-            matmulRows(job.weights->up, task.rowBegin, task.rowEnd, x, hidden, count, up, inter);
+            const auto product = [&](const Matrix& w, float* out) {
+                if (roundsInput(w))
+                    matmulRowsBf16Input(w, task.rowBegin, task.rowEnd, rounded, hidden, count, out,
+                                        inter);
+                else
+                    matmulRows(w, task.rowBegin, task.rowEnd, x, hidden, count, out, inter);
+            };
+            product(job.weights->gate, gate);
+            product(job.weights->up, up);
         }
+        const bool roundAct = path == Path::Onednn || roundsInput(job.weights->down);
         for (int64_t t = 0; t < count; ++t) {
             float* g = gate + t * inter + task.rowBegin;
             const int64_t n = task.rowEnd - task.rowBegin;
             swiglu(g, up + t * inter + task.rowBegin, n, g);
-            if (path == Path::Onednn)
+            if (roundAct)
                 roundToBf16(g, n, actBf16 + job.actOffset + t * inter + task.rowBegin);
         }
     });
@@ -1049,6 +1083,9 @@ void CpuBackend::mlpLayer(std::size_t layerIndex, int64_t tokens) {
         } else if (task.slice >= 0)
             onednnFor(job.weights->down, count)
                 ->multiplySlice(task.slice, actBf16 + job.actOffset, count, out, hidden);
+        else if (roundsInput(job.weights->down))
+            matmulRowsBf16Input(job.weights->down, task.rowBegin, task.rowEnd,
+                                actBf16 + job.actOffset, inter, count, out, hidden);
         else
             matmulRows(job.weights->down, task.rowBegin, task.rowEnd, gateData + job.actOffset,
                        inter, count, out, hidden);

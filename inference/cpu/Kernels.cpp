@@ -246,6 +246,15 @@ void matmulRows(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* 
     matmulScalar(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
 }
 
+void matmulRowsBf16Input(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const uint16_t* x,
+                         int64_t xStride, int64_t tokens, float* y, int64_t yStride) {
+    if (matmulActivationRounding(w.type) != ActivationRounding::Bf16)
+        throw EngineError("matmulRowsBf16Input: " + std::string(isaName(activeIsa())) +
+                          " does not round the inputs of " + std::string(weightTypeName(w.type)) +
+                          " weights to BF16");
+    matmulAvx512Bf16Rounded(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
+}
+
 void matmulRowsF32Input(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
                         int64_t xStride, int64_t tokens, float* y, int64_t yStride) {
     switch (activeIsa()) {

@@ -554,6 +554,28 @@ CROSSROADS_AVX512BF16_VBMI void gemmFp8Pairs(const Matrix& w, int64_t rowBegin, 
     }
 }
 
+// x's BF16 tokens (xStride apart) as F32 values, `cols` apart, in the thread's buffer (valid
+// until its next call): the input of the kernels that take F32, on which rounding again is the
+// identity.
+CROSSROADS_AVX512BF16 const float* tokensToF32(const uint16_t* x, int64_t xStride, int64_t tokens,
+                                               int64_t cols) {
+    thread_local std::vector<float> widened;
+    widened.resize(static_cast<std::size_t>(tokens * cols));
+    const int64_t vectorCols = cols & ~int64_t{15};
+    for (int64_t t = 0; t < tokens; ++t) {
+        const uint16_t* in = x + t * xStride;
+        float* out = widened.data() + t * cols;
+        for (int64_t c = 0; c < vectorCols; c += 16) {
+            const __m512i bits =
+                _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + c)));
+            _mm512_storeu_ps(out + c, _mm512_castsi512_ps(_mm512_slli_epi32(bits, 16)));
+        }
+        for (int64_t c = vectorCols; c < cols; ++c)
+            out[c] = bf16ToFloat(in[c]);
+    }
+    return widened.data();
+}
+
 // FP8 products under avx512-bf16: the dot-product decode where it is chosen and runs, otherwise
 // the AVX-512 family's FP8 kernels on the inputs rounded to BF16 as F32 values (each product of
 // an FP8 and a BF16 value is exact in F32, so every path computes one function).
@@ -575,6 +597,30 @@ CROSSROADS_AVX512BF16 void matmulFp8Avx512Bf16(const Matrix& w, int64_t rowBegin
     matmulAvx512(w, rowBegin, rowEnd, rounded.data(), w.cols, tokens, y, yStride);
 }
 
+// BF16 weights against x already rounded to BF16 (xStride elements per token), below
+// packedGemmMinTokens() tokens: the decode kernel's sequential streams for one token, micro-tiles
+// of four tokens for more.
+CROSSROADS_AVX512BF16 void dotBf16Rounded(const Matrix& w, int64_t rowBegin, int64_t rowEnd,
+                                          const uint16_t* x, int64_t xStride, int64_t tokens,
+                                          float* y, int64_t yStride) {
+    if (tokens == 1) {
+        const int64_t run = (rowEnd - rowBegin) / kDecodeStreams;
+        for (int64_t k = 0; k < run; ++k)
+            decodeBf16<kDecodeStreams>(w, rowBegin + k, run, x, y);
+        for (int64_t r = rowBegin + kDecodeStreams * run; r < rowEnd; ++r)
+            decodeBf16<1>(w, r, 1, x, y);
+        return;
+    }
+    for (int64_t rb = rowBegin; rb < rowEnd; rb += kRowBlock) {
+        const int64_t re = std::min(rowEnd, rb + kRowBlock);
+        int64_t t = 0;
+        for (; t + 4 <= tokens; t += 4)
+            rowsBf16<4>(w, rb, re, x + t * xStride, xStride, y + t * yStride, yStride);
+        for (; t < tokens; ++t)
+            rowsBf16<1>(w, rb, re, x + t * xStride, xStride, y + t * yStride, yStride);
+    }
+}
+
 } // namespace
 
 CROSSROADS_AVX512BF16 void matmulAvx512Bf16(const Matrix& w, int64_t rowBegin, int64_t rowEnd,
@@ -592,23 +638,26 @@ CROSSROADS_AVX512BF16 void matmulAvx512Bf16(const Matrix& w, int64_t rowBegin, i
             roundToBf16Values(x + t * xStride, w.cols, widened.data() + t * w.cols);
         return gemmPackedAvx512(w, rowBegin, rowEnd, widened.data(), w.cols, tokens, y, yStride);
     }
-    const uint16_t* rounded = tokensToBf16(x, xStride, tokens, w.cols);
-    if (tokens == 1) {
-        const int64_t run = (rowEnd - rowBegin) / kDecodeStreams;
-        for (int64_t k = 0; k < run; ++k)
-            decodeBf16<kDecodeStreams>(w, rowBegin + k, run, rounded, y);
-        for (int64_t r = rowBegin + kDecodeStreams * run; r < rowEnd; ++r)
-            decodeBf16<1>(w, r, 1, rounded, y);
-        return;
-    }
-    for (int64_t rb = rowBegin; rb < rowEnd; rb += kRowBlock) {
-        const int64_t re = std::min(rowEnd, rb + kRowBlock);
-        int64_t t = 0;
-        for (; t + 4 <= tokens; t += 4)
-            rowsBf16<4>(w, rb, re, rounded + t * w.cols, w.cols, y + t * yStride, yStride);
-        for (; t < tokens; ++t)
-            rowsBf16<1>(w, rb, re, rounded + t * w.cols, w.cols, y + t * yStride, yStride);
-    }
+    dotBf16Rounded(w, rowBegin, rowEnd, tokensToBf16(x, xStride, tokens, w.cols), w.cols, tokens, y,
+                   yStride);
+}
+
+CROSSROADS_AVX512BF16 void matmulAvx512Bf16Rounded(const Matrix& w, int64_t rowBegin,
+                                                   int64_t rowEnd, const uint16_t* x,
+                                                   int64_t xStride, int64_t tokens, float* y,
+                                                   int64_t yStride) {
+    // Only the kernels that read BF16 inputs take x as it is; the rest take its F32 values.
+    static const bool dotRuns = fp8DecodeKernelRuns(Fp8DecodeKernel::Bf16Dot, Isa::Avx512Bf16);
+    const bool fp8 = w.type == WeightType::FP8E4M3;
+    if (fp8 && tokens >= kFp8PairsMinTokens && dotRuns && xStride % 2 == 0 && fp8PairsTake(w))
+        return gemmFp8Pairs(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
+    if (!fp8 && tokens < packedGemmMinTokens())
+        return dotBf16Rounded(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
+    if (fp8)
+        return matmulFp8Avx512Bf16(w, rowBegin, rowEnd, tokensToF32(x, xStride, tokens, w.cols),
+                                   w.cols, tokens, y, yStride);
+    gemmPackedAvx512(w, rowBegin, rowEnd, tokensToF32(x, xStride, tokens, w.cols), w.cols, tokens,
+                     y, yStride);
 }
 
 } // namespace crossroads::inference::kernels

@@ -177,6 +177,9 @@ void gemmPackedAvx512(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const f
                       int64_t xStride, int64_t tokens, float* y, int64_t yStride);
 void matmulAvx512Bf16(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
                       int64_t xStride, int64_t tokens, float* y, int64_t yStride);
+// matmulRowsBf16Input (Kernels.h) for BF16 and FP8 weights.
+void matmulAvx512Bf16Rounded(const Matrix& w, int64_t rowBegin, int64_t rowEnd, const uint16_t* x,
+                             int64_t xStride, int64_t tokens, float* y, int64_t yStride);
 
 // gemmPairPanels (Kernels.h) on strips [stripBegin, stripEnd).
 void gemmPairPanelsAvx512Bf16(const uint16_t* panels, int64_t rows, int64_t cols,

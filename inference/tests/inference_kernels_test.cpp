@@ -26,6 +26,33 @@ struct TestMatrix {
     }
 };
 
+// matmulRowsBf16Input on x rounded by the caller gives matmulRows' y bit for bit where the active
+// ISA rounds w's inputs (the same kernels on the same BF16 inputs), at x's stride and at an even
+// one (the FP8 pair GEMM reads inputs in pairs); elsewhere it refuses with the reason.
+void checkBf16Input(const Matrix& w, int64_t begin, int64_t end, const std::vector<float>& x,
+                    int64_t xStride, int64_t tokens, const std::vector<float>& y, int64_t yStride,
+                    const std::string& what) {
+    std::vector<float> got(y.size(), -7.0f);
+    if (matmulActivationRounding(w.type) != ActivationRounding::Bf16) {
+        std::vector<uint16_t> rounded(x.size());
+        CHECK_THROWS_WITH(matmulRowsBf16Input(w, begin, end, rounded.data(), xStride, tokens,
+                                              got.data(), yStride),
+                          "does not round");
+        return;
+    }
+    for (const int64_t stride : {xStride, xStride + xStride % 2}) {
+        std::vector<uint16_t> rounded(static_cast<std::size_t>(tokens * stride));
+        for (int64_t t = 0; t < tokens; ++t)
+            roundToBf16(x.data() + t * xStride, w.cols, rounded.data() + t * stride);
+        std::fill(got.begin(), got.end(), -7.0f);
+        matmulRowsBf16Input(w, begin, end, rounded.data(), stride, tokens, got.data(), yStride);
+        if (std::memcmp(got.data(), y.data(), y.size() * sizeof(float)) != 0)
+            check::fail(__FILE__, __LINE__,
+                        what + ": matmulRowsBf16Input differs from matmulRows at x stride " +
+                            std::to_string(stride));
+    }
+}
+
 // matmulRows holds to its double-accumulating reference on every ISA, dtype, tail and stride,
 // with the decode kernels' software prefetch off and on (the default differs by CPU vendor).
 // Runs under the ISA the caller made active.
@@ -69,6 +96,11 @@ void matmulMatchesReference() {
                     matmulRows(w, first, rows, x.data(), xStride, tokens, y.data(), yStride);
                     matmulRowsReference(w, first, rows, rounded.data(), xStride, tokens,
                                         expected.data(), yStride);
+                    checkBf16Input(w, first, rows, x, xStride, tokens, y, yStride,
+                                   std::string(isaName(isa)) + " " +
+                                       std::string(weightTypeName(type)) + " " +
+                                       std::to_string(rows) + "x" + std::to_string(cols) + " t" +
+                                       std::to_string(tokens));
                     // The unrounding entry point against the reference on x itself.
                     std::vector<float> yF32Input(y.size(), -7.0f), expectedF32Input = yF32Input;
                     matmulRowsF32Input(w, first, rows, x.data(), xStride, tokens, yF32Input.data(),
@@ -423,6 +455,7 @@ void fp8MatmulMatchesDequantised() {
                         std::to_string(shape.rows) + "x" + std::to_string(shape.cols) + " view " +
                         std::to_string(first) + " rows " + std::to_string(begin) + ".." +
                         std::to_string(end) + " t" + std::to_string(tokens);
+                    checkBf16Input(w, begin, end, x, xStride, tokens, y, yStride, what);
                     if (worst > 1e-5 || worstRef > 1e-6 || !untouched)
                         check::fail(__FILE__, __LINE__,
                                     what + ": relative error " + std::to_string(worst) +
