@@ -444,13 +444,13 @@ struct Fp8PairOrder {
     const uint8_t* operator[](int half) const { return index[half]; }
 };
 constexpr Fp8PairOrder kFp8PairOrder;
-// From this many tokens FP8 products take gemmFp8Pairs; fewer take fewTokensFp8Dot, which
-// builds each line's BF16s once for up to four tokens without a transpose. Single-threaded on
-// the 2-core Zen 4, expert shapes 2048 x 7168 and 7168 x 2048 streaming from memory: the
-// few-token kernel 1.1 ms at 2 tokens, 1.7-2.4 at 3, 2.4-2.8 at 4 (two groups at 5); this GEMM
-// 2.8-2.9 ms at 5 tokens and at 8 (packing is most of it there), 40-41 at 256 (186 GFLOP/s).
-// Before, the AVX2 few-token kernel took 2.6-2.8 ms at 2 tokens and 5.2-6.2 at 5, the F32 packed
-// GEMM 7.2-8.6 at 8 and 82-89 at 256.
+// From this many tokens FP8 products take gemmFp8Lanes (then gemmFp8Pairs beyond kFp8LaneTokens);
+// fewer take fewTokensFp8Dot, which builds each line's BF16s once for up to four tokens without a
+// transpose. Single-threaded on the 2-core Zen 4, expert shapes 2048 x 7168 and 7168 x 2048
+// streaming from memory: the few-token kernel 1.1 ms at 2 tokens, 1.7-2.4 at 3, 2.4-2.8 at 4;
+// gemmFp8Pairs 2.8-2.9 ms at 5 tokens and at 8 (packing is most of it there), 40-41 at 256 (186
+// GFLOP/s). Before, the AVX2 few-token kernel took 2.6-2.8 ms at 2 tokens and 5.2-6.2 at 5, the
+// F32 packed GEMM 7.2-8.6 at 8 and 82-89 at 256.
 constexpr int64_t kFp8PairsMinTokens = 5;
 
 // 2 to kFp8PairsMinTokens - 1 tokens: each token's input prepared as for decode.
@@ -576,6 +576,209 @@ CROSSROADS_AVX512BF16 const float* tokensToF32(const uint16_t* x, int64_t xStrid
     return widened.data();
 }
 
+// FP8 products of kFp8PairsMinTokens to kFp8LaneTokens tokens (a MoE prefill's experts: 256
+// tokens over DeepSeek-V3's 256 experts, top 8, give each about 8), the tokens across the lanes
+// of one vector (256 bits up to 8 tokens, 512 up to 16): each row's block is converted to BF16
+// in place (the byte tables, exact) with no transpose, and each of its column pairs broadcast
+// against the tokens' input pairs (one 32-bit lane per token, transposed once per call): a
+// dot-product instruction per pair and row, kFp8LaneRows rows at once for independent sums, each
+// row's block scale applied per block. Per 64 weights of a row: one load and four byte-table
+// operations, against gemmFp8Pairs' five and a quarter of two 16 x 16 transposes. Single-threaded
+// on the 2-core Zen 4, expert shapes 2048 x 7168 and 7168 x 2048 streaming from memory, against
+// gemmFp8Pairs in one run: 1.99 against 2.41 ms and 2.48 against 2.68 at 6 tokens, 1.99 / 2.64
+// and 2.50 / 2.99 at 8; 2.90 / 2.91 and 3.39 / 3.24 at 10, 2.89 / 3.85 and 3.41 / 4.12 at 16.
+// At 2 to 4 tokens fewTokensFp8Dot stays faster (1.0 against 1.9 ms at 2, 1.9 against 2.0 at 4).
+constexpr int64_t kFp8LaneTokens = 16;
+constexpr int kFp8LaneRows = 12;
+constexpr int64_t kFp8LaneChunk = 128; // columns converted at once, a multiple of kFp8PairGroup
+
+// The vector of L token lanes (8: 256 bits, 16: 512) and its operations.
+template <int L> struct LaneVector;
+template <> struct LaneVector<8> {
+    using F = __m256;
+    using X = __m256bh;
+    static CROSSROADS_AVX512BF16 F zero() { return _mm256_setzero_ps(); }
+    static CROSSROADS_AVX512BF16 X load(const uint32_t* x) {
+        return (__m256bh)_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
+    }
+    static CROSSROADS_AVX512BF16 F dot(F acc, int32_t pair, X x) {
+        return _mm256_dpbf16_ps(acc, (__m256bh)_mm256_set1_epi32(pair), x);
+    }
+    static CROSSROADS_AVX512BF16 F scaleAdd(F part, float scale, F acc) {
+        return _mm256_fmadd_ps(part, _mm256_set1_ps(scale), acc);
+    }
+    static CROSSROADS_AVX512BF16 void store(float* out, F v) { _mm256_storeu_ps(out, v); }
+};
+template <> struct LaneVector<16> {
+    using F = __m512;
+    using X = __m512bh;
+    static CROSSROADS_AVX512BF16 F zero() { return _mm512_setzero_ps(); }
+    static CROSSROADS_AVX512BF16 X load(const uint32_t* x) {
+        return (__m512bh)_mm512_loadu_si512(x);
+    }
+    static CROSSROADS_AVX512BF16 F dot(F acc, int32_t pair, X x) {
+        return _mm512_dpbf16_ps(acc, (__m512bh)_mm512_set1_epi32(pair), x);
+    }
+    static CROSSROADS_AVX512BF16 F scaleAdd(F part, float scale, F acc) {
+        return _mm512_fmadd_ps(part, _mm512_set1_ps(scale), acc);
+    }
+    static CROSSROADS_AVX512BF16 void store(float* out, F v) { _mm512_storeu_ps(out, v); }
+};
+
+// out[p * L + t] = x[t][2p], x[t][2p + 1] as one 32-bit lane (zero past `tokens`), p < cols / 2;
+// in the thread's buffer, valid until its next call.
+template <int L>
+CROSSROADS_AVX512BF16 const uint32_t* tokenLanePairs(const uint16_t* x, int64_t xStride,
+                                                     int64_t tokens, int64_t cols) {
+    thread_local std::vector<uint32_t> lanes;
+    const int64_t pairs = cols / 2;
+    lanes.resize(static_cast<std::size_t>((pairs + L - 1) / L * L * L));
+    if constexpr (L == 16) {
+        for (int64_t p0 = 0; p0 < pairs; p0 += 16) {
+            const int64_t n = std::min<int64_t>(16, pairs - p0);
+            const auto mask = static_cast<__mmask16>((1u << n) - 1);
+            __m512 v[16];
+            for (int t = 0; t < 16; ++t)
+                v[t] = t < tokens ? _mm512_castsi512_ps(
+                                        _mm512_maskz_loadu_epi32(mask, x + t * xStride + 2 * p0))
+                                  : _mm512_setzero_ps();
+            transpose16x16(v);
+            for (int p = 0; p < 16; ++p)
+                _mm512_storeu_ps(lanes.data() + (p0 + p) * 16, v[p]);
+        }
+        return lanes.data();
+    }
+    const __m256i zero = _mm256_setzero_si256();
+    for (int64_t p0 = 0; p0 < pairs; p0 += 8) {
+        const int64_t n = std::min<int64_t>(8, pairs - p0);
+        const auto mask = static_cast<__mmask8>((1u << n) - 1);
+        __m256i v[8];
+        for (int t = 0; t < 8; ++t)
+            v[t] = t < tokens ? _mm256_maskz_loadu_epi32(mask, x + t * xStride + 2 * p0) : zero;
+        // 8 x 8 transpose of 32-bit lanes: v[t][p] to out[p][t].
+        const __m256i a0 = _mm256_unpacklo_epi32(v[0], v[1]),
+                      a1 = _mm256_unpackhi_epi32(v[0], v[1]);
+        const __m256i a2 = _mm256_unpacklo_epi32(v[2], v[3]),
+                      a3 = _mm256_unpackhi_epi32(v[2], v[3]);
+        const __m256i a4 = _mm256_unpacklo_epi32(v[4], v[5]),
+                      a5 = _mm256_unpackhi_epi32(v[4], v[5]);
+        const __m256i a6 = _mm256_unpacklo_epi32(v[6], v[7]),
+                      a7 = _mm256_unpackhi_epi32(v[6], v[7]);
+        const __m256i b0 = _mm256_unpacklo_epi64(a0, a2), b1 = _mm256_unpackhi_epi64(a0, a2);
+        const __m256i b2 = _mm256_unpacklo_epi64(a1, a3), b3 = _mm256_unpackhi_epi64(a1, a3);
+        const __m256i b4 = _mm256_unpacklo_epi64(a4, a6), b5 = _mm256_unpackhi_epi64(a4, a6);
+        const __m256i b6 = _mm256_unpacklo_epi64(a5, a7), b7 = _mm256_unpackhi_epi64(a5, a7);
+        const __m256i out[8] = {
+            _mm256_permute2x128_si256(b0, b4, 0x20), _mm256_permute2x128_si256(b1, b5, 0x20),
+            _mm256_permute2x128_si256(b2, b6, 0x20), _mm256_permute2x128_si256(b3, b7, 0x20),
+            _mm256_permute2x128_si256(b0, b4, 0x31), _mm256_permute2x128_si256(b1, b5, 0x31),
+            _mm256_permute2x128_si256(b2, b6, 0x31), _mm256_permute2x128_si256(b3, b7, 0x31)};
+        for (int p = 0; p < 8; ++p)
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(lanes.data() + (p0 + p) * 8), out[p]);
+    }
+    return lanes.data();
+}
+
+// R rows from r0 against the token lanes: y[t * yStride + r0 + i] for t < tokens.
+template <int L, int R>
+CROSSROADS_AVX512BF16_VBMI void fp8LaneRows(const Matrix& w, int64_t r0, const uint32_t* lanes,
+                                            int64_t tokens, float* y, int64_t yStride) {
+    const Fp8Bf16Tables& tables = fp8PanelTables();
+    const __m512i high0 = _mm512_load_si512(tables.high),
+                  high1 = _mm512_load_si512(tables.high + 64);
+    const __m512i low0 = _mm512_load_si512(tables.low), low1 = _mm512_load_si512(tables.low + 64);
+    const __m512i first = _mm512_load_si512(kFp8PairOrder[0]);
+    const __m512i second = _mm512_load_si512(kFp8PairOrder[1]);
+    const __m512i sign = _mm512_set1_epi8(static_cast<char>(0x80));
+    alignas(64) uint16_t converted[R][kFp8LaneChunk]; // a row's columns of one chunk
+    const uint8_t* rows[R];
+    const float* scales[R];
+    using V = LaneVector<L>;
+    typename V::F acc[R];
+    for (int i = 0; i < R; ++i) {
+        rows[i] = reinterpret_cast<const uint8_t*>(w.row(r0 + i));
+        scales[i] = w.scaleRow(r0 + i);
+        acc[i] = V::zero();
+    }
+    const int64_t blocks = w.scaleCols();
+    for (int64_t b = 0; b < blocks; ++b) {
+        const int64_t c0 = b * w.blockCols;
+        const int64_t depth = std::min(w.blockCols, w.cols - c0);
+        const int64_t ahead = b + 1 < blocks ? w.blockCols : 0;
+        typename V::F part[R];
+        for (int i = 0; i < R; ++i)
+            part[i] = V::zero();
+        for (int64_t chunk = 0; chunk < depth; chunk += kFp8LaneChunk) {
+            const int64_t span = std::min(kFp8LaneChunk, depth - chunk);
+            const int64_t c = c0 + chunk;
+            for (int64_t g = 0; g < span; g += kFp8PairGroup) {
+                const int64_t width = std::min(kFp8PairGroup, span - g);
+                const auto columns = width == 64 ? ~__mmask64{0} : (__mmask64{1} << width) - 1;
+                for (int i = 0; i < R; ++i) {
+                    const __m512i bytes = _mm512_maskz_loadu_epi8(columns, rows[i] + c + g);
+                    _mm_prefetch(reinterpret_cast<const char*>(rows[i] + c + g + ahead),
+                                 _MM_HINT_T0);
+                    const __m512i high = _mm512_ternarylogic_epi32(
+                        _mm512_permutex2var_epi8(high0, bytes, high1), bytes, sign, 0xf8);
+                    const __m512i low = _mm512_permutex2var_epi8(low0, bytes, low1);
+                    _mm512_store_si512(converted[i] + g,
+                                       _mm512_permutex2var_epi8(low, first, high));
+                    _mm512_store_si512(converted[i] + g + 32,
+                                       _mm512_permutex2var_epi8(low, second, high));
+                }
+            }
+            const uint32_t* xs = lanes + (c / 2) * L;
+            for (int64_t p = 0; p < span / 2; ++p) {
+                const auto xv = V::load(xs + p * L);
+                for (int i = 0; i < R; ++i) {
+                    int32_t pair;
+                    std::memcpy(&pair, converted[i] + 2 * p, sizeof pair);
+                    part[i] = V::dot(part[i], pair, xv);
+                }
+            }
+        }
+        for (int i = 0; i < R; ++i)
+            acc[i] = V::scaleAdd(part[i], scales[i][b], acc[i]);
+    }
+    float sums[R][L];
+    for (int i = 0; i < R; ++i)
+        V::store(sums[i], acc[i]);
+    for (int64_t t = 0; t < tokens; ++t)
+        for (int i = 0; i < R; ++i)
+            y[t * yStride + r0 + i] = sums[i][t];
+}
+
+using Fp8LaneRowsFn = void (*)(const Matrix&, int64_t, const uint32_t*, int64_t, float*, int64_t);
+template <int L, std::size_t... I> constexpr auto fp8LaneRowFns(std::index_sequence<I...>) {
+    return std::array<Fp8LaneRowsFn, sizeof...(I)>{
+        (I == 0 ? nullptr : &fp8LaneRows<L, static_cast<int>(I == 0 ? 1 : I)>)...};
+}
+
+// y[t][rowBegin..rowEnd) = W x[t] for FP8 W, x rounded to BF16, up to L tokens.
+template <int L>
+CROSSROADS_AVX512BF16_VBMI void gemmFp8Lanes(const Matrix& w, int64_t rowBegin, int64_t rowEnd,
+                                             const uint16_t* x, int64_t xStride, int64_t tokens,
+                                             float* y, int64_t yStride) {
+    static constexpr auto kRows = fp8LaneRowFns<L>(std::make_index_sequence<kFp8LaneRows + 1>{});
+    const uint32_t* lanes = tokenLanePairs<L>(x, xStride, tokens, w.cols);
+    for (int64_t r = rowBegin; r < rowEnd; r += kFp8LaneRows) {
+        const auto n = std::min<int64_t>(kFp8LaneRows, rowEnd - r);
+        kRows[static_cast<std::size_t>(n)](w, r, lanes, tokens, y, yStride);
+    }
+}
+
+// From kFp8PairsMinTokens tokens (VBMI, fp8PairsTake): the token lanes up to kFp8LaneTokens, the
+// pair panels beyond.
+CROSSROADS_AVX512BF16_VBMI void gemmFp8Rounded(const Matrix& w, int64_t rowBegin, int64_t rowEnd,
+                                               const uint16_t* x, int64_t xStride, int64_t tokens,
+                                               float* y, int64_t yStride) {
+    if (tokens <= 8)
+        return gemmFp8Lanes<8>(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
+    if (tokens <= kFp8LaneTokens)
+        return gemmFp8Lanes<16>(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
+    gemmFp8Pairs(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
+}
+
 // FP8 products under avx512-bf16: the dot-product decode where it is chosen and runs, otherwise
 // the AVX-512 family's FP8 kernels on the inputs rounded to BF16 as F32 values (each product of
 // an FP8 and a BF16 value is exact in F32, so every path computes one function).
@@ -588,8 +791,8 @@ CROSSROADS_AVX512BF16 void matmulFp8Avx512Bf16(const Matrix& w, int64_t rowBegin
     if (tokens > 1 && tokens < kFp8PairsMinTokens && dotRuns)
         return fewTokensFp8Dot(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
     if (tokens >= kFp8PairsMinTokens && dotRuns && fp8PairsTake(w))
-        return gemmFp8Pairs(w, rowBegin, rowEnd, tokensToBf16(x, xStride, tokens, w.cols), w.cols,
-                            tokens, y, yStride);
+        return gemmFp8Rounded(w, rowBegin, rowEnd, tokensToBf16(x, xStride, tokens, w.cols), w.cols,
+                              tokens, y, yStride);
     thread_local std::vector<float> rounded;
     rounded.resize(static_cast<std::size_t>(tokens * w.cols));
     for (int64_t t = 0; t < tokens; ++t)
@@ -650,7 +853,7 @@ CROSSROADS_AVX512BF16 void matmulAvx512Bf16Rounded(const Matrix& w, int64_t rowB
     static const bool dotRuns = fp8DecodeKernelRuns(Fp8DecodeKernel::Bf16Dot, Isa::Avx512Bf16);
     const bool fp8 = w.type == WeightType::FP8E4M3;
     if (fp8 && tokens >= kFp8PairsMinTokens && dotRuns && xStride % 2 == 0 && fp8PairsTake(w))
-        return gemmFp8Pairs(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
+        return gemmFp8Rounded(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
     if (!fp8 && tokens < packedGemmMinTokens())
         return dotBf16Rounded(w, rowBegin, rowEnd, x, xStride, tokens, y, yStride);
     if (fp8)

@@ -392,6 +392,7 @@ void fp8MatmulMatchesDequantised() {
                                                  {Shape{130, 448, 128, 128}, false},
                                                  {Shape{77, 300, 16, 48}, false},
                                                  {Shape{40, 100, 8, 7}, false},
+                                                 {Shape{29, 600, 64, 256}, false},
                                                  {Shape{300, 200, 128, 128}, true},
                                                  {Shape{130, 448, 128, 128}, true}}) {
             const Fp8TestMatrix storage(shape.rows, shape.cols, shape.blockRows, shape.blockCols,
@@ -399,7 +400,7 @@ void fp8MatmulMatchesDequantised() {
             const Matrix whole = storage.matrix();
             CHECK(whole.bytes() == static_cast<std::size_t>(shape.rows * shape.cols));
             CHECK(whole.scaleBytes() == storage.scales.size() * sizeof(float));
-            for (const int64_t tokens : {1, 2, 3, 5, 7, 8, 25, 64}) {
+            for (const int64_t tokens : {1, 2, 3, 5, 7, 8, 9, 13, 16, 17, 25, 64}) {
                 const int64_t xStride = shape.cols + 5;
                 std::vector<float> x(static_cast<std::size_t>(tokens * xStride));
                 for (auto& value : x)
