@@ -444,6 +444,31 @@ struct Fp8PairOrder {
     const uint8_t* operator[](int half) const { return index[half]; }
 };
 constexpr Fp8PairOrder kFp8PairOrder;
+
+// 64 E4M3 bytes to their 64 BF16s (exact), the first 32 and the last 32 in column order: each
+// byte's high and low BF16 bytes from the tables, the sign onto the high one, then the two
+// interleaved into 16-bit words. The tables and indices stay in registers across calls.
+struct Fp8LineToBf16 {
+    __m512i high0, high1, low0, low1, first, second, sign;
+    CROSSROADS_AVX512BF16_VBMI Fp8LineToBf16() {
+        const Fp8Bf16Tables& tables = fp8PanelTables();
+        high0 = _mm512_load_si512(tables.high);
+        high1 = _mm512_load_si512(tables.high + 64);
+        low0 = _mm512_load_si512(tables.low);
+        low1 = _mm512_load_si512(tables.low + 64);
+        first = _mm512_load_si512(kFp8PairOrder[0]);
+        second = _mm512_load_si512(kFp8PairOrder[1]);
+        sign = _mm512_set1_epi8(static_cast<char>(0x80));
+    }
+    CROSSROADS_AVX512BF16_VBMI void operator()(__m512i bytes, __m512i& firstHalf,
+                                               __m512i& secondHalf) const {
+        const __m512i high = _mm512_ternarylogic_epi32(
+            _mm512_permutex2var_epi8(high0, bytes, high1), bytes, sign, 0xf8);
+        const __m512i low = _mm512_permutex2var_epi8(low0, bytes, low1);
+        firstHalf = _mm512_permutex2var_epi8(low, first, high);
+        secondHalf = _mm512_permutex2var_epi8(low, second, high);
+    }
+};
 // From this many tokens FP8 products take gemmFp8Lanes (then gemmFp8Pairs beyond kFp8LaneTokens);
 // fewer take fewTokensFp8Dot, which builds each line's BF16s once for up to four tokens without a
 // transpose. Single-threaded on the 2-core Zen 4, expert shapes 2048 x 7168 and 7168 x 2048
@@ -480,13 +505,7 @@ CROSSROADS_AVX512BF16_VBMI void fewTokensFp8Dot(const Matrix& w, int64_t rowBegi
 CROSSROADS_AVX512BF16_VBMI void packFp8PairStrip(const Matrix& w, int64_t r0, int64_t rows,
                                                  int64_t c0, int64_t depth, uint16_t* strip,
                                                  int64_t ahead) {
-    const Fp8Bf16Tables& tables = fp8PanelTables();
-    const __m512i high0 = _mm512_load_si512(tables.high),
-                  high1 = _mm512_load_si512(tables.high + 64);
-    const __m512i low0 = _mm512_load_si512(tables.low), low1 = _mm512_load_si512(tables.low + 64);
-    const __m512i first = _mm512_load_si512(kFp8PairOrder[0]);
-    const __m512i second = _mm512_load_si512(kFp8PairOrder[1]);
-    const __m512i sign = _mm512_set1_epi8(static_cast<char>(0x80));
+    const Fp8LineToBf16 convert;
     for (int64_t g = 0; g < depth; g += kFp8PairGroup) {
         const int64_t width = std::min(kFp8PairGroup, depth - g);
         const auto columns = width == 64 ? ~__mmask64{0} : (__mmask64{1} << width) - 1;
@@ -500,11 +519,10 @@ CROSSROADS_AVX512BF16_VBMI void packFp8PairStrip(const Matrix& w, int64_t r0, in
                 const auto* row = reinterpret_cast<const uint8_t*>(w.row(r0 + h + j));
                 const __m512i bytes = _mm512_maskz_loadu_epi8(columns, row + c0 + g);
                 _mm_prefetch(reinterpret_cast<const char*>(row + c0 + g + ahead), _MM_HINT_T0);
-                const __m512i high = _mm512_ternarylogic_epi32(
-                    _mm512_permutex2var_epi8(high0, bytes, high1), bytes, sign, 0xf8);
-                const __m512i low = _mm512_permutex2var_epi8(low0, bytes, low1);
-                pairs0[j] = _mm512_castsi512_ps(_mm512_permutex2var_epi8(low, first, high));
-                pairs1[j] = _mm512_castsi512_ps(_mm512_permutex2var_epi8(low, second, high));
+                __m512i firstHalf, secondHalf;
+                convert(bytes, firstHalf, secondHalf);
+                pairs0[j] = _mm512_castsi512_ps(firstHalf);
+                pairs1[j] = _mm512_castsi512_ps(secondHalf);
             }
             transpose16x16(pairs0);
             transpose16x16(pairs1);
@@ -683,13 +701,7 @@ CROSSROADS_AVX512BF16 const uint32_t* tokenLanePairs(const uint16_t* x, int64_t 
 template <int L, int R>
 CROSSROADS_AVX512BF16_VBMI void fp8LaneRows(const Matrix& w, int64_t r0, const uint32_t* lanes,
                                             int64_t tokens, float* y, int64_t yStride) {
-    const Fp8Bf16Tables& tables = fp8PanelTables();
-    const __m512i high0 = _mm512_load_si512(tables.high),
-                  high1 = _mm512_load_si512(tables.high + 64);
-    const __m512i low0 = _mm512_load_si512(tables.low), low1 = _mm512_load_si512(tables.low + 64);
-    const __m512i first = _mm512_load_si512(kFp8PairOrder[0]);
-    const __m512i second = _mm512_load_si512(kFp8PairOrder[1]);
-    const __m512i sign = _mm512_set1_epi8(static_cast<char>(0x80));
+    const Fp8LineToBf16 convert;
     alignas(64) uint16_t converted[R][kFp8LaneChunk]; // a row's columns of one chunk
     const uint8_t* rows[R];
     const float* scales[R];
@@ -718,13 +730,10 @@ CROSSROADS_AVX512BF16_VBMI void fp8LaneRows(const Matrix& w, int64_t r0, const u
                     const __m512i bytes = _mm512_maskz_loadu_epi8(columns, rows[i] + c + g);
                     _mm_prefetch(reinterpret_cast<const char*>(rows[i] + c + g + ahead),
                                  _MM_HINT_T0);
-                    const __m512i high = _mm512_ternarylogic_epi32(
-                        _mm512_permutex2var_epi8(high0, bytes, high1), bytes, sign, 0xf8);
-                    const __m512i low = _mm512_permutex2var_epi8(low0, bytes, low1);
-                    _mm512_store_si512(converted[i] + g,
-                                       _mm512_permutex2var_epi8(low, first, high));
-                    _mm512_store_si512(converted[i] + g + 32,
-                                       _mm512_permutex2var_epi8(low, second, high));
+                    __m512i firstHalf, secondHalf;
+                    convert(bytes, firstHalf, secondHalf);
+                    _mm512_store_si512(converted[i] + g, firstHalf);
+                    _mm512_store_si512(converted[i] + g + 32, secondHalf);
                 }
             }
             const uint32_t* xs = lanes + (c / 2) * L;
