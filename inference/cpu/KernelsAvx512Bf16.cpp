@@ -626,6 +626,12 @@ template <> struct LaneVector<8> {
         return _mm256_fmadd_ps(part, _mm256_set1_ps(scale), acc);
     }
     static CROSSROADS_AVX512BF16 void store(float* out, F v) { _mm256_storeu_ps(out, v); }
+    // The first n (<= 8) 32-bit pairs at x, the rest zero.
+    static CROSSROADS_AVX512BF16 F loadPairs(const uint16_t* x, int64_t n) {
+        return _mm256_castsi256_ps(
+            _mm256_maskz_loadu_epi32(static_cast<__mmask8>((1u << n) - 1), x));
+    }
+    static CROSSROADS_AVX512BF16 void transpose(F (&v)[8]) { transpose8x8(v); }
 };
 template <> struct LaneVector<16> {
     using F = __m512;
@@ -641,6 +647,11 @@ template <> struct LaneVector<16> {
         return _mm512_fmadd_ps(part, _mm512_set1_ps(scale), acc);
     }
     static CROSSROADS_AVX512BF16 void store(float* out, F v) { _mm512_storeu_ps(out, v); }
+    static CROSSROADS_AVX512BF16 F loadPairs(const uint16_t* x, int64_t n) {
+        return _mm512_castsi512_ps(
+            _mm512_maskz_loadu_epi32(static_cast<__mmask16>((1u << n) - 1), x));
+    }
+    static CROSSROADS_AVX512BF16 void transpose(F (&v)[16]) { transpose16x16(v); }
 };
 
 // out[p * L + t] = x[t][2p], x[t][2p + 1] as one 32-bit lane (zero past `tokens`), p < cols / 2;
@@ -648,51 +659,18 @@ template <> struct LaneVector<16> {
 template <int L>
 CROSSROADS_AVX512BF16 const uint32_t* tokenLanePairs(const uint16_t* x, int64_t xStride,
                                                      int64_t tokens, int64_t cols) {
+    using V = LaneVector<L>;
     thread_local std::vector<uint32_t> lanes;
     const int64_t pairs = cols / 2;
     lanes.resize(static_cast<std::size_t>((pairs + L - 1) / L * L * L));
-    if constexpr (L == 16) {
-        for (int64_t p0 = 0; p0 < pairs; p0 += 16) {
-            const int64_t n = std::min<int64_t>(16, pairs - p0);
-            const auto mask = static_cast<__mmask16>((1u << n) - 1);
-            __m512 v[16];
-            for (int t = 0; t < 16; ++t)
-                v[t] = t < tokens ? _mm512_castsi512_ps(
-                                        _mm512_maskz_loadu_epi32(mask, x + t * xStride + 2 * p0))
-                                  : _mm512_setzero_ps();
-            transpose16x16(v);
-            for (int p = 0; p < 16; ++p)
-                _mm512_storeu_ps(lanes.data() + (p0 + p) * 16, v[p]);
-        }
-        return lanes.data();
-    }
-    const __m256i zero = _mm256_setzero_si256();
-    for (int64_t p0 = 0; p0 < pairs; p0 += 8) {
-        const int64_t n = std::min<int64_t>(8, pairs - p0);
-        const auto mask = static_cast<__mmask8>((1u << n) - 1);
-        __m256i v[8];
-        for (int t = 0; t < 8; ++t)
-            v[t] = t < tokens ? _mm256_maskz_loadu_epi32(mask, x + t * xStride + 2 * p0) : zero;
-        // 8 x 8 transpose of 32-bit lanes: v[t][p] to out[p][t].
-        const __m256i a0 = _mm256_unpacklo_epi32(v[0], v[1]),
-                      a1 = _mm256_unpackhi_epi32(v[0], v[1]);
-        const __m256i a2 = _mm256_unpacklo_epi32(v[2], v[3]),
-                      a3 = _mm256_unpackhi_epi32(v[2], v[3]);
-        const __m256i a4 = _mm256_unpacklo_epi32(v[4], v[5]),
-                      a5 = _mm256_unpackhi_epi32(v[4], v[5]);
-        const __m256i a6 = _mm256_unpacklo_epi32(v[6], v[7]),
-                      a7 = _mm256_unpackhi_epi32(v[6], v[7]);
-        const __m256i b0 = _mm256_unpacklo_epi64(a0, a2), b1 = _mm256_unpackhi_epi64(a0, a2);
-        const __m256i b2 = _mm256_unpacklo_epi64(a1, a3), b3 = _mm256_unpackhi_epi64(a1, a3);
-        const __m256i b4 = _mm256_unpacklo_epi64(a4, a6), b5 = _mm256_unpackhi_epi64(a4, a6);
-        const __m256i b6 = _mm256_unpacklo_epi64(a5, a7), b7 = _mm256_unpackhi_epi64(a5, a7);
-        const __m256i out[8] = {
-            _mm256_permute2x128_si256(b0, b4, 0x20), _mm256_permute2x128_si256(b1, b5, 0x20),
-            _mm256_permute2x128_si256(b2, b6, 0x20), _mm256_permute2x128_si256(b3, b7, 0x20),
-            _mm256_permute2x128_si256(b0, b4, 0x31), _mm256_permute2x128_si256(b1, b5, 0x31),
-            _mm256_permute2x128_si256(b2, b6, 0x31), _mm256_permute2x128_si256(b3, b7, 0x31)};
-        for (int p = 0; p < 8; ++p)
-            _mm256_storeu_si256(reinterpret_cast<__m256i*>(lanes.data() + (p0 + p) * 8), out[p]);
+    for (int64_t p0 = 0; p0 < pairs; p0 += L) {
+        const int64_t n = std::min<int64_t>(L, pairs - p0);
+        typename V::F v[L];
+        for (int t = 0; t < L; ++t)
+            v[t] = t < tokens ? V::loadPairs(x + t * xStride + 2 * p0, n) : V::zero();
+        V::transpose(v);
+        for (int p = 0; p < L; ++p)
+            V::store(reinterpret_cast<float*>(lanes.data() + (p0 + p) * L), v[p]);
     }
     return lanes.data();
 }
